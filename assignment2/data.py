@@ -1,0 +1,196 @@
+"""CIFAR-10 (python version): find, download, verify, load and normalise; synthetic copies for tests.
+
+Data location: the ``root`` argument, else the ``CIFAR10_DIR`` environment variable, else
+``$XDG_CACHE_HOME/assignment2/cifar-10-batches-py`` (``~/.cache/...``). A folder without the
+batch files gets the official archive downloaded, MD5-checked and extracted into it.
+"""
+
+import hashlib
+import os
+import pickle
+import shutil
+import tarfile
+import tempfile
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from .checks import one_of
+from .files import write_atomic
+
+URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+ARCHIVE_MD5 = "c58f30108f718f92721af3b95e74349a"
+ARCHIVE_FOLDER = "cifar-10-batches-py"
+#: The published MD5 of every file of the official python version.
+FILE_MD5 = {
+    "data_batch_1": "c99cafc152244af753f735de768cd75f",
+    "data_batch_2": "d4bba439e000b95fd0a9bffe97cbabec",
+    "data_batch_3": "54ebc095f3ab1f0389bbae665268c751",
+    "data_batch_4": "634d18415352ddfa80567beed471001a",
+    "data_batch_5": "482c414d41f54cd18b22e5b47cb7c3cb",
+    "test_batch": "40351d587109b95175f43aff81a1287e",
+    "batches.meta": "5ff9c542aee3614f3951f8cda6e48888",
+}
+TRAIN_BATCHES = [f"data_batch_{i}" for i in range(1, 6)]
+CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+#: Training batches and the fraction of them held out (from the end) for validation.
+SPLITS = {
+    "ex3": None,                      # train data_batch_1, validate on data_batch_2
+    "search": 0.1,                    # all five batches: 45,000 / 5,000
+    "final": 0.02,                    # all five batches: 49,000 / 1,000
+}
+DIM = 32 * 32 * 3
+
+
+def data_root(root=None) -> Path:
+    """The folder holding the batch files: ``root``, else $CIFAR10_DIR, else the cache folder."""
+    if root is not None:
+        return Path(root)
+    if os.environ.get("CIFAR10_DIR"):
+        return Path(os.environ["CIFAR10_DIR"])
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "assignment2" / ARCHIVE_FOLDER
+
+
+def _md5(path: Path) -> str:
+    digest = hashlib.md5()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def matches_official(root=None) -> bool:
+    """Whether every batch file under the data root has its official MD5."""
+    folder = data_root(root)
+    return all((folder / name).is_file() and _md5(folder / name) == md5 for name, md5 in FILE_MD5.items())
+
+
+def _download(url: str, target: Path) -> None:
+    """Fetch ``url`` to ``target`` through a ``.part`` file, with a progress bar."""
+    part = target.with_name(target.name + ".part")
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response, open(part, "wb") as out:
+            total = int(response.headers.get("Content-Length") or 0) or None
+            with tqdm(total=total, unit="B", unit_scale=True, desc=f"downloading {target.name}") as bar:
+                for chunk in iter(lambda: response.read(1 << 20), b""):
+                    out.write(chunk)
+                    bar.update(len(chunk))
+        os.replace(part, target)
+    finally:
+        part.unlink(missing_ok=True)
+
+
+def _extract(archive: Path, folder: Path) -> None:
+    """Extract the seven expected files of ``archive`` into ``folder`` (nothing else, no path escapes)."""
+    staging = Path(tempfile.mkdtemp(prefix=".extract-", dir=folder.parent))
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            for name in FILE_MD5:
+                member = tar.getmember(f"{ARCHIVE_FOLDER}/{name}")
+                if not member.isfile():
+                    raise ValueError(f"{archive}: {member.name} is not a regular file")
+                with tar.extractfile(member) as src, open(staging / name, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in FILE_MD5:
+            os.replace(staging / name, folder / name)
+    except KeyError as err:
+        raise ValueError(f"{archive} is not the CIFAR-10 python archive: {err}") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def ensure_data(root=None) -> Path:
+    """The data folder, downloading and verifying the official archive if files are missing."""
+    folder = data_root(root)
+    missing = [name for name in FILE_MD5 if not (folder / name).is_file()]
+    if not missing:
+        return folder
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    archive = folder.parent / "cifar-10-python.tar.gz"
+    try:
+        _download(URL, archive)
+    except (urllib.error.URLError, OSError) as err:
+        raise FileNotFoundError(
+            f"CIFAR-10 files missing in {folder}: {', '.join(missing)}; downloading {URL} failed ({err}). "
+            f"Put the python-version files (data_batch_1..5, test_batch, batches.meta) in {folder}, "
+            "or set CIFAR10_DIR to a folder that has them."
+        ) from None
+    try:
+        md5 = _md5(archive)
+        if md5 != ARCHIVE_MD5:
+            raise ValueError(f"{archive}: MD5 {md5} is not the published {ARCHIVE_MD5}; download again")
+        _extract(archive, folder)
+    finally:
+        archive.unlink(missing_ok=True)
+    return folder
+
+
+def read_batch(path) -> tuple[np.ndarray, np.ndarray]:
+    """Images X (n, 3072) uint8 (channel-major R, G, B) and labels y (n,) int64 of one batch file."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            batch = pickle.load(f, encoding="bytes")
+        X = np.asarray(batch[b"data"], dtype=np.uint8)
+        y = np.asarray(batch[b"labels"], dtype=np.int64)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"CIFAR-10 file missing: {path}") from None
+    except Exception as err:
+        raise ValueError(f"CIFAR-10 file {path} is corrupt or not a batch file ({type(err).__name__}: {err})") from None
+    if X.ndim != 2 or X.shape[1] != DIM or len(y) != len(X) or (len(y) and not 0 <= y.min() <= y.max() <= 9):
+        raise ValueError(f"CIFAR-10 file {path} is corrupt: data {X.shape}, {len(y)} labels")
+    return X, y
+
+
+def _normalise(train: np.ndarray, *others: np.ndarray, dtype) -> list[np.ndarray]:
+    """Standardise every array with the per-feature mean and std of ``train`` (n, d)."""
+    mean = train.mean(axis=0)
+    std = train.std(axis=0)
+    std[std == 0] = 1.0
+    return [((a - mean) / std).astype(dtype) for a in (train, *others)]
+
+
+def load_cifar10(split: str, root=None, dtype=np.float64):
+    """((X_train, y_train), (X_val, y_val), (X_test, y_test)) for ``split``; X: (n, 3072).
+
+    Splits: "ex3" (train data_batch_1, val data_batch_2), "search" (45,000 / 5,000 from
+    all five batches: the last 10% validate), "final" (49,000 / 1,000: the last 2%); the
+    test set is always test_batch. Normalised with the training set's per-feature mean/std.
+    """
+    one_of("split", split, list(SPLITS))
+    folder = ensure_data(root)
+    test = read_batch(folder / "test_batch")
+    if SPLITS[split] is None:
+        train, val = read_batch(folder / "data_batch_1"), read_batch(folder / "data_batch_2")
+    else:
+        batches = [read_batch(folder / name) for name in TRAIN_BATCHES]
+        X = np.concatenate([b[0] for b in batches])
+        y = np.concatenate([b[1] for b in batches])
+        n_train = len(y) - int(round(SPLITS[split] * len(y)))
+        train, val = (X[:n_train], y[:n_train]), (X[n_train:], y[n_train:])
+    Xs = _normalise(*(part[0].astype(np.float64) for part in (train, val, test)), dtype=dtype)
+    return tuple((X, part[1]) for X, part in zip(Xs, (train, val, test)))
+
+
+def write_synthetic(root, n_per_batch: int = 100, seed: int = 0) -> Path:
+    """Write a learnable CIFAR-10-format data set (class templates plus noise) to ``root``."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    templates = rng.uniform(40, 215, size=(len(CLASSES), DIM))
+    for name in TRAIN_BATCHES + ["test_batch"]:
+        y = rng.integers(0, len(CLASSES), n_per_batch)
+        X = np.clip(templates[y] + rng.normal(0, 60, size=(n_per_batch, DIM)), 0, 255).astype(np.uint8)
+        _write_pickle(root / name, {b"batch_label": name.encode(), b"labels": y.tolist(), b"data": X})
+    _write_pickle(root / "batches.meta", {b"label_names": [c.encode() for c in CLASSES],
+                                          b"num_cases_per_batch": n_per_batch, b"num_vis": DIM})
+    return root
+
+
+def _write_pickle(path: Path, obj) -> None:
+    write_atomic(path, pickle.dumps(obj, protocol=2))

@@ -1,0 +1,142 @@
+"""The two-layer network: X (n, d) -> ReLU(X W1^T + b1) (n, m) -> softmax(H W2^T + b2) (n, K).
+
+Parameters follow the course notation (and PyTorch's ``nn.Linear``): W1 (m, d), b1 (m,),
+W2 (K, m), b2 (K,). The cost is the mean cross-entropy plus lam * (||W1||^2 + ||W2||^2).
+"""
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from .checks import non_negative, require
+
+
+@dataclass
+class Params:
+    """Weights and biases: W1 (m, d), b1 (m,), W2 (K, m), b2 (K,)."""
+
+    W1: np.ndarray
+    b1: np.ndarray
+    W2: np.ndarray
+    b2: np.ndarray
+
+    def arrays(self) -> dict:
+        """The four arrays by name, in the order W1, b1, W2, b2."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def astype(self, dtype) -> "Params":
+        """A copy with every array converted to ``dtype``."""
+        return Params(**{k: np.array(v, dtype=dtype) for k, v in self.arrays().items()})
+
+    def copy(self) -> "Params":
+        return self.astype(self.W1.dtype)
+
+
+def init_params(d: int, m: int, k: int = 10, *, rng: np.random.Generator, dtype=np.float64) -> Params:
+    """W1 ~ N(0, 1/d) (m, d), W2 ~ N(0, 1/m) (k, m), zero biases."""
+    for name, value in (("d", d), ("m", m), ("k", k)):
+        require(isinstance(value, (int, np.integer)) and value >= 1, name, "an integer >= 1", value)
+    require(isinstance(rng, np.random.Generator), "rng", "a numpy.random.Generator", rng)
+    return Params(
+        W1=(rng.standard_normal((m, d)) / np.sqrt(d)).astype(dtype),
+        b1=np.zeros(m, dtype=dtype),
+        W2=(rng.standard_normal((k, m)) / np.sqrt(m)).astype(dtype),
+        b2=np.zeros(k, dtype=dtype),
+    )
+
+
+def check_data(params: Params, X, y=None, name: str = "X"):
+    """Validate X (n, d) against W1 (m, d) and labels y (n,) in 0..K-1; return them as arrays."""
+    X = np.asarray(X)
+    m, d = params.W1.shape
+    require(X.ndim == 2 and X.shape[1] == d and np.issubdtype(X.dtype, np.number),
+            name, f"a numeric array of shape (n, {d}) to match W1 {params.W1.shape}",
+            f"array of shape {X.shape}")
+    if y is None:
+        return X
+    y = np.asarray(y)
+    k = params.W2.shape[0]
+    require(y.ndim == 1 and len(y) == len(X), "y", f"a 1-D array of {len(X)} labels (one per row of {name})",
+            f"array of shape {y.shape}")
+    require(np.issubdtype(y.dtype, np.integer) and (len(y) == 0 or (y.min() >= 0 and y.max() < k)),
+            "y", f"integer labels in 0..{k - 1}",
+            f"{y.dtype} labels in {y.min()}..{y.max()}" if len(y) else "no labels")
+    return X, y
+
+
+def _hidden(params: Params, X: np.ndarray) -> np.ndarray:
+    """ReLU activations H (n, m)."""
+    H = X @ params.W1.T
+    H += params.b1
+    return np.maximum(H, 0, out=H)
+
+
+def _log_probs(params: Params, H: np.ndarray) -> np.ndarray:
+    """Log-softmax of the scores H W2^T + b2, (n, K), computed stably."""
+    S = H @ params.W2.T
+    S += params.b2
+    S -= S.max(axis=1, keepdims=True)
+    S -= np.log(np.exp(S).sum(axis=1, keepdims=True))
+    return S
+
+
+def _penalty(params: Params, lam: float) -> float:
+    return lam * (float(np.vdot(params.W1, params.W1)) + float(np.vdot(params.W2, params.W2)))
+
+
+def forward(params: Params, X) -> tuple[np.ndarray, np.ndarray]:
+    """Class probabilities P (n, K) and hidden activations H (n, m) for X (n, d)."""
+    X = check_data(params, X)
+    H = _hidden(params, X)
+    return np.exp(_log_probs(params, H)), H
+
+
+def evaluate(params: Params, X: np.ndarray, y: np.ndarray, lam: float) -> tuple[float, float, float]:
+    """(cost, loss, accuracy) of already-checked data X (n, d), y (n,), in one forward pass."""
+    logP = _log_probs(params, _hidden(params, X))
+    rows = np.arange(len(y))
+    loss = -float(logP[rows, y].mean(dtype=np.float64))
+    accuracy = float((logP.argmax(axis=1) == y).mean())
+    return loss + _penalty(params, lam), loss, accuracy
+
+
+def cost(params: Params, X, y, lam: float) -> tuple[float, float]:
+    """(cost, loss): mean cross-entropy ``loss`` and ``cost = loss + lam (||W1||^2 + ||W2||^2)``."""
+    X, y = check_data(params, X, y)
+    lam = non_negative("lam", lam)
+    return evaluate(params, X, y, lam)[:2]
+
+
+def accuracy(params: Params, X, y) -> float:
+    """Fraction of rows of X (n, d) whose most probable class is y (n,)."""
+    X, y = check_data(params, X, y)
+    return evaluate(params, X, y, 0.0)[2]
+
+
+def loss_and_gradients(params: Params, X: np.ndarray, y: np.ndarray, lam: float) -> tuple[float, float, Params]:
+    """Mean loss, accuracy and gradients of the cost for already-checked X (n, d), y (n,)."""
+    n = len(y)
+    rows = np.arange(n)
+    H = _hidden(params, X)
+    logP = _log_probs(params, H)
+    loss = -float(logP[rows, y].mean(dtype=np.float64))
+    accuracy = float((logP.argmax(axis=1) == y).mean())
+    G = np.exp(logP, out=logP)                   # dL/dS (n, K) = (P - onehot(y)) / n
+    G[rows, y] -= 1
+    G /= n
+    GH = G @ params.W2                           # dL/dH (n, m), masked by the ReLU
+    GH *= H > 0
+    grads = Params(
+        W1=GH.T @ X + (2 * lam) * params.W1,
+        b1=GH.sum(axis=0),
+        W2=G.T @ H + (2 * lam) * params.W2,
+        b2=G.sum(axis=0),
+    )
+    return loss, accuracy, grads
+
+
+def gradients(params: Params, X, y, lam: float) -> Params:
+    """Analytic gradients of ``cost`` with respect to W1, b1, W2, b2 (same shapes)."""
+    X, y = check_data(params, X, y)
+    lam = non_negative("lam", lam)
+    return loss_and_gradients(params, X, y, lam)[2]

@@ -1,0 +1,173 @@
+"""Mini-batch gradient descent with a cyclical learning rate, and the History it records."""
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field, fields
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+from tqdm.auto import tqdm
+
+from .checks import non_negative, one_of, positive_int, require
+from .files import write_atomic
+from .network import Params, check_data, evaluate, loss_and_gradients, _penalty
+from .schedule import cyclical_lr
+
+COST_METHODS = ("full", "running_mean", "ema")
+DTYPES = ("float64", "float32")
+EMA_DECAY = 0.99
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every hyper-parameter of one training run (plain data: ``asdict`` / ``TrainConfig(**d)``)."""
+
+    batch_size: int = 100
+    eta_min: float = 1e-5
+    eta_max: float = 1e-1
+    n_s: int = 500
+    n_cycles: int = 1
+    lam: float = 0.01
+    records_per_cycle: int = 10
+    cost_method: str = "full"
+    seed: int = 0
+    dtype: str = "float64"
+    hidden: int = 50
+
+    def __post_init__(self):
+        positive_int("batch_size", self.batch_size)
+        non_negative("eta_min", self.eta_min)
+        non_negative("eta_max", self.eta_max)
+        require(self.eta_min <= self.eta_max, "eta_min", f"<= eta_max ({self.eta_max})", self.eta_min)
+        positive_int("n_s", self.n_s)
+        positive_int("n_cycles", self.n_cycles)
+        non_negative("lam", self.lam)
+        positive_int("records_per_cycle", self.records_per_cycle)
+        require(self.records_per_cycle <= 2 * self.n_s, "records_per_cycle",
+                f"<= 2 * n_s ({2 * self.n_s})", self.records_per_cycle)
+        one_of("cost_method", self.cost_method, COST_METHODS)
+        require(isinstance(self.seed, int) and self.seed >= 0, "seed", "an integer >= 0", self.seed)
+        one_of("dtype", self.dtype, DTYPES)
+        positive_int("hidden", self.hidden)
+
+    @property
+    def total_steps(self) -> int:
+        return 2 * self.n_s * self.n_cycles
+
+    def record_steps(self) -> np.ndarray:
+        """The update steps after which a record is taken: records_per_cycle evenly per cycle."""
+        per_cycle = np.round(np.arange(1, self.records_per_cycle + 1) * 2 * self.n_s / self.records_per_cycle)
+        return (per_cycle[None, :] + 2 * self.n_s * np.arange(self.n_cycles)[:, None]).astype(int).ravel()
+
+
+METRICS = ("train_cost", "train_loss", "train_acc", "val_cost", "val_loss", "val_acc")
+
+
+@dataclass
+class History:
+    """What a run recorded: one entry per record, plus the config that made it."""
+
+    config: dict
+    step: list = field(default_factory=list)
+    eta: list = field(default_factory=list)
+    train_cost: list = field(default_factory=list)
+    train_loss: list = field(default_factory=list)
+    train_acc: list = field(default_factory=list)
+    val_cost: list = field(default_factory=list)
+    val_loss: list = field(default_factory=list)
+    val_acc: list = field(default_factory=list)
+    time: list = field(default_factory=list)   # seconds since the start of the run
+
+    def append(self, **record) -> None:
+        for name, value in record.items():
+            getattr(self, name).append(value)
+
+    def final(self) -> dict:
+        """The last record as a dict."""
+        return {f.name: getattr(self, f.name)[-1] for f in fields(self) if f.name != "config"}
+
+    def save(self, path) -> None:
+        write_atomic(path, json.dumps(asdict(self), indent=1))
+
+    @classmethod
+    def load(cls, path) -> "History":
+        with open(path) as f:
+            return cls(**json.load(f))
+
+
+def _dataset(params: Params, data, name: str, dtype):
+    """Checked (X (n, d), y (n,)) from a pair, X converted to ``dtype``."""
+    require(isinstance(data, (tuple, list)) and len(data) == 2, name, "an (X, y) pair", type(data).__name__)
+    X, y = check_data(params, *data, name=f"{name} X")
+    require(len(y) > 0, name, "non-empty", f"{len(y)} samples")
+    return np.ascontiguousarray(X, dtype=dtype), y
+
+
+class _BatchAverage:
+    """Running mean or exponential moving average of per-batch (cost, loss, accuracy)."""
+
+    def __init__(self, method: str):
+        self.method, self.count, self.value = method, 0, np.zeros(3)
+
+    def add(self, values) -> None:
+        self.count += 1
+        if self.method == "running_mean":
+            self.value += (np.asarray(values) - self.value) / self.count
+        else:
+            self.value = np.asarray(values, float) if self.count == 1 else \
+                EMA_DECAY * self.value + (1 - EMA_DECAY) * np.asarray(values)
+
+
+def train(params: Params, train_data, val_data, config: TrainConfig, progress: bool = False):
+    """Train a copy of ``params`` for exactly ``config.total_steps`` updates; return (Params, History).
+
+    train_data, val_data: (X (n, d), y (n,)) pairs. The training set is reshuffled every
+    epoch (seeded by ``config.seed``); records follow ``config.record_steps()``. BLAS runs
+    single-threaded while the records are evaluated on a snapshot of the parameters in a
+    second thread, so the updates and the full-data evaluations share the two cores.
+    """
+    require(isinstance(config, TrainConfig), "config", "a TrainConfig", type(config).__name__)
+    dtype = np.dtype(config.dtype)
+    params = params.astype(dtype)
+    X, y = _dataset(params, train_data, "train_data", dtype)
+    Xv, yv = _dataset(params, val_data, "val_data", dtype)
+    n, batch, lam = len(y), config.batch_size, config.lam
+    require(batch <= n, "batch_size", f"<= the number of training samples ({n})", batch)
+    etas = cyclical_lr(np.arange(config.total_steps), config.eta_min, config.eta_max, config.n_s)
+    record_at = set(config.record_steps().tolist())
+    averages = None if config.cost_method == "full" else _BatchAverage(config.cost_method)
+    rng = np.random.default_rng(config.seed)
+    order, position = rng.permutation(n), 0
+    start = time.perf_counter()
+
+    def record(step: int, snapshot: Params, train_metrics) -> dict:
+        if train_metrics is None:
+            train_metrics = evaluate(snapshot, X, y, lam)
+        metrics = dict(zip(METRICS, train_metrics + evaluate(snapshot, Xv, yv, lam)))
+        return dict(step=step, eta=float(etas[step - 1]), **metrics, time=time.perf_counter() - start)
+
+    records = []
+    with threadpool_limits(1), ThreadPoolExecutor(1) as evaluator, np.errstate(over="ignore", invalid="ignore"), \
+            tqdm(total=config.total_steps, disable=not progress, desc="training", leave=False) as bar:
+        for t, eta in enumerate(etas.tolist()):
+            if position + batch > n:
+                order, position = rng.permutation(n), 0
+            rows = np.sort(order[position:position + batch])
+            position += batch
+            loss, acc, grads = loss_and_gradients(params, X[rows], y[rows], lam)
+            if not np.isfinite(loss):
+                raise FloatingPointError(f"the cost became {loss} at step {t} (learning rate {eta:.3g}); "
+                                         "lower eta_max or check the data")
+            if averages is not None:
+                averages.add((loss + _penalty(params, lam), loss, acc))
+            for p, g in zip(params.arrays().values(), grads.arrays().values()):
+                p -= eta * g
+            bar.update()
+            if t + 1 in record_at:
+                train_metrics = None if averages is None else tuple(averages.value.tolist())
+                records.append(evaluator.submit(record, t + 1, params.copy(), train_metrics))
+    history = History(config=asdict(config))
+    for future in records:
+        history.append(**future.result())
+    return params, history
