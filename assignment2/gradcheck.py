@@ -8,9 +8,13 @@ from .network import Params, cost
 def numerical_gradients(params: Params, X, y, lam: float, h: float = 1e-5) -> Params:
     """(cost(p + h e_i) - cost(p - h e_i)) / 2h for every entry i of W1, b1, W2, b2.
 
-    One pair of cost evaluations per entry: use small d, m and n (or float64 and patience).
+    The costs are evaluated in ``numpy.longdouble`` (80-bit on x86), so rounding of the
+    cost (about 1e-16 relative in float64, i.e. ~1e-11 after dividing by 2h) does not
+    swamp the comparison; the result has the dtype of ``params``. One pair of cost
+    evaluations per entry: use small d, m and n.
     """
-    work = params.copy()
+    work = params.astype(np.longdouble)
+    X = np.asarray(X, dtype=np.longdouble)
     grads = {}
     for name, array in work.arrays().items():
         grad = np.zeros_like(array)
@@ -22,7 +26,7 @@ def numerical_gradients(params: Params, X, y, lam: float, h: float = 1e-5) -> Pa
             minus = cost(work, X, y, lam)[0]
             array[i] = saved
             grad[i] = (plus - minus) / (2 * h)
-        grads[name] = grad
+        grads[name] = grad.astype(params.arrays()[name].dtype)
     return Params(**grads)
 
 

@@ -80,8 +80,15 @@ def _log_probs(params: Params, H: np.ndarray) -> np.ndarray:
     return S
 
 
-def _penalty(params: Params, lam: float) -> float:
-    return lam * (float(np.vdot(params.W1, params.W1)) + float(np.vdot(params.W2, params.W2)))
+def _penalty(params: Params, lam: float):
+    """lam (||W1||^2 + ||W2||^2), at least in float64 (in longdouble for longdouble params)."""
+    precision = np.result_type(params.W1, np.float64)
+    return lam * (np.vdot(params.W1, params.W1).astype(precision) + np.vdot(params.W2, params.W2).astype(precision))
+
+
+def _mean_loss(logP: np.ndarray, y: np.ndarray):
+    """Mean cross-entropy from log-probabilities logP (n, K), at least in float64."""
+    return -logP[np.arange(len(y)), y].mean(dtype=np.result_type(logP, np.float64))
 
 
 def forward(params: Params, X) -> tuple[np.ndarray, np.ndarray]:
@@ -91,13 +98,11 @@ def forward(params: Params, X) -> tuple[np.ndarray, np.ndarray]:
     return np.exp(_log_probs(params, H)), H
 
 
-def evaluate(params: Params, X: np.ndarray, y: np.ndarray, lam: float) -> tuple[float, float, float]:
+def evaluate(params: Params, X: np.ndarray, y: np.ndarray, lam: float) -> tuple:
     """(cost, loss, accuracy) of already-checked data X (n, d), y (n,), in one forward pass."""
     logP = _log_probs(params, _hidden(params, X))
-    rows = np.arange(len(y))
-    loss = -float(logP[rows, y].mean(dtype=np.float64))
-    accuracy = float((logP.argmax(axis=1) == y).mean())
-    return loss + _penalty(params, lam), loss, accuracy
+    loss = _mean_loss(logP, y)
+    return loss + _penalty(params, lam), loss, float((logP.argmax(axis=1) == y).mean())
 
 
 def cost(params: Params, X, y, lam: float) -> tuple[float, float]:
@@ -119,7 +124,7 @@ def loss_and_gradients(params: Params, X: np.ndarray, y: np.ndarray, lam: float)
     rows = np.arange(n)
     H = _hidden(params, X)
     logP = _log_probs(params, H)
-    loss = -float(logP[rows, y].mean(dtype=np.float64))
+    loss = float(_mean_loss(logP, y))
     accuracy = float((logP.argmax(axis=1) == y).mean())
     G = np.exp(logP, out=logP)                   # dL/dS (n, K) = (P - onehot(y)) / n
     G[rows, y] -= 1

@@ -81,7 +81,7 @@ class History:
 
     def append(self, **record) -> None:
         for name, value in record.items():
-            getattr(self, name).append(value)
+            getattr(self, name).append(value if name == "step" else float(value))
 
     def final(self) -> dict:
         """The last record as a dict."""
@@ -160,7 +160,7 @@ def train(params: Params, train_data, val_data, config: TrainConfig, progress: b
                 raise FloatingPointError(f"the cost became {loss} at step {t} (learning rate {eta:.3g}); "
                                          "lower eta_max or check the data")
             if averages is not None:
-                averages.add((loss + _penalty(params, lam), loss, acc))
+                averages.add((loss + float(_penalty(params, lam)), loss, acc))
             for p, g in zip(params.arrays().values(), grads.arrays().values()):
                 p -= eta * g
             bar.update()

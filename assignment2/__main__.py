@@ -1,0 +1,63 @@
+"""Command line: ``python -m assignment2 train ...`` and ``python -m assignment2 search ...``.
+
+Every TrainConfig field is an option (``--n-s 800 --n-cycles 3 --dtype float32``).
+"""
+
+import argparse
+import sys
+from dataclasses import fields
+
+import numpy as np
+
+from .data import load_cifar10
+from .network import accuracy, init_params
+from .search import best_runs, lambda_search, sample_lambdas
+from .train import TrainConfig, train
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m assignment2", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("train", help="train one network and save its History")
+    run.add_argument("--out", default="history.json", help="where to save the History (JSON)")
+    search = commands.add_parser("search", help="random search of lambda on a log scale (resumable)")
+    search.add_argument("--n", type=int, default=20, help="number of lambdas")
+    search.add_argument("--l-min", type=float, default=-5, help="log10 of the smallest lambda")
+    search.add_argument("--l-max", type=float, default=-1, help="log10 of the largest lambda")
+    search.add_argument("--results", default="search.csv", help="results file (CSV); re-running resumes")
+    for sub, split in ((run, "ex3"), (search, "search")):
+        sub.add_argument("--split", default=split, help="data split: ex3, search or final")
+        sub.add_argument("--root", default=None, help="CIFAR-10 folder (default: $CIFAR10_DIR or the cache)")
+        for f in fields(TrainConfig):
+            sub.add_argument("--" + f.name.replace("_", "-"), type=type(f.default), default=f.default,
+                             help=f"(default {f.default})")
+    return parser
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        config = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)})
+        train_data, val_data, test_data = load_cifar10(args.split, args.root, dtype=config.dtype)
+        if args.command == "train":
+            params = init_params(train_data[0].shape[1], config.hidden, rng=np.random.default_rng(config.seed),
+                                 dtype=config.dtype)
+            params, history = train(params, train_data, val_data, config, progress=True)
+            history.save(args.out)
+            last = history.final()
+            print(f"training accuracy {last['train_acc']:.4f}, validation accuracy {last['val_acc']:.4f}, "
+                  f"test accuracy {accuracy(params, *test_data):.4f}; history saved to {args.out}")
+        else:
+            lambdas = sample_lambdas(args.n, args.l_min, args.l_max, np.random.default_rng(config.seed))
+            rows = lambda_search(lambdas, train_data, val_data, config, args.results, progress=True)
+            for row in best_runs(rows):
+                print(f"lambda {row['lambda']:.3e}: validation accuracy {row['val_acc']:.4f}")
+            print(f"{len(rows)} runs in {args.results}")
+    except (ValueError, FileNotFoundError, FloatingPointError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

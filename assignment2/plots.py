@@ -1,0 +1,55 @@
+"""The report's figures; every function returns a matplotlib Figure."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .schedule import cyclical_lr
+from .train import History
+
+PANELS = (("cost", "Cost (loss + L2)"), ("loss", "Cross-entropy loss"), ("acc", "Accuracy"))
+
+
+def history_figure(history: History, title: str = "") -> plt.Figure:
+    """Cost, loss and accuracy against update step, training and validation (Figures 3 and 4)."""
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.4), constrained_layout=True)
+    for ax, (key, label) in zip(axes, PANELS):
+        ax.plot(history.step, getattr(history, f"train_{key}"), "o-", ms=3, label="training")
+        ax.plot(history.step, getattr(history, f"val_{key}"), "s-", ms=3, label="validation")
+        ax.set(xlabel="update step", ylabel=label)
+        ax.grid(alpha=0.3)
+    axes[0].legend()
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def schedule_figure(eta_min: float, eta_max: float, n_s: int, n_cycles: int) -> plt.Figure:
+    """The cyclical learning rate over ``n_cycles`` cycles."""
+    t = np.arange(2 * n_s * n_cycles + 1)
+    fig, ax = plt.subplots(figsize=(6, 2.6), constrained_layout=True)
+    ax.plot(t, cyclical_lr(t, eta_min, eta_max, n_s))
+    ax.set(xlabel="update step", ylabel="learning rate", title=f"n_s = {n_s}, {n_cycles} cycle(s)")
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def search_figure(stages: dict) -> plt.Figure:
+    """Validation accuracy against lambda (log axis); ``stages``: name -> list of result rows."""
+    fig, ax = plt.subplots(figsize=(6, 3.4), constrained_layout=True)
+    for (name, rows), marker in zip(stages.items(), "os^v"):
+        ax.scatter([r["lambda"] for r in rows], [r["val_acc"] for r in rows], marker=marker, label=name)
+    ax.set(xscale="log", xlabel="lambda", ylabel="validation accuracy")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend()
+    return fig
+
+
+def compare_figure(histories: dict, metric: str = "train_cost", ylabel: str = "training cost") -> plt.Figure:
+    """One metric of several runs against update step; ``histories``: label -> History."""
+    fig, ax = plt.subplots(figsize=(6, 3.4), constrained_layout=True)
+    for label, history in histories.items():
+        ax.plot(history.step, getattr(history, metric), "o-", ms=3, label=label)
+    ax.set(xlabel="update step", ylabel=ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return fig

@@ -1,0 +1,18 @@
+import numpy as np
+import pytest
+
+from assignment2 import data, network
+
+
+@pytest.fixture(scope="session")
+def synthetic_root(tmp_path_factory):
+    """A small CIFAR-10-format data set (200 images per batch) on disk."""
+    return data.write_synthetic(tmp_path_factory.mktemp("cifar") / "cifar-10-batches-py", n_per_batch=200, seed=1)
+
+
+@pytest.fixture
+def small_problem():
+    """float64 params (d=20, m=10, K=10) and a batch of 5 samples."""
+    rng = np.random.default_rng(0)
+    params = network.init_params(20, 10, rng=rng)
+    return params, rng.standard_normal((5, 20)), rng.integers(0, 10, 5)

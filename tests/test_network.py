@@ -1,0 +1,75 @@
+import numpy as np
+import pytest
+
+from assignment2 import gradcheck, network
+
+
+@pytest.mark.parametrize("lam", [0.0, 0.1])
+def test_gradients_match_centred_differences(small_problem, lam):
+    params, X, y = small_problem
+    report = gradcheck.compare(network.gradients(params, X, y, lam),
+                               gradcheck.numerical_gradients(params, X, y, lam))
+    assert set(report) == {"W1", "b1", "W2", "b2"}
+    for name, errors in report.items():
+        assert errors["max_rel"] < 1e-7, (name, errors)
+
+
+def test_gradcheck_detects_a_wrong_gradient(small_problem):
+    params, X, y = small_problem
+    grads = network.gradients(params, X, y, 0.1)
+    grads.W2[0, 0] *= 1.01
+    report = gradcheck.compare(grads, gradcheck.numerical_gradients(params, X, y, 0.1))
+    assert report["W2"]["max_rel"] > 1e-3 and report["W1"]["max_rel"] < 1e-7
+
+
+def test_init_shapes_and_scale():
+    params = network.init_params(3072, 50, rng=np.random.default_rng(0), dtype=np.float32)
+    assert params.W1.shape == (50, 3072) and params.b1.shape == (50,)
+    assert params.W2.shape == (10, 50) and params.b2.shape == (10,)
+    assert all(a.dtype == np.float32 for a in params.arrays().values())
+    assert params.W1.std() == pytest.approx(1 / np.sqrt(3072), rel=0.02)
+    assert params.W2.std() == pytest.approx(1 / np.sqrt(50), rel=0.15)
+    assert not params.b1.any() and not params.b2.any()
+
+
+def test_forward_probabilities_and_stability(small_problem):
+    params, X, y = small_problem
+    P, H = network.forward(params, X)
+    assert P.shape == (5, 10) and H.shape == (5, 10)
+    np.testing.assert_allclose(P.sum(axis=1), 1)
+    assert (H >= 0).all()
+    P_huge, _ = network.forward(params, X * 1e6)
+    assert np.isfinite(P_huge).all()
+    cost, loss = network.cost(params, X * 1e6, y, 0.0)
+    assert np.isfinite(cost) and cost == loss
+
+
+def test_cost_is_loss_plus_penalty(small_problem):
+    params, X, y = small_problem
+    P, _ = network.forward(params, X)
+    loss = -np.log(P[np.arange(5), y]).mean()
+    penalty = 0.3 * ((params.W1 ** 2).sum() + (params.W2 ** 2).sum())
+    cost, got_loss = network.cost(params, X, y, 0.3)
+    assert got_loss == pytest.approx(loss) and cost == pytest.approx(loss + penalty)
+    assert network.accuracy(params, X, y) == pytest.approx((P.argmax(1) == y).mean())
+
+
+@pytest.mark.parametrize("X, y, message", [
+    (np.zeros((5, 21)), np.zeros(5, int), r"X must be .*\(n, 20\)"),
+    (np.zeros(20), np.zeros(1, int), r"X must be .*\(n, 20\)"),
+    (np.zeros((5, 20)), np.zeros(4, int), r"y must be a 1-D array of 5 labels"),
+    (np.zeros((5, 20)), np.array([0, 1, 2, 3, 10]), r"y must be integer labels in 0\.\.9"),
+    (np.zeros((5, 20)), np.array([0, 1, 2, 3, -1]), r"y must be integer labels in 0\.\.9"),
+    (np.zeros((5, 20)), np.zeros(5), r"y must be integer labels"),
+])
+def test_bad_input_names_the_parameter(small_problem, X, y, message):
+    params = small_problem[0]
+    with pytest.raises(ValueError, match=message):
+        network.cost(params, X, y, 0.0)
+    with pytest.raises(ValueError, match=message):
+        network.gradients(params, X, y, 0.0)
+
+
+def test_negative_lambda_rejected(small_problem):
+    with pytest.raises(ValueError, match="lam must be a finite number >= 0"):
+        network.cost(*small_problem, -1.0)
