@@ -178,14 +178,16 @@ def load_cifar10(split: str, root=None, dtype=np.float64):
 
 
 def write_synthetic(root, n_per_batch: int = 100, seed: int = 0) -> Path:
-    """Write a learnable CIFAR-10-format data set (class templates plus noise) to ``root``."""
+    """Write a CIFAR-10-format data set to ``root``: 5 training batches and a test batch of
+    ``n_per_batch`` images each, drawn as a faint class template plus strong noise
+    (learnable from many images, memorisable but not generalisable from a few)."""
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    templates = rng.uniform(40, 215, size=(len(CLASSES), DIM))
+    templates = 128 + rng.uniform(-10, 10, size=(len(CLASSES), DIM))
     for name in TRAIN_BATCHES + ["test_batch"]:
         y = rng.integers(0, len(CLASSES), n_per_batch)
-        X = np.clip(templates[y] + rng.normal(0, 60, size=(n_per_batch, DIM)), 0, 255).astype(np.uint8)
+        X = np.clip(templates[y] + rng.normal(0, 64, size=(n_per_batch, DIM)), 0, 255).astype(np.uint8)
         _write_pickle(root / name, {b"batch_label": name.encode(), b"labels": y.tolist(), b"data": X})
     _write_pickle(root / "batches.meta", {b"label_names": [c.encode() for c in CLASSES],
                                           b"num_cases_per_batch": n_per_batch, b"num_vis": DIM})

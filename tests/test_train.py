@@ -1,0 +1,142 @@
+import json
+from dataclasses import asdict
+
+import numpy as np
+import pytest
+
+from assignment2 import data, network
+from assignment2.train import History, TrainConfig, train
+
+
+@pytest.fixture(scope="module")
+def ex3(synthetic_root):
+    return data.load_cifar10("ex3", synthetic_root)
+
+
+def fresh_params(dtype=np.float64, m=20):
+    return network.init_params(3072, m, rng=np.random.default_rng(0), dtype=dtype)
+
+
+QUICK = dict(n_s=20, batch_size=20, records_per_cycle=4)
+
+
+def test_overfits_100_images(ex3):
+    X, y = ex3[0][0][:100], ex3[0][1][:100]
+    config = TrainConfig(lam=0.0, eta_min=1e-3, eta_max=5e-2, n_s=100, n_cycles=2, batch_size=10, hidden=50)
+    params, history = train(fresh_params(m=50), (X, y), ex3[1], config)
+    assert history.train_acc[-1] == 1.0
+    assert network.accuracy(params, X, y) == 1.0
+    assert history.train_loss[-1] < 0.05
+    assert history.val_acc[-1] < 1.0
+
+
+def test_same_seed_same_history_number_for_number(ex3):
+    config = TrainConfig(**QUICK, seed=3)
+    runs = [train(fresh_params(), *ex3[:2], config) for _ in range(2)]
+    first, second = (asdict(h) for _, h in runs)
+    first.pop("time"), second.pop("time")
+    assert first == second
+    np.testing.assert_array_equal(runs[0][0].W1, runs[1][0].W1)
+    other = train(fresh_params(), *ex3[:2], TrainConfig(**QUICK, seed=4))[1]
+    assert other.train_cost != runs[0][1].train_cost
+
+
+def test_records_and_step_count(ex3):
+    config = TrainConfig(n_s=15, n_cycles=3, batch_size=50, records_per_cycle=3)
+    _, history = train(fresh_params(), *ex3[:2], config)
+    assert history.step == [10, 20, 30, 40, 50, 60, 70, 80, 90]
+    assert history.step[-1] == config.total_steps == 90
+    assert history.eta[2] == pytest.approx(1e-5 + (1e-1 - 1e-5) / 15)  # last update of cycle 1: t = 29
+    assert np.all(np.diff(history.time) >= 0)
+    assert history.config == asdict(config)
+
+
+def test_input_params_are_not_modified(ex3):
+    params = fresh_params()
+    before = params.W1.copy()
+    train(params, *ex3[:2], TrainConfig(**QUICK))
+    np.testing.assert_array_equal(params.W1, before)
+
+
+def test_full_cost_is_the_cost_on_the_whole_training_set(ex3):
+    params, history = train(fresh_params(), *ex3[:2], TrainConfig(**QUICK, lam=0.01))
+    cost, loss = network.cost(params, *ex3[0], 0.01)
+    assert history.train_cost[-1] == pytest.approx(cost) and history.train_loss[-1] == pytest.approx(loss)
+    assert history.train_acc[-1] == pytest.approx(network.accuracy(params, *ex3[0]))
+    assert history.val_cost[-1] == pytest.approx(network.cost(params, *ex3[1], 0.01)[0])
+
+
+def ema(values, decay=0.99):
+    average = values[0]
+    for value in values[1:]:
+        average = decay * average + (1 - decay) * value
+    return average
+
+
+@pytest.mark.parametrize("method, summary", [("running_mean", np.mean), ("ema", ema)])
+def test_batch_cost_methods(ex3, monkeypatch, method, summary):
+    from assignment2 import train as train_module
+    costs = []
+    real = train_module.loss_and_gradients
+
+    def spy(params, X, y, lam):
+        result = real(params, X, y, lam)
+        costs.append(result[0] + float(network._penalty(params, lam)))
+        return result
+
+    monkeypatch.setattr(train_module, "loss_and_gradients", spy)
+    config = TrainConfig(n_s=5, n_cycles=2, batch_size=50, records_per_cycle=1, cost_method=method)
+    _, history = train(fresh_params(), *ex3[:2], config)
+    assert history.train_cost == [pytest.approx(summary(costs[:10])), pytest.approx(summary(costs))]
+
+
+def test_float32_end_to_end(ex3):
+    params, history = train(fresh_params(np.float32), *ex3[:2], TrainConfig(**QUICK, dtype="float32"))
+    assert all(a.dtype == np.float32 for a in params.arrays().values())
+    ref = train(fresh_params(), *ex3[:2], TrainConfig(**QUICK))[1]
+    assert history.val_acc[-1] == pytest.approx(ref.val_acc[-1], abs=0.02)
+
+
+def test_history_round_trips_through_json(ex3, tmp_path):
+    _, history = train(fresh_params(), *ex3[:2], TrainConfig(**QUICK))
+    history.save(tmp_path / "h.json")
+    assert History.load(tmp_path / "h.json") == history
+    json.loads((tmp_path / "h.json").read_text())
+    assert [p.name for p in tmp_path.iterdir()] == ["h.json"]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(batch_size=0), "batch_size must be an integer >= 1"),
+    (dict(eta_min=0.2, eta_max=0.1), r"eta_min must be <= eta_max \(0.1\)"),
+    (dict(eta_min=-1e-5), "eta_min must be a finite number >= 0"),
+    (dict(lam=-0.1), "lam must be a finite number >= 0"),
+    (dict(n_s=0), "n_s must be an integer >= 1"),
+    (dict(n_s=2.5), "n_s must be an integer >= 1"),
+    (dict(cost_method="median"), "cost_method must be one of 'full', 'running_mean', 'ema'"),
+    (dict(dtype="float16"), "dtype must be one of 'float64', 'float32'"),
+    (dict(records_per_cycle=0), "records_per_cycle must be an integer >= 1"),
+])
+def test_bad_config(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**kwargs)
+
+
+def test_bad_data(ex3):
+    (X, y), val = ex3[0], ex3[1]
+    with pytest.raises(ValueError, match=r"batch_size must be <= the number of training samples \(200\)"):
+        train(fresh_params(), (X, y), val, TrainConfig(batch_size=201))
+    with pytest.raises(ValueError, match=r"train_data X must be a numeric array of shape \(n, 3072\)"):
+        train(fresh_params(), (X[:, :100], y), val, TrainConfig())
+    with pytest.raises(ValueError, match=r"y must be integer labels in 0\.\.9"):
+        train(fresh_params(), (X, y + 1), val, TrainConfig())
+    with pytest.raises(ValueError, match="y must be a 1-D array of 200 labels"):
+        train(fresh_params(), (X, y[:-1]), val, TrainConfig())
+    with pytest.raises(ValueError, match="val_data must be an"):
+        train(fresh_params(), (X, y), val[0], TrainConfig())
+
+
+def test_divergence_stops_with_step_and_learning_rate(ex3):
+    (X, y), val = ex3[0], ex3[1]
+    config = TrainConfig(eta_min=1e3, eta_max=1e4, n_s=50, batch_size=100)
+    with pytest.raises(FloatingPointError, match=r"at step \d+ \(learning rate [0-9.e+]+\)"):
+        train(fresh_params(), (X * 100, y), val, config)
