@@ -1,0 +1,33 @@
+import json
+
+from assignment2.__main__ import main
+from assignment2.bench import run_flops
+from assignment2.train import TrainConfig
+
+
+def test_train_command(synthetic_root, tmp_path, capsys):
+    out = tmp_path / "h.json"
+    code = main(["train", "--root", str(synthetic_root), "--n-s", "10", "--batch-size", "50",
+                 "--dtype", "float32", "--out", str(out)])
+    assert code == 0
+    assert "test accuracy" in capsys.readouterr().out
+    assert json.loads(out.read_text())["config"]["dtype"] == "float32"
+
+
+def test_search_command_resumes(synthetic_root, tmp_path, capsys):
+    args = ["search", "--root", str(synthetic_root), "--n", "2", "--n-s", "5", "--batch-size", "100",
+            "--results", str(tmp_path / "r.csv")]
+    assert main(args) == 0
+    assert main(args) == 0
+    assert "2 runs in" in capsys.readouterr().out.splitlines()[-1]
+
+
+def test_bad_option_gives_a_message_not_a_traceback(synthetic_root, capsys):
+    assert main(["train", "--root", str(synthetic_root), "--eta-min", "0.5"]) == 2
+    assert "error: eta_min must be <= eta_max (0.1)" in capsys.readouterr().err
+
+
+def test_run_flops_counts_steps_and_records():
+    config = TrainConfig()
+    flops = run_flops(config, 10_000, 10_000)
+    assert flops == 1000 * (4 * 100 * 3072 * 50 + 6 * 100 * 50 * 10) + 10 * 2 * 20_000 * (3072 * 50 + 500)
