@@ -9,7 +9,7 @@ from dataclasses import fields
 
 import numpy as np
 
-from .data import load_cifar10
+from .data import load_cifar10, write_synthetic
 from .network import accuracy, init_params
 from .search import best_runs, lambda_search, sample_lambdas
 from .train import TrainConfig, train
@@ -25,6 +25,10 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--l-min", type=float, default=-5, help="log10 of the smallest lambda")
     search.add_argument("--l-max", type=float, default=-1, help="log10 of the largest lambda")
     search.add_argument("--results", default="search.csv", help="results file (CSV); re-running resumes")
+    synthetic = commands.add_parser("synthetic", help="write a small synthetic data set in the CIFAR-10 format")
+    synthetic.add_argument("root", help="folder to write the batch files to")
+    synthetic.add_argument("--n-per-batch", type=int, default=200, help="images per batch file")
+    synthetic.add_argument("--seed", type=int, default=0)
     for sub, split in ((run, "ex3"), (search, "search")):
         sub.add_argument("--split", default=split, help="data split: ex3, search or final")
         sub.add_argument("--root", default=None, help="CIFAR-10 folder (default: $CIFAR10_DIR or the cache)")
@@ -36,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "synthetic":
+        print(f"synthetic data set written to {write_synthetic(args.root, args.n_per_batch, args.seed)}")
+        return 0
     try:
         config = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)})
         train_data, val_data, test_data = load_cifar10(args.split, args.root, dtype=config.dtype)

@@ -29,6 +29,21 @@ def save_table(rows: list[dict], path) -> Path:
     return write_atomic(path, buffer.getvalue())
 
 
+def read_table(path) -> list[dict]:
+    """The rows of a CSV file written by ``save_table``, numbers (and True/False) parsed."""
+    with open(path, newline="") as f:
+        return [{key: _parse(value) for key, value in row.items()} for row in csv.DictReader(f)]
+
+
+def _parse(text: str):
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return {"True": True, "False": False}.get(text, text)
+
+
 def save_results(results: dict, path) -> Path:
     """Write the numbers the report quotes as JSON."""
     return write_atomic(path, json.dumps(results, indent=1, default=float))
@@ -37,3 +52,12 @@ def save_results(results: dict, path) -> Path:
 def load_results(path) -> dict:
     with open(path) as f:
         return json.load(f)
+
+
+def markdown_table(rows: list[dict], columns: dict) -> str:
+    """A Markdown table of ``rows``; ``columns``: key -> (header, format spec such as ".4f")."""
+    lines = ["| " + " | ".join(header for header, _ in columns.values()) + " |",
+             "|" + "---|" * len(columns)]
+    for row in rows:
+        lines.append("| " + " | ".join(format(row[key], spec) for key, (_, spec) in columns.items()) + " |")
+    return "\n".join(lines)

@@ -1,7 +1,5 @@
 """Random search of the regularisation strength lambda, resumable from its results file."""
 
-import csv
-import io
 import time
 from concurrent.futures import as_completed
 from dataclasses import asdict, replace
@@ -11,11 +9,10 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .checks import positive_int, require
-from .files import write_atomic
+from .artifacts import read_table, save_table
 from .network import init_params
 from .train import TrainConfig, train
 
-RESULT_FIELDS = ["lambda", "val_acc", "val_cost", "train_acc", "wall_time"]
 CONFIG_FIELDS = [name for name in asdict(TrainConfig()) if name != "lam"]
 
 
@@ -28,33 +25,12 @@ def sample_lambdas(n: int, l_min: float, l_max: float, rng: np.random.Generator)
 
 def read_results(results_path) -> list[dict]:
     """The rows of a results file (numbers parsed), or [] if it does not exist."""
-    path = Path(results_path)
-    if not path.exists():
-        return []
-    with open(path, newline="") as f:
-        return [{k: _parse(v) for k, v in row.items()} for row in csv.DictReader(f)]
+    return read_table(results_path) if Path(results_path).exists() else []
 
 
 def best_runs(rows: list[dict], k: int = 3) -> list[dict]:
     """The k rows with the highest validation accuracy (ties: lower validation cost first)."""
     return sorted(rows, key=lambda r: (-r["val_acc"], r["val_cost"]))[:k]
-
-
-def _parse(text: str):
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
-
-
-def _write_results(path: Path, rows: list[dict]) -> None:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=RESULT_FIELDS + CONFIG_FIELDS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    write_atomic(path, buffer.getvalue())
 
 
 def _run_one(lam: float, train_data, val_data, config: TrainConfig) -> dict:
@@ -98,6 +74,6 @@ def lambda_search(lambdas, train_data, val_data, config: TrainConfig, results_pa
             finished = (future.result() for future in as_completed(futures))
         for row in finished:
             rows.append(row)
-            _write_results(path, rows)
+            save_table(rows, path)
             bar.update()
     return rows

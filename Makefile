@@ -1,0 +1,67 @@
+# make report : run the five notebooks (papermill) and build report/report.pdf
+# make test   : the test suite (module, notebooks in the quick profile, report build)
+# make smoke  : the whole pipeline on synthetic data in the quick profile (build-smoke/)
+# make bench  : time the default run (python -m assignment2.bench)
+# make clean  : remove build outputs (build/, build-smoke/)
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BUILD ?= build
+REPORT_PDF ?= report/report.pdf
+NB_PARAMS ?=
+NOTEBOOKS := 01_gradient_check 02_overfit 03_cyclical_lr 04_lambda_search 05_final_model
+RESULTS := $(foreach nb,$(NOTEBOOKS),$(BUILD)/$(nb)/results.json)
+SOURCES := $(wildcard assignment2/*.py)
+APT_TEX := texlive-xetex texlive-latex-recommended texlive-fonts-recommended texlive-plain-generic
+
+# The notebooks run in notebooks/: hand them an absolute data folder.
+ifdef CIFAR10_DIR
+export CIFAR10_DIR := $(abspath $(CIFAR10_DIR))
+endif
+
+.PHONY: report test smoke bench clean check-xelatex FORCE
+.DELETE_ON_ERROR:
+
+report: $(REPORT_PDF)
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[report,test]'
+	touch $@
+
+check-xelatex:
+	@command -v xelatex >/dev/null || { echo "xelatex is missing; install it with:"; \
+	  echo "  sudo apt-get install $(APT_TEX)"; exit 1; }
+
+# Re-run the notebooks when the data folder changes (the stamp is rewritten only then).
+$(BUILD)/.data-root: FORCE
+	@mkdir -p $(BUILD)
+	@echo "$(CIFAR10_DIR) $(NB_PARAMS)" | cmp -s - $@ || echo "$(CIFAR10_DIR) $(NB_PARAMS)" > $@
+
+# A notebook is re-run only when it, the module, the installed environment or the data changed.
+$(BUILD)/%/results.json: notebooks/%.ipynb $(SOURCES) $(VENV)/.installed $(BUILD)/.data-root
+	@mkdir -p $(@D)
+	$(PY) -m papermill --log-level WARNING -k python3 --cwd notebooks $< $(@D)/$*.ipynb \
+	  -p out_dir $(abspath $(@D)) $(NB_PARAMS) $(EXTRA_PARAMS)
+
+$(BUILD)/05_final_model/results.json: $(BUILD)/04_lambda_search/results.json
+$(BUILD)/05_final_model/results.json: EXTRA_PARAMS = -p search_dir $(abspath $(BUILD)/04_lambda_search)
+
+$(REPORT_PDF): $(RESULTS) report/report.tex.j2 | check-xelatex
+	$(PY) -m assignment2.report $(BUILD) $@
+
+test: $(VENV)/.installed check-xelatex
+	$(PY) -m pytest
+
+smoke: $(VENV)/.installed
+	$(PY) -m assignment2 synthetic build-smoke/synthetic
+	$(MAKE) report BUILD=build-smoke REPORT_PDF=build-smoke/report.pdf \
+	  NB_PARAMS="-p quick True -p data_root $(abspath build-smoke/synthetic)"
+
+bench: $(VENV)/.installed
+	$(PY) -m assignment2.bench
+
+clean:
+	rm -rf build build-smoke

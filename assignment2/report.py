@@ -1,0 +1,115 @@
+"""Build the PDF report from the notebooks' artifacts: a Jinja2 LaTeX template, then xelatex.
+
+``python -m assignment2.report BUILD_DIR OUTPUT_PDF [--template report/report.tex.j2]``.
+Every number in the text comes from the notebooks' ``results.json`` files and CSV tables.
+"""
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import jinja2
+
+from .artifacts import read_table
+from .files import write_atomic
+
+NOTEBOOKS = ("01_gradient_check", "02_overfit", "03_cyclical_lr", "04_lambda_search", "05_final_model")
+LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+                 "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+XELATEX_MISSING = ("xelatex not found: install it with\n  sudo apt-get install texlive-xetex "
+                   "texlive-fonts-recommended texlive-plain-generic\n(or TeX Live / MacTeX on other systems)")
+
+
+def escape(text) -> str:
+    """``text`` with LaTeX's special characters escaped."""
+    return "".join(LATEX_SPECIAL.get(c, c) for c in str(text))
+
+
+def sci(x: float, digits: int = 2) -> str:
+    """x in LaTeX scientific notation, e.g. 1.23\\times10^{-4} (for math mode)."""
+    mantissa, exponent = f"{x:.{digits}e}".split("e")
+    return rf"{mantissa}\times 10^{{{int(exponent)}}}"
+
+
+def sci_text(x: float, digits: int = 2) -> str:
+    """``sci`` wrapped in $...$, for text and table cells."""
+    return f"${sci(x, digits)}$"
+
+
+def pct(x: float, digits: int = 2) -> str:
+    """A fraction as a percentage: 0.4635 -> 46.35\\%."""
+    return f"{100 * x:.{digits}f}\\%"
+
+
+def table(rows: list[dict], columns: list[tuple]) -> str:
+    """A booktabs tabular; ``columns``: (key, header, format) with format a spec or a function."""
+    def cell(value, fmt):
+        return fmt(value) if callable(fmt) else escape(format(value, fmt))
+    lines = [r"\begin{tabular}{" + "l" * len(columns) + "}", r"\toprule",
+             " & ".join(header for _, header, _ in columns) + r" \\", r"\midrule"]
+    lines += [" & ".join(cell(row[key], fmt) for key, _, fmt in columns) + r" \\" for row in rows]
+    return "\n".join(lines + [r"\bottomrule", r"\end{tabular}"])
+
+
+def context(build_dir) -> dict:
+    """Everything the template may use: each notebook's results and tables, and the helpers."""
+    build = Path(build_dir).resolve()
+    ctx = {"build": build.as_posix(), "fmt": format, "table": table, "sci": sci, "sci_text": sci_text, "pct": pct, "escape": escape}
+    for name in NOTEBOOKS:
+        folder = build / name
+        if not (folder / "results.json").exists():
+            raise FileNotFoundError(f"{folder / 'results.json'} is missing: run notebooks/{name}.ipynb first")
+        key = name.split("_", 1)[1]
+        ctx[key] = json.loads((folder / "results.json").read_text())
+        ctx[key]["tables"] = {p.stem: read_table(p) for p in folder.glob("*.csv")}
+        ctx[key]["dir"] = folder.as_posix()
+    return ctx
+
+
+def render(template: Path, build_dir) -> str:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(template.parent), undefined=jinja2.StrictUndefined,
+                             block_start_string="((*", block_end_string="*))",
+                             variable_start_string="(((", variable_end_string=")))",
+                             comment_start_string="((#", comment_end_string="#))",
+                             trim_blocks=True, lstrip_blocks=True)
+    return env.get_template(template.name).render(**context(build_dir))
+
+
+def build(build_dir, output, template="report/report.tex.j2") -> Path:
+    """Render the template with the artifacts in ``build_dir`` and compile it to ``output`` (PDF)."""
+    if shutil.which("xelatex") is None:
+        raise FileNotFoundError(XELATEX_MISSING)
+    tex = render(Path(template), build_dir)
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "report.tex").write_text(tex)
+        for _ in range(2):  # the second pass resolves references
+            result = subprocess.run(["xelatex", "-interaction=nonstopmode", "-halt-on-error", "report.tex"],
+                                    cwd=tmp, capture_output=True, text=True)
+            if result.returncode != 0:
+                log = result.stdout[-3000:]
+                raise RuntimeError(f"xelatex failed on the rendered report:\n{log}")
+        write_atomic(output, (Path(tmp) / "report.pdf").read_bytes())
+    write_atomic(Path(build_dir) / "report.tex", tex)
+    return Path(output)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("build_dir", help="folder with the notebooks' artifacts (build/)")
+    parser.add_argument("output", help="PDF to write")
+    parser.add_argument("--template", default="report/report.tex.j2")
+    args = parser.parse_args(argv)
+    try:
+        print(f"report written to {build(args.build_dir, args.output, args.template)}")
+    except (FileNotFoundError, RuntimeError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""Every notebook runs under papermill in the quick profile on synthetic data, and the report builds."""
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import papermill
+import pytest
+
+from assignment2 import report
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = report.NOTEBOOKS
+
+
+@pytest.fixture(scope="module")
+def built(synthetic_root, tmp_path_factory):
+    build = tmp_path_factory.mktemp("build")
+    for name in NOTEBOOKS:
+        (build / name).mkdir()
+        papermill.execute_notebook(
+            ROOT / "notebooks" / f"{name}.ipynb", build / name / f"{name}.ipynb", cwd=ROOT / "notebooks",
+            kernel_name="python3", progress_bar=False,
+            parameters=dict(data_root=str(synthetic_root), out_dir=str(build / name), quick=True,
+                            **({"search_dir": str(build / "04_lambda_search")} if name == "05_final_model" else {})))
+    return build
+
+
+def test_notebooks_are_committed_without_outputs_and_with_parameters():
+    for name in NOTEBOOKS:
+        nb = json.loads((ROOT / "notebooks" / f"{name}.ipynb").read_text())
+        code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+        assert not any(c.get("outputs") or c.get("execution_count") for c in code), name
+        assert "parameters" in code[0]["metadata"].get("tags", []), name
+
+
+@pytest.mark.parametrize("name, artifacts", [
+    ("01_gradient_check", ["gradient_check.csv"]),
+    ("02_overfit", ["overfit.pdf", "overfit.png", "history.json"]),
+    ("03_cyclical_lr", ["one_cycle.pdf", "three_cycles.png", "schedule_one.pdf", "cost_methods.csv",
+                        "size_effects.csv", "one_cycle_seeds.csv"]),
+    ("04_lambda_search", ["coarse.csv", "fine.csv", "best.csv", "search.pdf"]),
+    ("05_final_model", ["final_runs.csv", "final_m20.pdf", "final_m40.png"]),
+])
+def test_notebook_writes_its_artifacts(built, name, artifacts):
+    folder = built / name
+    for artifact in artifacts + ["results.json", f"{name}.ipynb"]:
+        assert (folder / artifact).stat().st_size > 0, artifact
+    assert json.loads((folder / "results.json").read_text())
+
+
+def test_quick_results_are_sane(built):
+    overfit = json.loads((built / "02_overfit" / "results.json").read_text())
+    assert overfit["train_acc"] == 1.0 and overfit["val_acc"] < 0.6
+    grad = json.loads((built / "01_gradient_check" / "results.json").read_text())
+    assert grad["max_rel"] < 1e-7 and grad["official_data"] is False
+    search = json.loads((built / "04_lambda_search" / "results.json").read_text())
+    final = json.loads((built / "05_final_model" / "results.json").read_text())
+    assert final["lam"] == search["best_lambda"] == search["best"][0]["lambda"]
+
+
+def test_report_builds_into_a_pdf(built, tmp_path):
+    if shutil.which("xelatex") is None:
+        pytest.fail(report.XELATEX_MISSING)
+    pdf = report.build(built, tmp_path / "report.pdf", ROOT / "report" / "report.tex.j2")
+    assert pdf.read_bytes().startswith(b"%PDF")
+    tex = (built / "report.tex").read_text()
+    assert "did \\textbf{not} match" in tex
+    best = json.loads((built / "05_final_model" / "results.json").read_text())["lam"]
+    assert report.sci(best) in tex
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+        for heading in ("analytic gradients", "overfit", "cyclical learning rates", "Searching", "final model"):
+            assert heading in text
