@@ -10,6 +10,7 @@ PY := $(VENV)/bin/python
 BUILD ?= build
 REPORT_PDF ?= report/report.pdf
 NB_PARAMS ?=
+README_RESULTS ?= --readme README.md
 NOTEBOOKS := 01_gradient_check 02_overfit 03_cyclical_lr 04_lambda_search 05_final_model
 RESULTS := $(foreach nb,$(NOTEBOOKS),$(BUILD)/$(nb)/results.json)
 SOURCES := $(wildcard assignment2/*.py)
@@ -17,7 +18,8 @@ APT_TEX := texlive-xetex texlive-latex-recommended texlive-fonts-recommended tex
 
 # The notebooks run in notebooks/: hand them an absolute data folder.
 ifdef CIFAR10_DIR
-export CIFAR10_DIR := $(abspath $(CIFAR10_DIR))
+override CIFAR10_DIR := $(abspath $(CIFAR10_DIR))
+export CIFAR10_DIR
 endif
 
 .PHONY: report test smoke bench clean check-xelatex FORCE
@@ -50,14 +52,14 @@ $(BUILD)/05_final_model/results.json: $(BUILD)/04_lambda_search/results.json
 $(BUILD)/05_final_model/results.json: EXTRA_PARAMS = -p search_dir $(abspath $(BUILD)/04_lambda_search)
 
 $(REPORT_PDF): $(RESULTS) report/report.tex.j2 | check-xelatex
-	$(PY) -m assignment2.report $(BUILD) $@
+	$(PY) -m assignment2.report $(BUILD) $@ $(README_RESULTS)
 
 test: $(VENV)/.installed check-xelatex
 	$(PY) -m pytest
 
 smoke: $(VENV)/.installed
 	$(PY) -m assignment2 synthetic build-smoke/synthetic
-	$(MAKE) report BUILD=build-smoke REPORT_PDF=build-smoke/report.pdf \
+	$(MAKE) report BUILD=build-smoke REPORT_PDF=build-smoke/report.pdf README_RESULTS= \
 	  NB_PARAMS="-p quick True -p data_root $(abspath build-smoke/synthetic)"
 
 bench: $(VENV)/.installed

@@ -10,9 +10,9 @@ from dataclasses import fields
 import numpy as np
 
 from .data import load_cifar10, write_synthetic
-from .network import accuracy, init_params
+from .experiments import run
 from .search import best_runs, lambda_search, sample_lambdas
-from .train import TrainConfig, train
+from .train import TrainConfig
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -47,13 +47,10 @@ def main(argv=None) -> int:
         config = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)})
         train_data, val_data, test_data = load_cifar10(args.split, args.root, dtype=config.dtype)
         if args.command == "train":
-            params = init_params(train_data[0].shape[1], config.hidden, rng=np.random.default_rng(config.seed),
-                                 dtype=config.dtype)
-            params, history = train(params, train_data, val_data, config, progress=True)
+            history, row = run(config, train_data, val_data, test_data, progress=True)
             history.save(args.out)
-            last = history.final()
-            print(f"training accuracy {last['train_acc']:.4f}, validation accuracy {last['val_acc']:.4f}, "
-                  f"test accuracy {accuracy(params, *test_data):.4f}; history saved to {args.out}")
+            print(f"training accuracy {row['train_acc']:.4f}, validation accuracy {row['val_acc']:.4f}, "
+                  f"test accuracy {row['test_acc']:.4f}; history saved to {args.out}")
         else:
             lambdas = sample_lambdas(args.n, args.l_min, args.l_max, np.random.default_rng(config.seed))
             rows = lambda_search(lambdas, train_data, val_data, config, args.results, progress=True)

@@ -11,8 +11,8 @@ import time
 import numpy as np
 
 from .data import load_cifar10
-from .network import accuracy, init_params
-from .train import TrainConfig, train
+from .network import accuracy
+from .train import TrainConfig, fresh_params, train
 
 
 def run_flops(config: TrainConfig, n_train: int, n_val: int, d: int = 3072, k: int = 10) -> float:
@@ -44,7 +44,7 @@ def main(argv=None) -> None:
         flops = run_flops(config, len(train_data[1]), len(val_data[1]))
         times = []
         for _ in range(args.repeat):
-            params = init_params(3072, config.hidden, rng=np.random.default_rng(config.seed), dtype=dtype)
+            params = fresh_params(config, train_data[0].shape[1])
             start = time.perf_counter()
             params, _ = train(params, train_data, val_data, config)
             times.append(time.perf_counter() - start)

@@ -2,14 +2,15 @@
 
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 
 from .checks import positive_int, require
 from .gradcheck import compare, numerical_gradients
 from .network import accuracy, gradients, init_params
-from .search import best_runs
-from .train import TrainConfig, train
+from .search import best_runs, lambda_search
+from .train import TrainConfig, fresh_params, train
 
 
 def gradient_check(X: np.ndarray, y: np.ndarray, m: int, lams, seed: int = 0, h: float = 1e-5) -> list[dict]:
@@ -26,10 +27,9 @@ def gradient_check(X: np.ndarray, y: np.ndarray, m: int, lams, seed: int = 0, h:
 
 def run(config: TrainConfig, train_data, val_data, test_data, progress: bool = False):
     """Initialise (seeded by config.seed), train and test one network: (History, row)."""
-    params = init_params(train_data[0].shape[1], config.hidden, rng=np.random.default_rng(config.seed),
-                         dtype=config.dtype)
     start = time.perf_counter()
-    params, history = train(params, train_data, val_data, config, progress=progress)
+    params, history = train(fresh_params(config, train_data[0].shape[1]), train_data, val_data, config,
+                            progress=progress)
     last = history.final()
     return history, {"seed": config.seed, "hidden": config.hidden, "batch_size": config.batch_size,
                      "n_s": config.n_s, "n_cycles": config.n_cycles, "lam": config.lam,
@@ -89,3 +89,26 @@ def fine_range(rows: list[dict], k: int = 3, margin: float = 0.25) -> tuple[floa
     require(len(rows) >= 1, "rows", "at least one finished run", len(rows))
     logs = np.log10([r["lambda"] for r in best_runs(rows, k)])
     return float(logs.min() - margin), float(logs.max() + margin)
+
+
+def confirm_best(rows: list[dict], k: int, seeds, train_data, val_data, config: TrainConfig, folder,
+                 executor=None) -> list[dict]:
+    """Re-train the k best lambdas of ``rows`` (runs with config.seed) with further ``seeds``.
+
+    Each seed's runs go to ``folder/confirm_seed{seed}.csv`` (resumable). Returns one row per
+    lambda with the mean and std of the validation accuracy over all seeds, best mean first.
+    """
+    best = best_runs(rows, k)
+    lambdas = [row["lambda"] for row in best]
+    by_lambda = {row["lambda"]: [row] for row in best}
+    for seed in seeds:
+        runs = lambda_search(lambdas, train_data, val_data, replace(config, seed=seed),
+                             Path(folder) / f"confirm_seed{seed}.csv", executor)
+        for row in runs:
+            by_lambda[row["lambda"]].append(row)
+    summary = []
+    for lam, runs in by_lambda.items():
+        mean, std = mean_std(runs, "val_acc")
+        summary.append({"lambda": lam, "val_acc_mean": mean, "val_acc_std": std, "n_seeds": len(runs),
+                        "train_acc_mean": mean_std(runs, "train_acc")[0]})
+    return sorted(summary, key=lambda r: -r["val_acc_mean"])

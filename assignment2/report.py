@@ -97,15 +97,52 @@ def build(build_dir, output, template="report/report.tex.j2") -> Path:
     return Path(output)
 
 
+README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+def results_markdown(build_dir) -> str:
+    """The headline numbers as a Markdown table, from the notebooks' results."""
+    ctx = context(build_dir)
+    c, f = ctx["cyclical_lr"], ctx["final_model"]
+    acc = lambda r: f"{100 * r['test_acc_mean']:.2f} ± {100 * r['test_acc_std']:.2f} %"
+    rows = [("1 cycle, n_s = {}, λ = {}, {} training images".format(c["one_cycle"]["n_s"], c["lam"], c["n_train"]),
+             len(c["seeds"]), acc(c["one_cycle"])),
+            ("3 cycles, n_s = {}, λ = {}".format(c["three_cycles"]["n_s"], c["lam"]), len(c["seeds"]),
+             acc(c["three_cycles"]))]
+    rows += [(f"final, m = {m['hidden']}, λ = {f['lam']:.3g} from the search, {f['n_train']} training images, "
+              f"{f['n_cycles']} cycles", len(f["seeds"]), acc(m)) for m in f["models"].values()]
+    official = "matched" if ctx["gradient_check"]["official_data"] else "did not match"
+    lines = ["| run | seeds | test accuracy (mean ± std) |", "|---|---|---|"]
+    lines += [f"| {name} | {seeds} | {value} |" for name, seeds, value in rows]
+    lines += ["", f"Gradient check: largest relative error {ctx['gradient_check']['max_rel']:.1e}. "
+                  f"Data: the CIFAR-10 files {official} the official MD5 checksums."]
+    return "\n".join(lines)
+
+
+def update_readme(readme, build_dir) -> None:
+    """Replace the text between the results markers of ``readme`` with ``results_markdown``."""
+    text = Path(readme).read_text()
+    if README_START not in text or README_END not in text:
+        raise ValueError(f"readme must contain the markers {README_START} and {README_END}: {readme}")
+    head, rest = text.split(README_START, 1)
+    tail = rest.split(README_END, 1)[1]
+    body = results_markdown(build_dir)
+    write_atomic(readme, f"{head}{README_START}\n{body}\n{README_END}{tail}")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("build_dir", help="folder with the notebooks' artifacts (build/)")
     parser.add_argument("output", help="PDF to write")
     parser.add_argument("--template", default="report/report.tex.j2")
+    parser.add_argument("--readme", help="also write the headline results into this README")
     args = parser.parse_args(argv)
     try:
         print(f"report written to {build(args.build_dir, args.output, args.template)}")
-    except (FileNotFoundError, RuntimeError) as err:
+        if args.readme:
+            update_readme(args.readme, args.build_dir)
+            print(f"results table of {args.readme} updated")
+    except (FileNotFoundError, RuntimeError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     return 0

@@ -10,8 +10,7 @@ from tqdm.auto import tqdm
 
 from .checks import positive_int, require
 from .artifacts import read_table, save_table
-from .network import init_params
-from .train import TrainConfig, train
+from .train import TrainConfig, fresh_params, train
 
 CONFIG_FIELDS = [name for name in asdict(TrainConfig()) if name != "lam"]
 
@@ -37,9 +36,7 @@ def _run_one(lam: float, train_data, val_data, config: TrainConfig) -> dict:
     """Train one network with ``lam`` (initialised with config.seed); its results row."""
     run_config = replace(config, lam=float(lam))
     start = time.perf_counter()
-    params = init_params(train_data[0].shape[1], config.hidden, rng=np.random.default_rng(config.seed),
-                         dtype=config.dtype)
-    _, history = train(params, train_data, val_data, run_config)
+    _, history = train(fresh_params(config, train_data[0].shape[1]), train_data, val_data, run_config)
     last = history.final()
     settings = {k: v for k, v in asdict(run_config).items() if k != "lam"}
     return {"lambda": float(lam), "val_acc": last["val_acc"], "val_cost": last["val_cost"],

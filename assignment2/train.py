@@ -11,7 +11,7 @@ from tqdm.auto import tqdm
 
 from .checks import non_negative, one_of, positive_int, require
 from .files import write_atomic
-from .network import Params, check_data, evaluate, loss_and_gradients, _penalty
+from .network import Params, _penalty, check_data, evaluate, init_params, loss_and_gradients
 from .schedule import cyclical_lr
 
 COST_METHODS = ("full", "running_mean", "ema")
@@ -94,6 +94,11 @@ class History:
     def load(cls, path) -> "History":
         with open(path) as f:
             return cls(**json.load(f))
+
+
+def fresh_params(config: TrainConfig, d: int, k: int = 10) -> Params:
+    """Initial parameters for ``config``: hidden size, dtype and seed taken from it."""
+    return init_params(d, config.hidden, k, rng=np.random.default_rng(config.seed), dtype=config.dtype)
 
 
 def _dataset(params: Params, data, name: str, dtype):

@@ -54,7 +54,7 @@ def test_quick_results_are_sane(built):
     overfit = json.loads((built / "02_overfit" / "results.json").read_text())
     assert overfit["train_acc"] == 1.0 and overfit["val_acc"] < 0.6
     grad = json.loads((built / "01_gradient_check" / "results.json").read_text())
-    assert grad["max_rel"] < 1e-7 and grad["official_data"] is False
+    assert grad["max_rel"] < 1e-6 and grad["official_data"] is False
     search = json.loads((built / "04_lambda_search" / "results.json").read_text())
     final = json.loads((built / "05_final_model" / "results.json").read_text())
     assert final["lam"] == search["best_lambda"] == search["best"][0]["lambda"]
@@ -73,3 +73,16 @@ def test_report_builds_into_a_pdf(built, tmp_path):
         text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
         for heading in ("analytic gradients", "overfit", "cyclical learning rates", "Searching", "final model"):
             assert heading in text
+
+
+def test_readme_results_are_written_between_the_markers(built, tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{report.README_START}\nold\n{report.README_END}\nrest\n")
+    report.update_readme(readme, built)
+    text = readme.read_text()
+    assert text.startswith("intro\n") and text.endswith("rest\n") and "old" not in text
+    final = json.loads((built / "05_final_model" / "results.json").read_text())
+    assert f"{100 * final['models']['20']['test_acc_mean']:.2f} ±" in text
+    readme.write_text("no markers")
+    with pytest.raises(ValueError, match="readme must contain the markers"):
+        report.update_readme(readme, built)
