@@ -8,7 +8,7 @@ import numpy as np
 
 from .checks import positive_int, require
 from .gradcheck import compare, numerical_gradients
-from .network import accuracy, gradients, init_params
+from .network import accuracy, dead_units, gradients, init_params
 from .search import best_runs, lambda_search
 from .train import TrainConfig, fresh_params, train
 
@@ -26,7 +26,10 @@ def gradient_check(X: np.ndarray, y: np.ndarray, m: int, lams, seed: int = 0, h:
 
 
 def run(config: TrainConfig, train_data, val_data, test_data, progress: bool = False):
-    """Initialise (seeded by config.seed), train and test one network: (History, row)."""
+    """Initialise (seeded by config.seed), train and test one network: (History, row).
+
+    The row's ``dead_units`` counts hidden units that are zero on every training image.
+    """
     start = time.perf_counter()
     params, history = train(fresh_params(config, train_data[0].shape[1]), train_data, val_data, config,
                             progress=progress)
@@ -35,7 +38,8 @@ def run(config: TrainConfig, train_data, val_data, test_data, progress: bool = F
                      "n_s": config.n_s, "n_cycles": config.n_cycles, "lam": config.lam,
                      "cost_method": config.cost_method,
                      "train_acc": last["train_acc"], "val_acc": last["val_acc"],
-                     "test_acc": accuracy(params, *test_data), "seconds": time.perf_counter() - start}
+                     "test_acc": accuracy(params, *test_data), "seconds": time.perf_counter() - start,
+                     "dead_units": dead_units(params, train_data[0])}
 
 
 def over_seeds(config: TrainConfig, seeds, data, progress: bool = False):

@@ -80,7 +80,7 @@ def _log_probs(params: Params, H: np.ndarray) -> np.ndarray:
     return S
 
 
-def _penalty(params: Params, lam: float):
+def penalty(params: Params, lam: float):
     """lam (||W1||^2 + ||W2||^2), at least in float64 (in longdouble for longdouble params)."""
     precision = np.result_type(params.W1, np.float64)
     return lam * (np.vdot(params.W1, params.W1).astype(precision) + np.vdot(params.W2, params.W2).astype(precision))
@@ -102,7 +102,7 @@ def evaluate(params: Params, X: np.ndarray, y: np.ndarray, lam: float) -> tuple:
     """(cost, loss, accuracy) of already-checked data X (n, d), y (n,), in one forward pass."""
     logP = _log_probs(params, _hidden(params, X))
     loss = _mean_loss(logP, y)
-    return loss + _penalty(params, lam), loss, float((logP.argmax(axis=1) == y).mean())
+    return loss + penalty(params, lam), loss, float((logP.argmax(axis=1) == y).mean())
 
 
 def cost(params: Params, X, y, lam: float) -> tuple[float, float]:
@@ -118,6 +118,12 @@ def accuracy(params: Params, X, y) -> float:
     return evaluate(params, X, y, 0.0)[2]
 
 
+def dead_units(params: Params, X) -> int:
+    """Number of hidden units whose ReLU is zero for every row of X (n, d)."""
+    X = check_data(params, X)
+    return int((_hidden(params, X).max(axis=0) <= 0).sum())
+
+
 def loss_and_gradients(params: Params, X: np.ndarray, y: np.ndarray, lam: float) -> tuple[float, float, Params]:
     """Mean loss, accuracy and gradients of the cost for already-checked X (n, d), y (n,)."""
     n = len(y)
@@ -131,12 +137,10 @@ def loss_and_gradients(params: Params, X: np.ndarray, y: np.ndarray, lam: float)
     G /= n
     GH = G @ params.W2                           # dL/dH (n, m), masked by the ReLU
     GH *= H > 0
-    grads = Params(
-        W1=GH.T @ X + (2 * lam) * params.W1,
-        b1=GH.sum(axis=0),
-        W2=G.T @ H + (2 * lam) * params.W2,
-        b2=G.sum(axis=0),
-    )
+    grads = Params(W1=GH.T @ X, b1=GH.sum(axis=0), W2=G.T @ H, b2=G.sum(axis=0))
+    if lam:
+        grads.W1 += (2 * lam) * params.W1
+        grads.W2 += (2 * lam) * params.W2
     return loss, accuracy, grads
 
 

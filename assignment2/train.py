@@ -11,7 +11,7 @@ from tqdm.auto import tqdm
 
 from .checks import non_negative, one_of, positive_int, require
 from .files import write_atomic
-from .network import Params, _penalty, check_data, evaluate, init_params, loss_and_gradients
+from .network import Params, check_data, evaluate, init_params, loss_and_gradients, penalty
 from .schedule import cyclical_lr
 
 COST_METHODS = ("full", "running_mean", "ema")
@@ -160,14 +160,18 @@ def train(params: Params, train_data, val_data, config: TrainConfig, progress: b
                 order, position = rng.permutation(n), 0
             rows = np.sort(order[position:position + batch])
             position += batch
-            loss, acc, grads = loss_and_gradients(params, X[rows], y[rows], lam)
+            loss, acc, grads = loss_and_gradients(params, X[rows], y[rows], 0.0)   # gradient of the loss
             if not np.isfinite(loss):
                 raise FloatingPointError(f"the cost became {loss} at step {t} (learning rate {eta:.3g}); "
                                          "lower eta_max or check the data")
             if averages is not None:
-                averages.add((loss + float(_penalty(params, lam)), loss, acc))
+                averages.add((loss + float(penalty(params, lam)), loss, acc))
+            # p <- p - eta (g + 2 lam p), in place: weight decay on W1, W2, then the loss gradient
+            params.W1 *= 1 - 2 * eta * lam
+            params.W2 *= 1 - 2 * eta * lam
             for p, g in zip(params.arrays().values(), grads.arrays().values()):
-                p -= eta * g
+                g *= eta
+                p -= g
             bar.update()
             if t + 1 in record_at:
                 train_metrics = None if averages is None else tuple(averages.value.tolist())

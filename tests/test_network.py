@@ -73,3 +73,12 @@ def test_bad_input_names_the_parameter(small_problem, X, y, message):
 def test_negative_lambda_rejected(small_problem):
     with pytest.raises(ValueError, match="lam must be a finite number >= 0"):
         network.cost(*small_problem, -1.0)
+
+
+def test_dead_units_counts_units_never_active(small_problem):
+    params, X, _ = small_problem
+    assert network.dead_units(params, X) == int((network.forward(params, X)[1].max(axis=0) == 0).sum())
+    params.b1[:4] = -1e6
+    assert network.dead_units(params, X) >= 4
+    params.b1[:] = 1e6
+    assert network.dead_units(params, X) == 0

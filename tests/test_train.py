@@ -51,6 +51,19 @@ def test_records_and_step_count(ex3):
     assert history.config == asdict(config)
 
 
+def test_update_is_gradient_descent_on_the_checked_gradients(ex3):
+    """Each update is params - eta * network.gradients (the gradient-checked function)."""
+    X, y = ex3[0]
+    config = TrainConfig(n_s=1, batch_size=len(y), records_per_cycle=1, lam=0.3, eta_min=0.05, eta_max=0.05)
+    params = fresh_params()
+    trained, _ = train(params, (X, y), ex3[1], config)   # 2 n_s = 2 full-batch steps
+    for _ in range(config.total_steps):
+        grads = network.gradients(params, X, y, 0.3)
+        params = network.Params(**{k: p - 0.05 * grads.arrays()[k] for k, p in params.arrays().items()})
+    for k, p in params.arrays().items():
+        np.testing.assert_allclose(trained.arrays()[k], p, rtol=1e-10, atol=1e-12)
+
+
 def test_input_params_are_not_modified(ex3):
     params = fresh_params()
     before = params.W1.copy()
@@ -79,13 +92,14 @@ def test_batch_cost_methods(ex3, monkeypatch, method, summary):
     costs = []
     real = train_module.loss_and_gradients
 
+    config = TrainConfig(n_s=5, n_cycles=2, batch_size=50, records_per_cycle=1, cost_method=method, lam=0.05)
+
     def spy(params, X, y, lam):
         result = real(params, X, y, lam)
-        costs.append(result[0] + float(network._penalty(params, lam)))
+        costs.append(result[0] + float(network.penalty(params, config.lam)))
         return result
 
     monkeypatch.setattr(train_module, "loss_and_gradients", spy)
-    config = TrainConfig(n_s=5, n_cycles=2, batch_size=50, records_per_cycle=1, cost_method=method)
     _, history = train(fresh_params(), *ex3[:2], config)
     assert history.train_cost == [pytest.approx(summary(costs[:10])), pytest.approx(summary(costs))]
 
