@@ -28,7 +28,7 @@ def schedule_figure(eta_min: float, eta_max: float, n_s: int, n_cycles: int) -> 
     t = np.arange(2 * n_s * n_cycles + 1)
     fig, ax = plt.subplots(figsize=(6, 2.6), constrained_layout=True)
     ax.plot(t, cyclical_lr(t, eta_min, eta_max, n_s))
-    ax.set(xlabel="update step", ylabel="learning rate", title=f"n_s = {n_s}, {n_cycles} cycle(s)")
+    ax.set(xlabel="update step", ylabel="learning rate", title=f"n_s = {n_s}, {n_cycles} cycle{'s' * (n_cycles > 1)}")
     ax.grid(alpha=0.3)
     return fig
 

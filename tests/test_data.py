@@ -136,3 +136,12 @@ def test_no_network_says_where_to_put_the_files(tmp_path, monkeypatch, server):
     with pytest.raises(FileNotFoundError, match=r"data_batch_1.*Put the python-version files .* in .*nowhere"):
         data.load_cifar10("ex3", root)
     assert list((tmp_path / "nowhere").iterdir()) == []
+
+
+def test_a_missing_file_is_named(synthetic_root, tmp_path, monkeypatch, server):
+    _, url = server
+    monkeypatch.setattr(data, "URL", f"{url}/missing.tar.gz")
+    root = copy_of(synthetic_root, tmp_path)
+    (root / "data_batch_3").unlink()
+    with pytest.raises(FileNotFoundError, match=r"files missing in .*copy: data_batch_3;"):
+        data.load_cifar10("search", root)
