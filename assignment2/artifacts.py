@@ -5,13 +5,11 @@ import io
 import json
 from pathlib import Path
 
-import matplotlib.pyplot as plt
-
 from .files import write_atomic
 
 
-def save_figure(fig: plt.Figure, folder, name: str) -> Path:
-    """Save ``fig`` as ``folder/name.pdf`` and ``folder/name.png``; return the PDF path."""
+def save_figure(fig, folder, name: str) -> Path:
+    """Save the matplotlib Figure ``fig`` as ``folder/name.pdf`` and ``.png``; return the PDF path."""
     folder = Path(folder)
     for suffix in ("png", "pdf"):
         buffer = io.BytesIO()
