@@ -97,14 +97,13 @@ def fine_range(rows: list[dict], k: int = 3, margin: float = 0.25) -> tuple[floa
 
 def confirm_best(rows: list[dict], k: int, seeds, train_data, val_data, config: TrainConfig, folder,
                  executor=None) -> list[dict]:
-    """Re-train the k best lambdas of ``rows`` (runs with config.seed) with further ``seeds``.
+    """Re-train the k best lambdas of ``rows`` with ``config`` (e.g. the final model's schedule) and ``seeds``.
 
     Each seed's runs go to ``folder/confirm_seed{seed}.csv`` (resumable). Returns one row per
-    lambda with the mean and std of the validation accuracy over all seeds, best mean first.
+    lambda with the mean and std of the validation accuracy over the seeds, best mean first.
     """
-    best = best_runs(rows, k)
-    lambdas = [row["lambda"] for row in best]
-    by_lambda = {row["lambda"]: [row] for row in best}
+    lambdas = [row["lambda"] for row in best_runs(rows, k)]
+    by_lambda = {lam: [] for lam in lambdas}
     for seed in seeds:
         runs = lambda_search(lambdas, train_data, val_data, replace(config, seed=seed),
                              Path(folder) / f"confirm_seed{seed}.csv", executor)

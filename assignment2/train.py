@@ -104,8 +104,7 @@ def fresh_params(config: TrainConfig, d: int, k: int = 10) -> Params:
 def _dataset(params: Params, data, name: str, dtype):
     """Checked (X (n, d), y (n,)) from a pair, X converted to ``dtype``."""
     require(isinstance(data, (tuple, list)) and len(data) == 2, name, "an (X, y) pair", type(data).__name__)
-    X, y = check_data(params, *data, name=f"{name} X")
-    require(len(y) > 0, name, "non-empty", f"{len(y)} samples")
+    X, y = check_data(params, *data, prefix=f"{name} ")
     return np.ascontiguousarray(X, dtype=dtype), y
 
 

@@ -54,6 +54,18 @@ def test_cost_is_loss_plus_penalty(small_problem):
     assert network.accuracy(params, X, y) == pytest.approx((P.argmax(1) == y).mean())
 
 
+def test_cost_over_many_blocks_matches_one_pass():
+    """evaluate works in blocks of EVAL_ROWS rows; the result must not depend on that."""
+    rng = np.random.default_rng(1)
+    params = network.init_params(20, 10, rng=rng)
+    n = 2 * network.EVAL_ROWS + 7
+    X, y = rng.standard_normal((n, 20)), rng.integers(0, 10, n)
+    P, _ = network.forward(params, X)
+    cost, loss = network.cost(params, X, y, 0.1)
+    assert loss == pytest.approx(-np.log(P[np.arange(n), y]).mean(), rel=1e-12)
+    assert network.accuracy(params, X, y) == (P.argmax(1) == y).mean()
+
+
 @pytest.mark.parametrize("X, y, message", [
     (np.zeros((5, 21)), np.zeros(5, int), r"X must be .*\(n, 20\)"),
     (np.zeros(20), np.zeros(1, int), r"X must be .*\(n, 20\)"),
@@ -61,6 +73,7 @@ def test_cost_is_loss_plus_penalty(small_problem):
     (np.zeros((5, 20)), np.array([0, 1, 2, 3, 10]), r"y must be integer labels in 0\.\.9"),
     (np.zeros((5, 20)), np.array([0, 1, 2, 3, -1]), r"y must be integer labels in 0\.\.9"),
     (np.zeros((5, 20)), np.zeros(5), r"y must be integer labels"),
+    (np.zeros((0, 20)), np.zeros(0, int), r"y must be at least one label"),
 ])
 def test_bad_input_names_the_parameter(small_problem, X, y, message):
     params = small_problem[0]

@@ -141,10 +141,12 @@ def test_bad_data(ex3):
         train(fresh_params(), (X, y), val, TrainConfig(batch_size=201))
     with pytest.raises(ValueError, match=r"train_data X must be a numeric array of shape \(n, 3072\)"):
         train(fresh_params(), (X[:, :100], y), val, TrainConfig())
-    with pytest.raises(ValueError, match=r"y must be integer labels in 0\.\.9"):
+    with pytest.raises(ValueError, match=r"train_data y must be integer labels in 0\.\.9"):
         train(fresh_params(), (X, y + 1), val, TrainConfig())
-    with pytest.raises(ValueError, match="y must be a 1-D array of 200 labels"):
+    with pytest.raises(ValueError, match="train_data y must be a 1-D array of 200 labels"):
         train(fresh_params(), (X, y[:-1]), val, TrainConfig())
+    with pytest.raises(ValueError, match="val_data y must be at least one label"):
+        train(fresh_params(), (X, y), (val[0][:0], val[1][:0]), TrainConfig())
     with pytest.raises(ValueError, match="val_data must be an"):
         train(fresh_params(), (X, y), val[0], TrainConfig())
 
