@@ -40,7 +40,7 @@ def search_figure(stages: dict) -> plt.Figure:
         ax.scatter([r["lambda"] for r in rows], [r["val_acc"] for r in rows], marker=marker, label=name)
     ax.set(xscale="log", xlabel="lambda", ylabel="validation accuracy")
     ax.grid(alpha=0.3, which="both")
-    ax.legend()
+    ax.legend(loc="lower left")   # the large lambdas fall off to the lower right
     return fig
 
 
