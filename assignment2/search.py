@@ -12,7 +12,13 @@ from .checks import positive_int, require
 from .artifacts import read_table, save_table
 from .train import TrainConfig, fresh_params, train
 
-CONFIG_FIELDS = [name for name in asdict(TrainConfig()) if name != "lam"]
+
+def _settings(config: TrainConfig) -> dict:
+    """Every config value but lam: what all runs of one results file share."""
+    return {k: v for k, v in asdict(config).items() if k != "lam"}
+
+
+CONFIG_FIELDS = list(_settings(TrainConfig()))
 
 
 def sample_lambdas(n: int, l_min: float, l_max: float, rng: np.random.Generator) -> np.ndarray:
@@ -38,9 +44,8 @@ def _run_one(lam: float, train_data, val_data, config: TrainConfig) -> dict:
     start = time.perf_counter()
     _, history = train(fresh_params(config, train_data[0].shape[1]), train_data, val_data, run_config)
     last = history.final()
-    settings = {k: v for k, v in asdict(run_config).items() if k != "lam"}
     return {"lambda": float(lam), "val_acc": last["val_acc"], "val_cost": last["val_cost"],
-            "train_acc": last["train_acc"], "wall_time": time.perf_counter() - start, **settings}
+            "train_acc": last["train_acc"], "wall_time": time.perf_counter() - start, **_settings(run_config)}
 
 
 def lambda_search(lambdas, train_data, val_data, config: TrainConfig, results_path, executor=None,
@@ -56,7 +61,7 @@ def lambda_search(lambdas, train_data, val_data, config: TrainConfig, results_pa
     require(all(np.isfinite(lam) and lam >= 0 for lam in lambdas), "lambdas", "finite numbers >= 0", lambdas)
     path = Path(results_path)
     rows = read_results(path)
-    settings = {k: v for k, v in asdict(config).items() if k != "lam"}
+    settings = _settings(config)
     for row in rows:
         recorded = {k: row[k] for k in CONFIG_FIELDS}
         require(recorded == settings, "results_path",
