@@ -1,7 +1,8 @@
 # make report : run the five notebooks (papermill) and build report/report.pdf
 # make test   : the test suite (module, notebooks in the quick profile, report build)
 # make smoke  : the whole pipeline on synthetic data in the quick profile (build-smoke/)
-# make bench  : time the default run (python -m assignment2.bench)
+# make bench  : time the default run and the parallel search (python -m assignment2.bench)
+# make lab    : open the notebooks in JupyterLab with the project's environment
 # make clean  : remove build outputs (build/, build-smoke/)
 
 PYTHON ?= python3
@@ -16,13 +17,14 @@ RESULTS := $(foreach nb,$(NOTEBOOKS),$(BUILD)/$(nb)/results.json)
 SOURCES := $(wildcard assignment2/*.py)
 APT_TEX := texlive-xetex texlive-latex-recommended texlive-fonts-recommended texlive-plain-generic
 
-# The notebooks run in notebooks/: hand them an absolute data folder.
+# The notebooks run in notebooks/: hand them an absolute data folder; the report shows it as given.
+DATA_LABEL ?= $(CIFAR10_DIR)
 ifdef CIFAR10_DIR
 override CIFAR10_DIR := $(abspath $(CIFAR10_DIR))
 export CIFAR10_DIR
 endif
 
-.PHONY: report test smoke bench clean check-xelatex FORCE
+.PHONY: report test smoke bench lab clean check-xelatex FORCE
 .DELETE_ON_ERROR:
 
 report: $(REPORT_PDF)
@@ -30,7 +32,7 @@ report: $(REPORT_PDF)
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[report,test]'
+	$(PY) -m pip install --quiet -e '.[report,test,cluster]'
 	touch $@
 
 check-xelatex:
@@ -43,27 +45,32 @@ $(BUILD)/.data-root: FORCE
 	@echo "$(CIFAR10_DIR) $(NB_PARAMS)" | cmp -s - $@ || echo "$(CIFAR10_DIR) $(NB_PARAMS)" > $@
 
 # A notebook is re-run only when it, the module, the installed environment or the data changed.
+# The executed notebook is also rendered to HTML beside its artifacts.
 $(BUILD)/%/results.json: notebooks/%.ipynb $(SOURCES) $(VENV)/.installed $(BUILD)/.data-root
 	@mkdir -p $(@D)
 	$(PY) -m papermill --log-level WARNING -k python3 --cwd notebooks $< $(@D)/$*.ipynb \
 	  -p out_dir $(abspath $(@D)) $(NB_PARAMS) $(EXTRA_PARAMS)
+	$(PY) -m nbconvert --log-level WARN --to html $(@D)/$*.ipynb
 
 $(BUILD)/05_final_model/results.json: $(BUILD)/04_lambda_search/results.json
 $(BUILD)/05_final_model/results.json: EXTRA_PARAMS = -p search_dir $(abspath $(BUILD)/04_lambda_search)
 
-$(REPORT_PDF): $(RESULTS) report/report.tex.j2 | check-xelatex
-	$(PY) -m assignment2.report $(BUILD) $@ $(README_RESULTS)
+$(REPORT_PDF): $(RESULTS) report/report.tex.j2 report/reference.json | check-xelatex
+	$(PY) -m assignment2.report $(BUILD) $@ --data-dir "$(DATA_LABEL)" $(README_RESULTS)
 
 test: $(VENV)/.installed check-xelatex
 	$(PY) -m pytest
 
 smoke: $(VENV)/.installed
 	$(PY) -m assignment2 synthetic build-smoke/synthetic
-	$(MAKE) report BUILD=build-smoke REPORT_PDF=build-smoke/report.pdf README_RESULTS= \
+	$(MAKE) report BUILD=build-smoke REPORT_PDF=build-smoke/report.pdf README_RESULTS= DATA_LABEL=build-smoke/synthetic \
 	  NB_PARAMS="-p quick True -p data_root $(abspath build-smoke/synthetic)"
 
 bench: $(VENV)/.installed
 	$(PY) -m assignment2.bench
+
+lab: $(VENV)/.installed
+	$(VENV)/bin/jupyter lab notebooks/
 
 clean:
 	rm -rf build build-smoke

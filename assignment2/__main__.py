@@ -1,6 +1,7 @@
 """Command line: ``python -m assignment2 train ...`` and ``python -m assignment2 search ...``.
 
-Every TrainConfig field is an option (``--n-s 800 --n-cycles 3 --dtype float32``).
+Every TrainConfig field is an option (``--n-s 800 --n-cycles 3 --dtype float32``); the
+search runs in parallel (``--workers N``, or ``--scheduler ADDRESS`` for a Dask cluster).
 """
 
 import argparse
@@ -11,6 +12,7 @@ import numpy as np
 
 from .data import load_cifar10, write_synthetic
 from .experiments import run
+from .parallel import executor
 from .search import best_runs, lambda_search, sample_lambdas
 from .train import TrainConfig
 
@@ -25,6 +27,8 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--l-min", type=float, default=-5, help="log10 of the smallest lambda")
     search.add_argument("--l-max", type=float, default=-1, help="log10 of the largest lambda")
     search.add_argument("--results", default="search.csv", help="results file (CSV); re-running resumes")
+    search.add_argument("--workers", type=int, default=None, help="runs at once in a process pool (default: one per core)")
+    search.add_argument("--scheduler", default=None, help="address of a Dask scheduler to run the search on instead")
     synthetic = commands.add_parser("synthetic", help="write a small synthetic data set in the CIFAR-10 format")
     synthetic.add_argument("root", help="folder to write the batch files to")
     synthetic.add_argument("--n-per-batch", type=int, default=200, help="images per batch file")
@@ -53,11 +57,12 @@ def main(argv=None) -> int:
                   f"test accuracy {row['test_acc']:.4f}; history saved to {args.out}")
         else:
             lambdas = sample_lambdas(args.n, args.l_min, args.l_max, np.random.default_rng(config.seed))
-            rows = lambda_search(lambdas, train_data, val_data, config, args.results, progress=True)
+            pool = executor(args.workers, args.scheduler)
+            rows = lambda_search(lambdas, train_data, val_data, config, args.results, pool, progress=True)
             for row in best_runs(rows):
                 print(f"lambda {row['lambda']:.3e}: validation accuracy {row['val_acc']:.4f}")
             print(f"{len(rows)} runs in {args.results}")
-    except (ValueError, FileNotFoundError, FloatingPointError) as err:
+    except (ValueError, FileNotFoundError, FloatingPointError, ConnectionError, ImportError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     return 0

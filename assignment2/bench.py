@@ -1,17 +1,28 @@
-"""Time the default run: 1 cycle, n_s = 500, batch 100, m = 50, 10 full-data records.
+"""Time the default run (1 cycle, n_s = 500, batch 100, m = 50, 10 full-data records), or a
+parallel lambda search against the same search in this process.
 
-``python -m assignment2.bench [--dtype float32 float64] [--repeat 3]``. Uses the real
-"ex3" split when CIFAR10_DIR is set, else random data of the same shape (10,000 x 3072).
+``python -m assignment2.bench [--dtype float32 float64] [--repeat 3]``: the default run. Uses
+the real "ex3" split when CIFAR10_DIR is set, else random data of the same shape (10,000 x 3072).
+``python -m assignment2.bench --search 4``: 4 lambda runs with the search's settings (the
+"search" split, 2 cycles, n_s = 900) in this process, in a new ``ProcessPoolExecutor(2)``
+and, with Dask installed, on a 2-worker LocalCluster; each from a fresh results file and
+with the data shared afresh.
 """
 
 import argparse
 import os
+import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 import numpy as np
 
 from .data import load_cifar10
+from .experiments import search_n_s
 from .network import accuracy
+from .parallel import release
+from .search import lambda_search
 from .train import TrainConfig, fresh_params, train
 
 
@@ -33,11 +44,49 @@ def _data(dtype):
     return "random data (set CIFAR10_DIR for the real data)", make(), make(), make()
 
 
+def _timed_search(label: str, lambdas, split, config, pool) -> float:
+    release()   # every search shares its data afresh
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        rows = lambda_search(lambdas, *split, config, Path(tmp) / "runs.csv", pool)
+        seconds = time.perf_counter() - start
+    runs = ", ".join(f"{row['wall_time']:.1f}" for row in rows)
+    print(f"{label}: {seconds:.1f} s (each run: {runs} s)", flush=True)
+    return seconds
+
+
+def bench_search(n_runs: int, workers: int = 2) -> None:
+    """Time ``n_runs`` lambda runs with the search's settings: in this process, in a process pool, on Dask."""
+    train_data, val_data, _ = load_cifar10("search", dtype="float32")
+    config = TrainConfig(n_s=search_n_s(len(train_data[1]), 100), n_cycles=2, records_per_cycle=1,
+                         record_cycles=1, dtype="float32")
+    lambdas = 10.0 ** np.linspace(-5, -1, n_runs)
+    split = (train_data, val_data)
+    local = _timed_search(f"{n_runs} runs in this process", lambdas, split, config, None)
+    with ProcessPoolExecutor(workers) as pool:
+        pooled = _timed_search(f"{n_runs} runs, ProcessPoolExecutor({workers})", lambdas, split, config, pool)
+    print(f"  process pool / in-process: {pooled / local:.2f}")
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        print("Dask is not installed (pip install -e '.[cluster]'): LocalCluster not timed")
+        return
+    start = time.perf_counter()
+    with LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        print(f"LocalCluster of {workers} workers started in {time.perf_counter() - start:.1f} s")
+        on_dask = _timed_search(f"{n_runs} runs on the LocalCluster", lambdas, split, config, client.get_executor())
+    print(f"  Dask LocalCluster / in-process: {on_dask / local:.2f}")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dtype", nargs="+", default=["float32", "float64"], choices=["float32", "float64"])
     parser.add_argument("--repeat", type=int, default=3, help="runs per dtype; the best is reported")
+    parser.add_argument("--search", type=int, metavar="N", help="time N lambda runs in parallel instead")
     args = parser.parse_args(argv)
+    if args.search:
+        return bench_search(args.search)
     for dtype in args.dtype:
         source, train_data, val_data, test_data = _data(dtype)
         config = TrainConfig(dtype=dtype)

@@ -2,27 +2,34 @@
 
 import time
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 
 from .checks import positive_int, require
 from .gradcheck import compare, numerical_gradients
 from .network import accuracy, dead_units, gradients, init_params
+from .parallel import map_tasks
 from .search import best_runs, lambda_search
 from .train import TrainConfig, fresh_params, train
 
 
-def gradient_check(X: np.ndarray, y: np.ndarray, m: int, lams, seed: int = 0, h: float = 1e-5) -> list[dict]:
-    """Analytic vs centred-difference gradients (float64) on X (n, d), y (n,); a row per (lam, parameter)."""
-    X = np.asarray(X, dtype=np.float64)
+def _gradient_errors(lam: float, m: int, seed: int, h: float, batch) -> list[dict]:
+    """The rows of ``gradient_check`` for one lam; batch: (X (n, d), y (n,))."""
+    X, y = batch
     params = init_params(X.shape[1], m, rng=np.random.default_rng(seed))
-    rows = []
-    for lam in lams:
-        report = compare(gradients(params, X, y, lam), numerical_gradients(params, X, y, lam, h))
-        rows += [{"d": X.shape[1], "m": m, "n": len(y), "lam": lam, "parameter": name, **errors}
-                 for name, errors in report.items()]
-    return rows
+    report = compare(gradients(params, X, y, lam), numerical_gradients(params, X, y, lam, h))
+    return [{"d": X.shape[1], "m": m, "n": len(y), "lam": lam, "parameter": name, **errors}
+            for name, errors in report.items()]
+
+
+def gradient_check(X: np.ndarray, y: np.ndarray, m: int, lams, seed: int = 0, h: float = 1e-5,
+                   executor=None) -> list[dict]:
+    """Analytic vs centred-difference gradients (float64) on X (n, d), y (n,); a row per (lam, parameter).
+
+    The lams are checked in parallel on ``executor`` (see ``parallel.run_tasks``)."""
+    data = ((np.asarray(X, dtype=np.float64), np.asarray(y)),)
+    tables = map_tasks(_gradient_errors, [(lam, m, seed, h) for lam in lams], data, executor)
+    return [row for rows in tables for row in rows]
 
 
 def run(config: TrainConfig, train_data, val_data, test_data, progress: bool = False):
@@ -36,16 +43,40 @@ def run(config: TrainConfig, train_data, val_data, test_data, progress: bool = F
     last = history.final()
     return history, {"seed": config.seed, "hidden": config.hidden, "batch_size": config.batch_size,
                      "n_s": config.n_s, "n_cycles": config.n_cycles, "lam": config.lam,
-                     "cost_method": config.cost_method,
+                     "eta_min": config.eta_min, "eta_max": config.eta_max, "cost_method": config.cost_method,
                      "train_acc": last["train_acc"], "val_acc": last["val_acc"],
                      "test_acc": accuracy(params, *test_data), "seconds": time.perf_counter() - start,
                      "dead_units": dead_units(params, train_data[0])}
 
 
-def over_seeds(config: TrainConfig, seeds, data, progress: bool = False):
-    """``run`` once per seed: (histories by seed, rows)."""
-    results = [run(replace(config, seed=seed), *data, progress=progress) for seed in seeds]
-    return {seed: h for seed, (h, _) in zip(seeds, results)}, [row for _, row in results]
+def run_all(configs, data, executor=None, progress: bool = False) -> list[tuple]:
+    """``run`` every config on data = (train, val, test) pairs, in parallel on ``executor``.
+
+    Returns [(History, row)] in the order of ``configs``. In this process (executor None),
+    ``progress`` shows each run's steps; on an executor, the finished runs."""
+    configs = list(configs)
+    if executor is None:
+        return [run(config, *data, progress=progress) for config in configs]
+    return map_tasks(run, [(config,) for config in configs], data, executor, "runs" if progress else None)
+
+
+def over_seeds(configs: dict, seeds, data, executor=None, progress: bool = False) -> dict:
+    """``run`` every named config once per seed, all in parallel on ``executor``.
+
+    configs: name -> TrainConfig. Returns name -> (histories by seed, rows). Only the first
+    seed records as config says (its curves are the ones shown); the others record only at
+    their last step, which leaves their training and results unchanged.
+    """
+    first = seeds[0]
+    runs = [(name, seed) for name in configs for seed in seeds]
+    final_only = {"records_per_cycle": 1, "record_cycles": 1}
+    results = run_all([replace(configs[name], seed=seed, **({} if seed == first else final_only))
+                       for name, seed in runs], data, executor, progress)
+    out = {name: ({}, []) for name in configs}
+    for (name, seed), (history, row) in zip(runs, results):
+        out[name][0][seed] = history
+        out[name][1].append(row)
+    return out
 
 
 def mean_std(rows: list[dict], key: str) -> tuple[float, float]:
@@ -54,33 +85,70 @@ def mean_std(rows: list[dict], key: str) -> tuple[float, float]:
     return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
 
 
-def cost_methods(config: TrainConfig, data, methods=("full", "running_mean", "ema")):
-    """One run per training-cost method (same seed): (histories by method, rows with wall time)."""
+SUMMARY = ("train_acc", "val_acc", "test_acc", "seconds", "dead_units")
+
+
+def summarise(rows: list[dict], by: list[str]) -> list[dict]:
+    """One row per distinct value of the ``by`` keys (in order of appearance): those keys, the
+    number of seeds, and the mean and std over seeds of every SUMMARY key."""
+    groups = {}
+    for row in rows:
+        groups.setdefault(tuple(row[k] for k in by), []).append(row)
+    summary = []
+    for key, group in groups.items():
+        out = dict(zip(by, key), n_seeds=len(group))
+        for name in SUMMARY:
+            out[f"{name}_mean"], out[f"{name}_std"] = mean_std(group, name)
+        summary.append(out)
+    return summary
+
+
+def cost_methods(config: TrainConfig, data, methods=("full", "running_mean", "ema"), repeats: int = 3):
+    """Each training-cost method run ``repeats`` times (same seed), one after another in this
+    process so the wall times compare: (histories by method, rows with the median, min and max seconds)."""
+    repeats = positive_int("repeats", repeats)
     histories, rows = {}, []
     for method in methods:
-        history, row = run(replace(config, cost_method=method), *data)
+        results = [run(replace(config, cost_method=method), *data) for _ in range(repeats)]
+        history, row = results[0]
+        seconds = [r["seconds"] for _, r in results]
         histories[method] = history
         rows.append({"method": method, "final_train_cost": history.train_cost[-1],
-                     "final_val_cost": history.val_cost[-1], "test_acc": row["test_acc"],
-                     "seconds": row["seconds"]})
+                     "final_val_cost": history.val_cost[-1], "test_acc": row["test_acc"], "repeats": repeats,
+                     "seconds": float(np.median(seconds)), "seconds_min": min(seconds), "seconds_max": max(seconds)})
     return histories, rows
 
 
-def size_effects(config: TrainConfig, data, hidden_sizes=(50, 100, 200), batch_sizes=(10, 50, 100, 200)) -> list[dict]:
-    """Vary the hidden size (at config.batch_size), then the batch size (at config.hidden).
+def hidden_sizes(config: TrainConfig, data, sizes=(50, 100, 200), seeds=(0,), executor=None) -> list[dict]:
+    """Every hidden size with every seed, otherwise ``config``: summary rows (see ``summarise``)."""
+    configs = [replace(config, hidden=m, seed=seed) for m in sizes for seed in seeds]
+    rows = [row for _, row in run_all(configs, data, executor)]
+    return summarise(rows, ["hidden", "n_cycles", "n_s"])
 
-    The step size n_s is scaled with the batch size so every run sees the same number of
-    epochs: n_s = config.n_s * config.batch_size / batch_size.
+
+ETA_SCALINGS = ("fixed", "linear")
+
+
+def batch_sizes(config: TrainConfig, data, sizes=(10, 50, 100, 200), seeds=(0,), executor=None) -> list[dict]:
+    """Every batch size with every seed, with the learning rates fixed and scaled linearly with the batch.
+
+    n_s is scaled so every run sees the same number of epochs: n_s = config.n_s * config.batch_size / b.
+    "fixed" keeps config's eta_min and eta_max; "linear" multiplies both by b / config.batch_size
+    (the linear scaling rule). Summary rows (see ``summarise``) with the key ``eta_scaling``.
     """
     n_train = len(data[0][1])
-    rows = []
-    for m in hidden_sizes:
-        rows.append({"varied": "hidden", **run(replace(config, hidden=m), *data)[1]})
-    for b in batch_sizes:
+    configs, scalings = [], []
+    for b in sizes:
         require(b <= n_train, "batch_sizes", f"<= the number of training samples ({n_train})", b)
         n_s = max(1, round(config.n_s * config.batch_size / b))
-        rows.append({"varied": "batch", **run(replace(config, batch_size=b, n_s=n_s), *data)[1]})
-    return rows
+        for scaling in ETA_SCALINGS:
+            factor = 1.0 if scaling == "fixed" else b / config.batch_size
+            for seed in seeds:
+                configs.append(replace(config, batch_size=b, n_s=n_s, seed=seed,
+                                       eta_min=config.eta_min * factor, eta_max=config.eta_max * factor))
+                scalings.append(scaling)
+    rows = [{"eta_scaling": scaling, **row} for scaling, (_, row) in zip(scalings, run_all(configs, data, executor))]
+    return summarise(rows, ["eta_scaling", "batch_size", "n_s", "eta_min", "eta_max"])
 
 
 def search_n_s(n_train: int, batch_size: int, epochs_per_half_cycle: int = 2) -> int:
@@ -95,19 +163,18 @@ def fine_range(rows: list[dict], k: int = 3, margin: float = 0.25) -> tuple[floa
     return float(logs.min() - margin), float(logs.max() + margin)
 
 
-def confirm_best(rows: list[dict], k: int, seeds, train_data, val_data, config: TrainConfig, folder,
-                 executor=None) -> list[dict]:
+def confirm_best(rows: list[dict], k: int, seeds, train_data, val_data, config: TrainConfig, results_path,
+                 executor=None, progress: bool = False) -> list[dict]:
     """Re-train the k best lambdas of ``rows`` with ``config`` (e.g. the final model's schedule) and ``seeds``.
 
-    Each seed's runs go to ``folder/confirm_seed{seed}.csv`` (resumable). Returns one row per
-    lambda with the mean and std of the validation accuracy over the seeds, best mean first.
+    The runs go to the resumable CSV ``results_path`` (see ``lambda_search``). Returns one row
+    per lambda with the mean and std of the validation accuracy over the seeds, best mean first.
     """
     lambdas = [row["lambda"] for row in best_runs(rows, k)]
     by_lambda = {lam: [] for lam in lambdas}
-    for seed in seeds:
-        runs = lambda_search(lambdas, train_data, val_data, replace(config, seed=seed),
-                             Path(folder) / f"confirm_seed{seed}.csv", executor)
-        for row in runs:
+    runs = lambda_search(lambdas, train_data, val_data, config, results_path, executor, progress, seeds)
+    for row in runs:
+        if row["lambda"] in by_lambda and row["seed"] in seeds:
             by_lambda[row["lambda"]].append(row)
     summary = []
     for lam, runs in by_lambda.items():

@@ -14,35 +14,16 @@ from pathlib import Path
 
 import jinja2
 
+from . import reproduction, wording
 from .artifacts import read_table
 from .files import write_atomic
+from .provenance import environment
+from .wording import escape, pct, sci, sci_text
 
 NOTEBOOKS = ("01_gradient_check", "02_overfit", "03_cyclical_lr", "04_lambda_search", "05_final_model")
-LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-                 "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
 XELATEX_MISSING = ("xelatex not found: install it with\n  sudo apt-get install texlive-xetex "
                    "texlive-fonts-recommended texlive-plain-generic\n(or TeX Live / MacTeX on other systems)")
-
-
-def escape(text) -> str:
-    """``text`` with LaTeX's special characters escaped."""
-    return "".join(LATEX_SPECIAL.get(c, c) for c in str(text))
-
-
-def sci(x: float, digits: int = 2) -> str:
-    """x in LaTeX scientific notation, e.g. 1.23\\times10^{-4} (for math mode)."""
-    mantissa, exponent = f"{x:.{digits}e}".split("e")
-    return rf"{mantissa}\times 10^{{{int(exponent)}}}"
-
-
-def sci_text(x: float, digits: int = 2) -> str:
-    """``sci`` wrapped in $...$, for text and table cells."""
-    return f"${sci(x, digits)}$"
-
-
-def pct(x: float, digits: int = 2) -> str:
-    """A fraction as a percentage: 0.4635 -> 46.35\\%."""
-    return f"{100 * x:.{digits}f}\\%"
+REFERENCE = Path(__file__).resolve().parents[1] / "report" / "reference.json"
 
 
 def table(rows: list[dict], columns: list[tuple]) -> str:
@@ -55,10 +36,21 @@ def table(rows: list[dict], columns: list[tuple]) -> str:
     return "\n".join(lines + [r"\bottomrule", r"\end{tabular}"])
 
 
-def context(build_dir) -> dict:
-    """Everything the template may use: each notebook's results and tables, and the helpers."""
+def notebook_seconds(executed) -> float | None:
+    """The wall time papermill recorded for an executed notebook, or None."""
+    try:
+        return json.loads(Path(executed).read_text())["metadata"]["papermill"]["duration"]
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def context(build_dir, data_dir=None, reference=REFERENCE) -> dict:
+    """Everything the template may use: each notebook's results and tables, the reproduction
+    table, the machine and software, and the helpers. ``data_dir``: the data folder as the
+    user gave it (None: not recorded)."""
     build = Path(build_dir).resolve()
-    ctx = {"build": build.as_posix(), "fmt": format, "table": table, "sci": sci, "sci_text": sci_text, "pct": pct, "escape": escape}
+    ctx = {"build": build.as_posix(), "fmt": format, "table": table, "sci": sci, "sci_text": sci_text, "pct": pct,
+           "escape": escape, "say": wording, "data_dir": data_dir, "env": environment(), "seconds": {}}
     for name in NOTEBOOKS:
         folder = build / name
         if not (folder / "results.json").exists():
@@ -67,23 +59,26 @@ def context(build_dir) -> dict:
         ctx[key] = json.loads((folder / "results.json").read_text())
         ctx[key]["tables"] = {p.stem: read_table(p) for p in folder.glob("*.csv")}
         ctx[key]["dir"] = folder.as_posix()
+        ctx["seconds"][name] = notebook_seconds(folder / f"{name}.ipynb")
+    ctx["reference"] = json.loads(Path(reference).read_text())
+    ctx["reproduction"] = reproduction.rows(ctx, ctx["reference"])
     return ctx
 
 
-def render(template: Path, build_dir) -> str:
+def render(template: Path, build_dir, data_dir=None) -> str:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(template.parent), undefined=jinja2.StrictUndefined,
                              block_start_string="((*", block_end_string="*))",
                              variable_start_string="(((", variable_end_string=")))",
                              comment_start_string="((#", comment_end_string="#))",
                              trim_blocks=True, lstrip_blocks=True)
-    return env.get_template(template.name).render(**context(build_dir))
+    return env.get_template(template.name).render(**context(build_dir, data_dir))
 
 
-def build(build_dir, output, template="report/report.tex.j2") -> Path:
+def build(build_dir, output, template="report/report.tex.j2", data_dir=None) -> Path:
     """Render the template with the artifacts in ``build_dir`` and compile it to ``output`` (PDF)."""
     if shutil.which("xelatex") is None:
         raise FileNotFoundError(XELATEX_MISSING)
-    tex = render(Path(template), build_dir)
+    tex = render(Path(template), build_dir, data_dir)
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "report.tex").write_text(tex)
         for _ in range(2):  # the second pass resolves references
@@ -136,9 +131,10 @@ def main(argv=None) -> int:
     parser.add_argument("output", help="PDF to write")
     parser.add_argument("--template", default="report/report.tex.j2")
     parser.add_argument("--readme", help="also write the headline results into this README")
+    parser.add_argument("--data-dir", help="the data folder as the user gave it, shown in the report")
     args = parser.parse_args(argv)
     try:
-        print(f"report written to {build(args.build_dir, args.output, args.template)}")
+        print(f"report written to {build(args.build_dir, args.output, args.template, args.data_dir)}")
         if args.readme:
             update_readme(args.readme, args.build_dir)
             print(f"results table of {args.readme} updated")

@@ -1,6 +1,7 @@
 """Mini-batch gradient descent with a cyclical learning rate, and the History it records."""
 
 import json
+import math
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields
@@ -17,6 +18,8 @@ from .schedule import cyclical_lr
 COST_METHODS = ("full", "running_mean", "ema")
 DTYPES = ("float64", "float32")
 EMA_DECAY = 0.99
+#: A run has diverged when a mini-batch loss exceeds this many times max(1, the first mini-batch loss).
+DIVERGENCE_FACTOR = 100
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,7 @@ class TrainConfig:
     n_cycles: int = 1
     lam: float = 0.01
     records_per_cycle: int = 10
+    record_cycles: int = 0          # record only in the last record_cycles cycles (0: in every cycle)
     cost_method: str = "full"
     seed: int = 0
     dtype: str = "float64"
@@ -46,6 +50,8 @@ class TrainConfig:
         positive_int("records_per_cycle", self.records_per_cycle)
         require(self.records_per_cycle <= 2 * self.n_s, "records_per_cycle",
                 f"<= 2 * n_s ({2 * self.n_s})", self.records_per_cycle)
+        require(isinstance(self.record_cycles, int) and 0 <= self.record_cycles <= self.n_cycles, "record_cycles",
+                f"an integer from 0 to n_cycles ({self.n_cycles})", self.record_cycles)
         one_of("cost_method", self.cost_method, COST_METHODS)
         require(isinstance(self.seed, int) and self.seed >= 0, "seed", "an integer >= 0", self.seed)
         one_of("dtype", self.dtype, DTYPES)
@@ -56,9 +62,10 @@ class TrainConfig:
         return 2 * self.n_s * self.n_cycles
 
     def record_steps(self) -> np.ndarray:
-        """The update steps after which a record is taken: records_per_cycle evenly per cycle."""
+        """The update steps after which a record is taken: records_per_cycle evenly per recorded cycle."""
         per_cycle = np.round(np.arange(1, self.records_per_cycle + 1) * 2 * self.n_s / self.records_per_cycle)
-        return (per_cycle[None, :] + 2 * self.n_s * np.arange(self.n_cycles)[:, None]).astype(int).ravel()
+        cycles = np.arange(self.n_cycles - (self.record_cycles or self.n_cycles), self.n_cycles)
+        return (per_cycle[None, :] + 2 * self.n_s * cycles[:, None]).astype(int).ravel()
 
 
 METRICS = ("train_cost", "train_loss", "train_acc", "val_cost", "val_loss", "val_acc")
@@ -160,9 +167,14 @@ def train(params: Params, train_data, val_data, config: TrainConfig, progress: b
             rows = np.sort(order[position:position + batch])
             position += batch
             loss, acc, grads = loss_and_gradients(params, X[rows], y[rows], 0.0)   # gradient of the loss
-            if not np.isfinite(loss):
-                raise FloatingPointError(f"the cost became {loss} at step {t} (learning rate {eta:.3g}); "
-                                         "lower eta_max or check the data")
+            if t == 0:
+                limit = DIVERGENCE_FACTOR * max(1.0, loss)
+            if not (math.isfinite(loss) and loss <= limit):
+                cost = loss + float(penalty(params, lam))
+                raise FloatingPointError(
+                    f"training diverged at step {t} (learning rate {eta:.3g}): the mini-batch cost is {cost:.4g}, "
+                    f"its loss {loss:.4g} above {limit:.4g} ({DIVERGENCE_FACTOR} times its start); "
+                    "lower eta_max or check the scaling of the data")
             if averages is not None:
                 averages.add((loss + float(penalty(params, lam)), loss, acc))
             # p <- p - eta (g + 2 lam p), in place: weight decay on W1, W2, then the loss gradient

@@ -21,16 +21,16 @@ def test_fine_range_spans_the_best_runs_with_a_margin():
 
 def test_confirm_best_retrains_the_top_k_with_every_seed(split, tmp_path, monkeypatch):
     rows = [{"lambda": lam, "val_acc": acc, "val_cost": 1.0} for lam, acc in [(1e-4, 0.5), (1e-3, 0.1), (1e-2, 0.4)]]
-    confirm = lambda: experiments.confirm_best(rows, 2, [0, 3], *split[:2], CONFIG, tmp_path)
+    path = tmp_path / "confirm.csv"
+    confirm = lambda: experiments.confirm_best(rows, 2, [0, 3], *split[:2], CONFIG, path)
     summary = confirm()
     assert sorted(r["lambda"] for r in summary) == [1e-4, 1e-2]
     assert [r["val_acc_mean"] for r in summary] == sorted((r["val_acc_mean"] for r in summary), reverse=True)
-    for seed in (0, 3):
-        runs = search.read_results(tmp_path / f"confirm_seed{seed}.csv")
-        assert {r["seed"] for r in runs} == {seed} and {r["n_cycles"] for r in runs} == {CONFIG.n_cycles}
+    runs = search.read_results(path)
+    assert sorted((r["lambda"], r["seed"]) for r in runs) == [(1e-4, 0), (1e-4, 3), (1e-2, 0), (1e-2, 3)]
+    assert {r["n_cycles"] for r in runs} == {CONFIG.n_cycles}
     for row in summary:
-        accs = [r["val_acc"] for seed in (0, 3) for r in search.read_results(tmp_path / f"confirm_seed{seed}.csv")
-                if r["lambda"] == row["lambda"]]
+        accs = [r["val_acc"] for r in runs if r["lambda"] == row["lambda"]]
         assert row["n_seeds"] == 2 and row["val_acc_mean"] == pytest.approx(np.mean(accs))
         assert row["val_acc_std"] == pytest.approx(np.std(accs, ddof=1))
 
@@ -43,3 +43,22 @@ def test_search_n_s_is_epochs_per_half_cycle():
     assert experiments.search_n_s(49_000, 100, 3) == 1470
     with pytest.raises(ValueError, match="epochs_per_half_cycle must be an integer >= 1"):
         experiments.search_n_s(45_000, 100, 0)
+
+
+def test_summarise_groups_and_averages_over_seeds():
+    rows = [{"m": m, "seed": s, "train_acc": a, "val_acc": a, "test_acc": a, "seconds": 1.0, "dead_units": 0}
+            for m, s, a in [(50, 0, 0.4), (50, 1, 0.5), (100, 0, 0.6)]]
+    summary = experiments.summarise(rows, ["m"])
+    assert [(r["m"], r["n_seeds"]) for r in summary] == [(50, 2), (100, 1)]
+    assert summary[0]["test_acc_mean"] == pytest.approx(0.45) and summary[0]["test_acc_std"] == pytest.approx(np.std([0.4, 0.5], ddof=1))
+    assert summary[1]["test_acc_std"] == 0.0
+
+
+def test_batch_sizes_scale_n_s_and_optionally_eta(synthetic_root):
+    ex3 = data.load_cifar10("ex3", synthetic_root)
+    rows = experiments.batch_sizes(CONFIG, ex3, sizes=[25, 100], seeds=[0])
+    by = {(r["eta_scaling"], r["batch_size"]): r for r in rows}
+    assert by["fixed", 25]["n_s"] == 20 and by["fixed", 100]["n_s"] == 5
+    assert by["fixed", 25]["eta_max"] == CONFIG.eta_max and by["linear", 25]["eta_max"] == pytest.approx(CONFIG.eta_max / 2)
+    assert by["linear", 100]["eta_min"] == pytest.approx(2 * CONFIG.eta_min)
+    assert all(r["n_seeds"] == 1 for r in rows)

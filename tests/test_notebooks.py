@@ -39,8 +39,8 @@ def test_notebooks_are_committed_without_outputs_and_with_parameters():
     ("01_gradient_check", ["gradient_check.csv"]),
     ("02_overfit", ["overfit.pdf", "overfit.png", "history.json"]),
     ("03_cyclical_lr", ["one_cycle.pdf", "three_cycles.png", "schedule_one.pdf", "cost_methods.csv",
-                        "size_effects.csv", "one_cycle_seeds.csv"]),
-    ("04_lambda_search", ["coarse.csv", "fine.csv", "best.csv", "search.pdf"]),
+                        "hidden_sizes.csv", "batch_sizes.csv", "one_cycle_seeds.csv"]),
+    ("04_lambda_search", ["coarse.csv", "fine.csv", "best.csv", "confirm.csv", "search.pdf"]),
     ("05_final_model", ["final_runs.csv", "final_m20.pdf", "final_m40.png"]),
 ])
 def test_notebook_writes_its_artifacts(built, name, artifacts):
@@ -63,10 +63,14 @@ def test_quick_results_are_sane(built):
 def test_report_builds_into_a_pdf(built, tmp_path):
     if shutil.which("xelatex") is None:
         pytest.fail(report.XELATEX_MISSING)
-    pdf = report.build(built, tmp_path / "report.pdf", ROOT / "report" / "report.tex.j2")
+    pdf = report.build(built, tmp_path / "report.pdf", ROOT / "report" / "report.tex.j2", data_dir="../my/cifar")
     assert pdf.read_bytes().startswith(b"%PDF")
     tex = (built / "report.tex").read_text()
     assert "did \\textbf{not} match" in tex
+    assert "\\nolinkurl{../my/cifar}" in tex and str(built) not in tex.split("\\graphicspath")[0]
+    for part in ("The reproduction at a glance", "Reproducing this report", "module source", "wall time (s)",
+                 "linear scaling rule", "BLAS"):
+        assert part in tex, part
     best = json.loads((built / "05_final_model" / "results.json").read_text())["lam"]
     assert report.sci(best) in tex
     if shutil.which("pdftotext"):
@@ -86,3 +90,26 @@ def test_readme_results_are_written_between_the_markers(built, tmp_path):
     readme.write_text("no markers")
     with pytest.raises(ValueError, match="readme must contain the markers"):
         report.update_readme(readme, built)
+
+
+def test_reproduction_rows_have_a_verdict_for_every_result(built):
+    ctx = report.context(built)
+    rows = ctx["reproduction"]
+    assert rows[0]["result"].startswith("Gradient check") and "rounding level" in rows[0]["verdict"]
+    assert all(set(row) == {"result", "reference", "assignment", "ours", "verdict"} and row["verdict"] for row in rows)
+    expectations = [row for row in rows if row["assignment"] != "---"]
+    assert len(expectations) == 3 and all("about" in row["assignment"] for row in expectations)
+    assert any("on test accuracy" in row["reference"] for row in rows)
+    assert all(isinstance(seconds, float) for seconds in ctx["seconds"].values())
+
+
+def test_make_renders_every_executed_notebook_to_html(synthetic_root, tmp_path):
+    """The Makefile's notebook rule: papermill, then an HTML copy beside the executed notebook."""
+    if not (ROOT / ".venv" / "bin" / "python").exists():
+        pytest.skip("make needs the project's .venv (made by make test)")
+    build = tmp_path / "build"
+    result = subprocess.run(["make", "-C", str(ROOT), f"{build}/02_overfit/results.json", f"BUILD={build}",
+                             f"NB_PARAMS=-p quick True -p data_root {synthetic_root}"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    html = (build / "02_overfit" / "02_overfit.html").read_text()
+    assert "<html" in html and "overfitting 100 training images" in html

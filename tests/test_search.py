@@ -72,3 +72,28 @@ def test_process_pool_gives_the_same_results(split, tmp_path):
     key = lambda r: r["lambda"]
     for a, b in zip(sorted(local, key=key), sorted(pooled, key=key)):
         assert (a["lambda"], a["val_acc"], a["val_cost"]) == (b["lambda"], b["val_acc"], b["val_cost"])
+
+
+def test_runs_of_other_code_are_never_reused(split, tmp_path, monkeypatch):
+    path = tmp_path / "runs.csv"
+    search.lambda_search([1e-4, 1e-3], split[0], split[1], CONFIG, path)
+    assert {r["code"] for r in search.read_results(path)} == {search.code_version()}
+    calls = []
+    real = search._run_one
+    monkeypatch.setattr(search, "_run_one", lambda lam, *args: calls.append(lam) or real(lam, *args))
+    monkeypatch.setattr(search, "code_version", lambda: "9.9.9+other")
+    with pytest.warns(UserWarning, match="runs made by other code or data .* starting it afresh"):
+        rows = search.lambda_search([1e-4, 1e-3], split[0], split[1], CONFIG, path)
+    assert calls == [1e-4, 1e-3]
+    assert {r["code"] for r in search.read_results(path)} == {"9.9.9+other"} and len(rows) == 2
+
+
+def test_runs_on_other_data_are_never_reused(split, tmp_path):
+    path = tmp_path / "runs.csv"
+    search.lambda_search([1e-3], split[0], split[1], CONFIG, path)
+    X = split[0][0].copy()
+    X[0, 0] += 1.0                                   # one pixel of arrays passed in directly
+    with pytest.warns(UserWarning, match="starting it afresh"):
+        rows = search.lambda_search([1e-3, 1e-2], (X, split[0][1]), split[1], CONFIG, path)
+    assert len(rows) == 2 and len({r["data"] for r in rows}) == 1
+    assert rows[0]["data"] != search.data_fingerprint(*split[:2])

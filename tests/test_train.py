@@ -49,6 +49,9 @@ def test_records_and_step_count(ex3):
     assert history.eta[2] == pytest.approx(1e-5 + (1e-1 - 1e-5) / 15)  # last update of cycle 1: t = 29
     assert np.all(np.diff(history.time) >= 0)
     assert history.config == asdict(config)
+    last_only = train(fresh_params(), *ex3[:2], TrainConfig(n_s=15, n_cycles=3, batch_size=50, records_per_cycle=3,
+                                                            record_cycles=1))[1]
+    assert last_only.step == [70, 80, 90] and last_only.val_cost == history.val_cost[-3:]
 
 
 def test_update_is_gradient_descent_on_the_checked_gradients(ex3):
@@ -129,6 +132,7 @@ def test_history_round_trips_through_json(ex3, tmp_path):
     (dict(cost_method="median"), "cost_method must be one of 'full', 'running_mean', 'ema'"),
     (dict(dtype="float16"), "dtype must be one of 'float64', 'float32'"),
     (dict(records_per_cycle=0), "records_per_cycle must be an integer >= 1"),
+    (dict(record_cycles=2, n_cycles=1), r"record_cycles must be an integer from 0 to n_cycles \(1\)"),
 ])
 def test_bad_config(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -156,3 +160,40 @@ def test_divergence_stops_with_step_and_learning_rate(ex3):
     config = TrainConfig(eta_min=1e3, eta_max=1e4, n_s=50, batch_size=100)
     with pytest.raises(FloatingPointError, match=r"at step \d+ \(learning rate [0-9.e+]+\)"):
         train(fresh_params(), (X * 100, y), val, config)
+
+
+def test_divergence_of_scaled_inputs_names_step_learning_rate_and_cost(ex3):
+    (X, y), val = ex3[0], ex3[1]
+    config = TrainConfig(eta_min=10.0, eta_max=100.0, n_s=50, batch_size=50)
+    with pytest.raises(FloatingPointError, match=r"diverged at step \d+ \(learning rate [0-9.e+]+\): "
+                                                 r"the mini-batch cost is [0-9.e+inf]+"):
+        train(fresh_params(), (X * 1e6, y), (val[0] * 1e6, val[1]), config)
+
+
+@pytest.mark.parametrize("losses, diverges", [([2.0, 199.0, 3.0], False), ([2.0, 201.0, 3.0], True),
+                                               ([0.5, 99.0, 3.0], False), ([0.5, 101.0, 3.0], True),
+                                               ([2.0, float("nan"), 3.0], True)])
+def test_divergence_threshold_is_a_factor_of_the_first_loss(ex3, monkeypatch, losses, diverges):
+    """The run stops once a mini-batch loss exceeds DIVERGENCE_FACTOR (100) * max(1, first loss)."""
+    from assignment2 import train as train_module
+    real, seen = train_module.loss_and_gradients, []
+
+    def scripted(params, X, y, lam):
+        _, acc, grads = real(params, X, y, lam)
+        seen.append(losses[min(len(seen), len(losses) - 1)])
+        return seen[-1], acc, grads
+
+    monkeypatch.setattr(train_module, "loss_and_gradients", scripted)
+    config = TrainConfig(n_s=2, batch_size=50, records_per_cycle=1)
+    if diverges:
+        with pytest.raises(FloatingPointError, match="at step 1 "):
+            train(fresh_params(), *ex3[:2], config)
+    else:
+        train(fresh_params(), *ex3[:2], config)
+
+
+def test_the_harshest_setting_of_the_study_does_not_trip_the_divergence_check(ex3):
+    """Batch 10 at eta_max = 0.1 (the batch-size study) may fail to learn, but does not diverge."""
+    config = TrainConfig(batch_size=10, n_s=100, records_per_cycle=1)
+    _, history = train(fresh_params(), *ex3[:2], config)
+    assert np.isfinite(history.train_cost[-1])

@@ -1,0 +1,201 @@
+"""Independent runs in parallel: in this process, in a process pool, or on a Dask cluster.
+
+The data travel once per worker, not once per run. Workers on this machine (a process pool,
+or a Dask cluster whose workers all see this machine's temporary folder) read a memory-mapped
+copy written once, which they share through the page cache; the workers of any other Dask
+cluster get the arrays broadcast to each of them by ``Client.scatter``, so no worker needs
+a copy of the data folder.
+"""
+
+import atexit
+import ctypes
+import importlib
+import multiprocessing
+import os
+import shutil
+import tempfile
+import weakref
+from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from .checks import positive_int, require
+from .provenance import data_fingerprint
+
+SCHEDULER_TIMEOUT = 10   # seconds to wait for a Dask scheduler to answer
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3   # glibc's mallopt parameters
+
+
+def executor(workers=None, scheduler=None):
+    """Where independent runs go: the executor of the Dask cluster at ``scheduler`` if one is
+    given, else a process pool of ``workers`` processes (None: one per core), or None (this
+    process) for a single worker."""
+    if scheduler:
+        return _dask_executor(str(scheduler))
+    workers = (os.cpu_count() or 1) if workers is None else positive_int("workers", workers)
+    if workers == 1:
+        return None
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    for _ in range(workers):   # start the workers now, in the background, rather than at the first run
+        pool.submit(_warm_up)
+    return pool
+
+
+def _warm_up() -> None:
+    """Import what a run needs, in a new worker."""
+    importlib.import_module(f"{__package__}.experiments")
+
+
+def _dask_executor(address: str):
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ImportError("scheduler needs Dask: pip install -e '.[cluster]'") from None
+    try:
+        client = Client(address, timeout=SCHEDULER_TIMEOUT)
+    except (OSError, TimeoutError, ValueError) as err:
+        raise ConnectionError(f"scheduler {address!r}: no Dask scheduler answered within "
+                              f"{SCHEDULER_TIMEOUT} s ({type(err).__name__}: {err})") from None
+    return client.get_executor()
+
+
+class _Mapped:
+    """(X, y) pairs saved as .npy files in ``folder``; a worker maps them once and keeps them."""
+
+    def __init__(self, folder: str, n_pairs: int):
+        self.folder, self.n_pairs = folder, n_pairs
+
+    def load(self):
+        return _load_mapped(self.folder, self.n_pairs)
+
+
+@lru_cache(maxsize=2)
+def _load_mapped(folder: str, n_pairs: int):
+    if not Path(folder).is_dir():
+        raise FileNotFoundError(f"shared data folder {folder} is not visible to this worker: "
+                                "a process pool must run on the machine that wrote it")
+    return tuple(tuple(np.load(Path(folder) / f"{i}_{name}.npy", mmap_mode="r") for name in "Xy")
+                 for i in range(n_pairs))
+
+
+_shared = weakref.WeakKeyDictionary()   # executor -> {data fingerprint: handle}
+_tmp_root: list = []
+
+
+def release() -> None:
+    """Delete every copy of data shared with workers so far (done anyway when this process exits)."""
+    _shared.clear()
+    while _tmp_root:
+        shutil.rmtree(_tmp_root.pop(), ignore_errors=True)
+
+
+atexit.register(release)
+
+
+def _mapped_copy(data, fingerprint: str) -> _Mapped:
+    if not _tmp_root:
+        _tmp_root.append(tempfile.mkdtemp(prefix="assignment2-shared-"))
+    folder = Path(_tmp_root[0]) / fingerprint.replace(":", "-")
+    if not folder.is_dir():
+        staging = Path(tempfile.mkdtemp(dir=_tmp_root[0]))
+        for i, pair in enumerate(data):
+            for name, array in zip("Xy", pair):
+                np.save(staging / f"{i}_{name}.npy", np.ascontiguousarray(array))
+        os.replace(staging, folder)
+    return _Mapped(str(folder), len(data))
+
+
+def _is_dask(pool) -> bool:
+    return type(pool).__module__.startswith("distributed")
+
+
+def share(pool, data, fingerprint=None):
+    """A handle that puts the (X, y) pairs ``data`` on the workers of ``pool`` once, however
+    many tasks use it (None or a thread pool: the arrays themselves). ``fingerprint``:
+    ``data_fingerprint(*data)``, if the caller has it already."""
+    if pool is None or isinstance(pool, ThreadPoolExecutor):
+        return data
+    handles = _shared.setdefault(pool, {})
+    fingerprint = fingerprint or data_fingerprint(*data)
+    if fingerprint not in handles:
+        handle = _mapped_copy(data, fingerprint)
+        if _is_dask(pool):   # workers on other machines cannot see the copy: send them the arrays
+            seen = pool._client.run(os.path.isdir, handle.folder)
+            if not (seen and all(seen.values())):
+                handle = pool._client.scatter(tuple(data), broadcast=True, hash=False)
+        handles[fingerprint] = handle
+    return handles[fingerprint]
+
+
+@lru_cache(maxsize=None)
+def _keep_temporaries_on_the_heap() -> None:
+    """Undo a slowdown of Dask's workers: the nanny starts them with MALLOC_TRIM_THRESHOLD_ set,
+    which in glibc also fixes the mmap threshold at 128 KiB, so every mini-batch temporary is
+    mmap'd, zero-filled and unmapped afresh, and training runs about half as fast."""
+    if os.environ.get("MALLOC_TRIM_THRESHOLD_") is None:
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:   # not glibc: the variable means nothing there
+        return
+    libc.mallopt(M_MMAP_THRESHOLD, 32 << 20)   # glibc's largest allowed value
+    libc.mallopt(M_TRIM_THRESHOLD, 256 << 20)
+
+
+def _call(task, args, handle):
+    """Run ``task(*args, *data)`` on a worker, ``data`` resolved from ``handle``."""
+    _keep_temporaries_on_the_heap()
+    data = handle.load() if isinstance(handle, _Mapped) else handle
+    return task(*args, *data)
+
+
+def _slots(pool) -> int:
+    """How many tasks ``pool`` runs at once: its processes, or its Dask workers' threads."""
+    if _is_dask(pool):
+        return max(1, sum(pool._client.nthreads().values()))
+    return getattr(pool, "_max_workers", 1 << 20)
+
+
+def run_tasks(task, args_list, data, pool=None, desc=None, fingerprint=None):
+    """Yield (i, task(*args_list[i], *data)) for every i as each finishes.
+
+    ``task`` is a module-level function; ``data`` a tuple of (X, y) pairs, sent once per
+    worker (``fingerprint``: see ``share``). With ``pool`` None the tasks run here, in order.
+    A pool is handed a new task each time one finishes, so every worker stays busy to the end.
+    ``desc``: a progress bar's title.
+    """
+    require(pool is None or isinstance(pool, Executor), "executor",
+            "None or a concurrent.futures.Executor", type(pool).__name__)
+    todo = list(enumerate(args_list))
+    with tqdm(total=len(todo), disable=desc is None, desc=desc, leave=False) as bar:
+        if pool is None:
+            for i, args in todo:
+                yield i, task(*args, *data)
+                bar.update()
+            return
+        handle, slots, running = share(pool, data, fingerprint), _slots(pool), {}
+        todo.reverse()
+        try:
+            while todo or running:
+                while todo and len(running) < slots:
+                    i, args = todo.pop()
+                    running[pool.submit(_call, task, args, handle)] = i
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    yield running.pop(future), future.result()
+                    bar.update()
+        finally:
+            for future in running:
+                future.cancel()
+
+
+def map_tasks(task, args_list, data, pool=None, desc=None) -> list:
+    """[task(*args, *data) for args in args_list], run on ``pool`` (see ``run_tasks``)."""
+    args_list = list(args_list)
+    results = [None] * len(args_list)
+    for i, result in run_tasks(task, args_list, data, pool, desc):
+        results[i] = result
+    return results

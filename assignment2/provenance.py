@@ -1,0 +1,71 @@
+"""What made a result: the code's version, a fingerprint of the data, and the machine."""
+
+import datetime
+import hashlib
+import os
+import platform
+import subprocess
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+
+PACKAGE = Path(__file__).resolve().parent
+
+
+@lru_cache(maxsize=None)
+def code_version() -> str:
+    """``version+hash``: the package version and a hash of every module's source (``1.0.0+3f2a...``)."""
+    digest = hashlib.sha256()
+    for path in sorted(PACKAGE.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return f"{__version__}+{digest.hexdigest()[:12]}"
+
+
+def data_fingerprint(*pairs) -> str:
+    """``sha256:...`` of the (X (n, d), y (n,)) pairs: their dtypes, shapes and bytes."""
+    digest = hashlib.sha256()
+    for pair in pairs:
+        for array in pair:
+            array = np.ascontiguousarray(array)
+            digest.update(f"{array.dtype.str}{array.shape}".encode())
+            digest.update(memoryview(array).cast("B"))
+    return "sha256:" + digest.hexdigest()[:16]
+
+
+def _git(*args) -> str:
+    result = subprocess.run(["git", *args], cwd=PACKAGE, capture_output=True, text=True)
+    return result.stdout.strip() if result.returncode == 0 else ""
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def environment() -> dict:
+    """The machine and software a report was built with: git commit, versions, BLAS, CPU, date."""
+    from threadpoolctl import threadpool_info
+
+    commit = _git("rev-parse", "--short", "HEAD")
+    blas = [f"{lib.get('internal_api')} {lib.get('version')} ({lib.get('threading_layer', 'threads')})"
+            for lib in threadpool_info() if lib.get("user_api") == "blas"]
+    return {
+        "commit": commit or "not a git checkout",
+        "dirty": bool(commit) and bool(_git("status", "--porcelain", "--untracked-files=no")),
+        "code_version": code_version(),
+        "python": sys.version.split()[0],
+        "numpy": np.__version__,
+        "blas": ", ".join(blas) or "unknown",
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "date": datetime.date.today().isoformat(),
+    }

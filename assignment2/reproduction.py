@@ -1,0 +1,108 @@
+"""The reproduction table: each headline result of the reference report and of the assignment beside ours.
+
+``rows(results, reference)``: ``results`` maps each notebook's short name (``cyclical_lr`` ...)
+to its results.json (with its CSV tables under ``tables``), ``reference`` is
+report/reference.json. Every cell is a LaTeX fragment; the verdicts come from ``wording``.
+"""
+
+from .wording import about, mean_pm, pct, sci_text, verdict
+
+METHODS = {"full": "all data", "running_mean": "running mean", "ema": "EMA 0.99"}
+NOT_RUN = "not run (not in this profile)"
+
+
+def _row(result, reference="---", assignment="---", ours="---", verdict_text="---") -> dict:
+    return {"result": result, "reference": reference, "assignment": assignment, "ours": ours, "verdict": verdict_text}
+
+
+def _accuracy(result, summary: dict, n: int, reference=None, expected=None) -> dict:
+    """A row for a test accuracy: summary has test_acc_mean and test_acc_std over n seeds."""
+    mean, std = summary["test_acc_mean"], summary["test_acc_std"]
+    if reference is not None:
+        return _row(result, pct(reference), ours=mean_pm(mean, std, n), verdict_text=verdict(mean, std, n, reference))
+    return _row(result, assignment=f"about {pct(expected, 0)}", ours=mean_pm(mean, std, n),
+                verdict_text=about(mean, expected))
+
+
+def _gradients(grad: dict, ref: dict) -> dict:
+    names = list(ref["mean_abs"])
+    full = [r for r in grad["tables"]["gradient_check"] if r["d"] == ref["d"]]
+    ours = {p: max(r["mean_abs"] for r in full if r["parameter"] == p) for p in names}
+    worst = max(max(ours.values()), max(ref["mean_abs"].values()))
+    return _row(f"Gradient check, mean abs.\\ error of {' / '.join(names)} ($d={ref['d']}$; reference $m={ref['m']}$, "
+                f"batch {ref['batch']}; ours $m={full[0]['m']}$, batch {full[0]['n']})",
+                " / ".join(sci_text(ref["mean_abs"][p], 1) for p in names),
+                ours=" / ".join(sci_text(ours[p], 1) for p in names),
+                verdict_text="both at rounding level ($<10^{-9}$)" if worst < 1e-9 else "not both at rounding level")
+
+
+def _timing(c: dict, ref: dict) -> dict:
+    ours, theirs = c["cost_methods"], ref["one_cycle"]["seconds"]
+    ratio = lambda times: times["full"] / times["running_mean"]
+    return _row(f"1 cycle: wall time, cost on {' / '.join(METHODS.values())}",
+                " / ".join(f"{theirs[m]:.0f}" for m in METHODS) + " s",
+                ours=" / ".join(f"{ours[m]['seconds']:.2f}" for m in METHODS)
+                + f" s (medians of {c['timing_repeats']})",
+                verdict_text=f"all-data cost costs {ratio({m: r['seconds'] for m, r in ours.items()}):.2f}$\\times$ "
+                             f"the running mean's time (reference {ratio(theirs):.2f}$\\times$)")
+
+
+def rows(results: dict, reference: dict) -> list[dict]:
+    """The table's rows (result, reference, assignment, ours, verdict), in the order of the study."""
+    c, s, f, o = results["cyclical_lr"], results["lambda_search"], results["final_model"], results["overfit"]
+    n = len(c["seeds"])
+    out = [_gradients(results["gradient_check"], reference["gradient_check"])]
+    ov = reference["overfit"]
+    out.append(_row(f"Overfitting {ov['n_images']} images: final training cost / accuracy",
+                    f"{ov['cost']:.2f} / {pct(ov['train_acc'], 0)}",
+                    ours=f"{o['train_loss']:.4f} / {pct(o['train_acc'], 0)} ({o['steps']} updates)",
+                    verdict_text=verdict(o["train_acc"], 0.0, 1, ov["train_acc"])))
+    for key, label in (("one_cycle", "1 cycle"), ("three_cycles", "3 cycles")):
+        theirs = reference[key]
+        for method, name in METHODS.items():
+            out.append(_accuracy(f"{label} ($n_s={theirs['n_s']}$), cost on {name}: test accuracy", c[key], n,
+                                 reference=theirs["test_acc"][method]))
+        if key == "one_cycle":
+            out.append(_timing(c, reference))
+        else:
+            out.append(_row(f"{label}: wall time, cost on {' / '.join(METHODS.values())}",
+                            " / ".join(f"{theirs['seconds'][m]:.0f}" for m in METHODS) + " s",
+                            ours="not timed", verdict_text="not compared (only 1 cycle is timed)"))
+    rh = reference["hidden"]
+    hidden = [r for r in c["hidden_sizes"] if r["hidden"] == rh["m"]]
+    label = f"$m={rh['m']}$, {rh['n_cycles']} cycles: test accuracy"
+    out.append(_accuracy(label, hidden[0], hidden[0]["n_seeds"], reference=rh["test_acc"]) if hidden
+               else _row(label, pct(rh["test_acc"]), ours=NOT_RUN))
+    rs = reference["search"]
+    out.append(_row("$\\lambda$ search: coarse values and cycles / fine values",
+                    f"{rs['n_coarse']}, {rs['coarse_cycles']} cycle / {rs['n_fine']} in "
+                    f"[{sci_text(rs['fine_range'][0], 0)}, {sci_text(rs['fine_range'][1], 0)}]",
+                    ours=f"{s['n_coarse']}, {s['n_cycles']} cycles / {s['n_fine']} in "
+                         f"[{sci_text(10 ** s['fine_range'][0], 1)}, {sci_text(10 ** s['fine_range'][1], 1)}]",
+                    verdict_text="other setting"))
+    out.append(_row("Best $\\lambda$", f"{sci_text(rs['best_lambda'])} (on {rs['chosen_on']})",
+                    ours=f"{sci_text(s['best_lambda'])} (on validation accuracy)",
+                    verdict_text=f"ours {s['best_lambda'] / rs['best_lambda']:.3g}$\\times$ the reference's"))
+    rf = reference["final"]
+    model = f["models"].get(str(rf["m"]))
+    label = (f"Final model, $m={rf['m']}$, {rf['n_cycles']} cycles: test accuracy "
+             f"(reference batch {rf['batch_size']}, ours {f['batch_size']})")
+    out.append(_accuracy(label, model, len(f["seeds"]), reference=rf["test_acc"]) if model
+               else _row(label, pct(rf["test_acc"]), ours=NOT_RUN))
+    rb = reference["batch_sizes"]
+    fixed = {r["batch_size"]: r for r in c["batch_sizes"] if r["eta_scaling"] == "fixed"}
+    for batch, acc in rb["test_acc"].items():
+        if int(batch) in fixed:
+            row = fixed[int(batch)]
+            out.append(_row(f"Batch {batch}: test accuracy (reference $m={rb['m']}$, {rb['n_cycles']} cycles, "
+                            f"49,000 images; ours $m={c['hidden']}$, 1 cycle, {c['n_train']:,} images, fixed $\\eta$)",
+                            pct(acc), ours=mean_pm(row["test_acc_mean"], row["test_acc_std"], row["n_seeds"]),
+                            verdict_text="other setting"))
+    expected = reference["assignment"]
+    out.append(_accuracy("1 cycle: test accuracy", c["one_cycle"], n, expected=expected["one_cycle"]))
+    out.append(_accuracy("3 cycles: test accuracy", c["three_cycles"], n, expected=expected["three_cycles"]))
+    small = f["models"].get(str(c["hidden"]))
+    label = f"Final model, $m={c['hidden']}$: test accuracy"
+    out.append(_accuracy(label, small, len(f["seeds"]), expected=expected["final"]) if small
+               else _row(label, assignment=f"about {pct(expected['final'], 0)}", ours=NOT_RUN))
+    return out

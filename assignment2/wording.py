@@ -1,0 +1,113 @@
+"""How the report writes numbers and comparisons: LaTeX fragments that read right for every outcome.
+
+Each comparison is decided from the numbers (ties, reversals and zero spreads included), so no
+sentence of the report states a result that its own tables contradict.
+"""
+
+import math
+
+LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+                 "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+#: Two means differ clearly when they are more than this many standard errors apart.
+CLEAR = 2.0
+#: The assignment's "about 46%" is read as within this much (a fraction) of 0.46.
+ABOUT = 0.01
+
+
+def escape(text) -> str:
+    """``text`` with LaTeX's special characters escaped."""
+    return "".join(LATEX_SPECIAL.get(c, c) for c in str(text))
+
+
+def sci(x: float, digits: int = 2) -> str:
+    """x in LaTeX scientific notation, e.g. 1.23\\times10^{-4} (for math mode)."""
+    mantissa, exponent = f"{x:.{digits}e}".split("e")
+    return rf"{mantissa}\times 10^{{{int(exponent)}}}"
+
+
+def sci_text(x: float, digits: int = 2) -> str:
+    """``sci`` wrapped in $...$, for text and table cells."""
+    return f"${sci(x, digits)}$"
+
+
+def pct(x: float, digits: int = 2) -> str:
+    """A fraction as a percentage: 0.4635 -> 46.35\\%."""
+    return f"{100 * x:.{digits}f}\\%"
+
+
+def points(x: float, digits: int = 2) -> str:
+    """A difference of fractions in percentage points: 0.0123 -> 1.23 points."""
+    return f"{100 * x:.{digits}f} points"
+
+
+def mean_pm(mean: float, std: float, n: int) -> str:
+    """46.45\\% $\\pm$ 0.25\\% (3 seeds), or 46.45\\% (one run)."""
+    return f"{pct(mean)} $\\pm$ {pct(std)} ({n} seeds)" if n > 1 else f"{pct(mean)} (one run)"
+
+
+def difference(a: str, a_mean: float, a_std: float, a_n: int, b: str, b_mean: float, b_std: float, b_n: int,
+               what: str = "accuracy") -> str:
+    """A sentence comparing the mean ``what`` of a and b (fractions; std over a_n and b_n runs)."""
+    diff = a_mean - b_mean
+    se = math.sqrt(a_std ** 2 / a_n + b_std ** 2 / b_n)
+    values = f"{a} reaches a mean {what} of {pct(a_mean)} against {pct(b_mean)} for {b}"
+    if diff == 0:
+        return f"{a} and {b} reach the same mean {what}, {pct(a_mean)}."
+    direction = "higher" if diff > 0 else "lower"
+    if se == 0:
+        spread = "one run each" if a_n == b_n == 1 else "no spread over the seeds"
+        return f"{values}, {points(abs(diff))} {direction}; with {spread}, the size of the noise is unknown."
+    if abs(diff) <= CLEAR * se:
+        return (f"{values}: the difference, {points(abs(diff))}, is within {CLEAR:g} standard errors "
+                f"({points(CLEAR * se)}), so there is no clear difference.")
+    return f"{values}: {points(abs(diff))} {direction}, {abs(diff) / se:.1f} standard errors of the difference."
+
+
+def times(a: str, a_row: dict, b: str, b_row: dict) -> str:
+    """A sentence comparing wall times: rows with ``seconds`` (median), ``seconds_min``, ``seconds_max``, ``repeats``."""
+    medians = (f"medians of {a_row['repeats']} runs: {a_row['seconds']:.2f} s for {a} and "
+               f"{b_row['seconds']:.2f} s for {b}")
+    overlap = a_row["seconds_min"] <= b_row["seconds_max"] and b_row["seconds_min"] <= a_row["seconds_max"]
+    if overlap:
+        return f"{a} and {b} took about as long ({medians}; the ranges of their run times overlap)."
+    diff = a_row["seconds"] - b_row["seconds"]
+    return (f"{a} took {abs(diff):.2f} s ({pct(abs(diff) / b_row['seconds'], 0)}) {'longer' if diff > 0 else 'less'} "
+            f"than {b} ({medians}; the ranges of their run times do not overlap).")
+
+
+def gap(train_acc: float, val_acc: float) -> str:
+    """A sentence on the gap between final training and validation accuracy."""
+    diff = train_acc - val_acc
+    if diff > 0:
+        return (f"The training accuracy ends {points(diff)} above the validation accuracy "
+                f"({pct(train_acc)} against {pct(val_acc)}): overfitting that the regularisation limits but does not remove.")
+    relation = "level with" if diff == 0 else f"{points(-diff)} below"
+    return (f"The training accuracy ends {relation} the validation accuracy "
+            f"({pct(train_acc)} against {pct(val_acc)}): no sign of overfitting.")
+
+
+def lag(running_mean: float, full: float) -> str:
+    """A sentence on where the running mean of batch costs ends against the full training cost."""
+    if running_mean > full:
+        return (f"the running mean ends above it, at {running_mean:.4f} against {full:.4f}, because it still "
+                "averages the costs of the first, poor, updates")
+    return f"the running mean ends at {running_mean:.4f}, not above the full cost ({full:.4f})"
+
+
+def verdict(mean: float, std: float, n: int, reference: float) -> str:
+    """Is a reference value within our seed-to-seed spread (mean +- CLEAR std over n seeds)?"""
+    diff = reference - mean
+    if n < 2:
+        return f"one run, no spread: reference {'above' if diff > 0 else 'below'} ours by {points(abs(diff))}" \
+            if diff else "one run: equal"
+    if abs(diff) <= CLEAR * std:
+        return f"within the spread ({points(abs(diff))} $\\le$ {CLEAR:g} sd)"
+    return f"outside the spread: reference {'above' if diff > 0 else 'below'} ours by {points(abs(diff))}"
+
+
+def about(mean: float, expected: float) -> str:
+    """Does our mean match an expectation of "about ``expected``" (within ABOUT)?"""
+    diff = mean - expected
+    if abs(diff) <= ABOUT:
+        return f"as expected (within {points(ABOUT, 0)})"
+    return f"ours {'above' if diff > 0 else 'below'} by {points(abs(diff))}"

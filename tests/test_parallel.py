@@ -1,0 +1,152 @@
+"""Runs in parallel: the same rows in-process, in a process pool and on a Dask cluster; resume after a killed worker."""
+
+import multiprocessing
+import os
+import pickle
+import time
+from dataclasses import replace
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+import numpy as np
+import pytest
+
+from assignment2 import data, experiments, parallel, search
+from assignment2.__main__ import main
+from assignment2.train import TrainConfig
+
+CONFIG = TrainConfig(n_s=10, batch_size=50, records_per_cycle=2, hidden=10)
+LAMBDAS = [1e-4, 1e-3, 1e-2, 1e-1]
+search_run_one = search._run_one   # the real one, for tasks that wrap it
+RESULT = ("lambda", "seed", "val_acc", "val_cost", "train_acc")
+
+
+@pytest.fixture(scope="module")
+def split(synthetic_root):
+    return data.load_cifar10("search", synthetic_root)
+
+
+@pytest.fixture(scope="module")
+def dask_client():
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        yield client
+
+
+def key_results(rows):
+    return sorted(tuple(row[k] for k in RESULT) for row in rows)
+
+
+def test_same_rows_in_process_in_a_process_pool_and_on_dask(split, tmp_path, dask_client):
+    local = search.lambda_search(LAMBDAS, *split[:2], CONFIG, tmp_path / "local.csv")
+    with ProcessPoolExecutor(2) as pool:
+        pooled = search.lambda_search(LAMBDAS, *split[:2], CONFIG, tmp_path / "pool.csv", executor=pool)
+    on_dask = search.lambda_search(LAMBDAS, *split[:2], CONFIG, tmp_path / "dask.csv",
+                                   executor=dask_client.get_executor())
+    assert key_results(local) == key_results(pooled) == key_results(on_dask)
+    for rows, name in ((pooled, "pool.csv"), (on_dask, "dask.csv")):
+        assert key_results(search.read_results(tmp_path / name)) == key_results(rows)
+        assert len({r["lambda"] for r in rows}) == len(rows) == len(LAMBDAS)
+
+
+def test_runs_of_every_seed_in_parallel_match_in_process_runs(synthetic_root):
+    ex3 = data.load_cifar10("ex3", synthetic_root)
+    config = TrainConfig(n_s=5, batch_size=50, records_per_cycle=5, hidden=8, n_cycles=2)
+    with parallel.executor(workers=2) as pool:
+        pooled = experiments.over_seeds({"a": config, "b": replace(config, hidden=4)}, [0, 1, 2], ex3, pool)
+    histories, rows = pooled["a"]
+    assert len(histories[0].step) == 10 and len(histories[1].step) == 1   # curves for the first seed only
+    for seed, row in zip([0, 1, 2], rows):
+        history, local = experiments.run(replace(config, seed=seed), *ex3)   # every record, in this process
+        assert {k: v for k, v in row.items() if k != "seconds"} == {k: v for k, v in local.items() if k != "seconds"}
+        assert histories[seed].val_cost[-1] == history.val_cost[-1]
+    assert [r["hidden"] for r in pooled["b"][1]] == [4, 4, 4]
+
+
+def test_data_travel_once_per_worker_not_per_task(split):
+    with parallel.executor(workers=2) as pool:
+        handle = parallel.share(pool, split[:2])
+        assert parallel.share(pool, split[:2]) is handle          # written once, reused by every task
+        assert len(pickle.dumps(handle)) < 1000                   # what each task carries
+        train, val = handle.load()
+        np.testing.assert_array_equal(train[0], split[0][0])
+        np.testing.assert_array_equal(val[1], split[1][1])
+    pair = split[:2]
+    assert parallel.share(None, pair) is pair
+
+
+def _dies_on_large_lambda(lam, *args):
+    """A task that kills its worker process mid-search (for lambda >= 1e-2)."""
+    if lam >= 1e-2:
+        time.sleep(0.5)
+        os._exit(1)
+    return search_run_one(lam, *args)
+
+
+def test_resume_after_a_worker_is_killed_mid_search(split, tmp_path, monkeypatch):
+    path = tmp_path / "runs.csv"
+    monkeypatch.setattr(search, "_run_one", _dies_on_large_lambda)
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
+        with pytest.raises(BrokenProcessPool):
+            search.lambda_search(LAMBDAS, *split[:2], CONFIG, path, executor=pool)
+    survived = search.read_results(path)
+    assert {r["lambda"] for r in survived} <= {1e-4, 1e-3}
+    assert len({r["lambda"] for r in survived}) == len(survived)          # one row per finished run
+
+    calls = []
+    monkeypatch.setattr(search, "_run_one", lambda lam, *args: calls.append(lam) or search_run_one(lam, *args))
+    rows = search.lambda_search(LAMBDAS, *split[:2], CONFIG, path)
+    assert sorted(calls) == sorted(set(LAMBDAS) - {r["lambda"] for r in survived})
+    assert sorted(r["lambda"] for r in rows) == LAMBDAS
+    assert key_results(rows) == key_results(search.lambda_search(LAMBDAS, *split[:2], CONFIG, tmp_path / "ref.csv"))
+
+
+def test_dask_workers_that_cannot_see_the_copy_get_the_arrays_scattered(split, tmp_path, dask_client, monkeypatch):
+    real = parallel._mapped_copy
+    monkeypatch.setattr(parallel, "_mapped_copy", lambda data, fp: parallel._Mapped(str(tmp_path / "elsewhere"), len(data)))
+    parallel.release()
+    pool = dask_client.get_executor()
+    assert not isinstance(parallel.share(pool, split[:2]), parallel._Mapped)
+    rows = search.lambda_search(LAMBDAS[:2], *split[:2], CONFIG, tmp_path / "scattered.csv", executor=pool)
+    monkeypatch.setattr(parallel, "_mapped_copy", real)
+    parallel.release()
+    assert key_results(rows) == key_results(search.lambda_search(LAMBDAS[:2], *split[:2], CONFIG, tmp_path / "local.csv"))
+
+
+def test_search_on_a_dask_local_cluster_resumes(split, tmp_path, dask_client):
+    path = tmp_path / "dask.csv"
+    pool = dask_client.get_executor()
+    first = search.lambda_search(LAMBDAS[:2], *split[:2], CONFIG, path, executor=pool)
+    rows = search.lambda_search(LAMBDAS, *split[:2], CONFIG, path, executor=pool, seeds=[0, 1])
+    assert len(first) == 2 and len(rows) == 8
+    assert key_results(rows[:2]) == key_results(first)
+    assert sorted((r["lambda"], r["seed"]) for r in rows) == sorted((lam, s) for lam in LAMBDAS for s in (0, 1))
+
+
+def test_unreachable_scheduler_is_a_clear_error_within_the_timeout(monkeypatch):
+    pytest.importorskip("distributed")
+    monkeypatch.setattr(parallel, "SCHEDULER_TIMEOUT", 2)
+    start = time.perf_counter()
+    with pytest.raises(ConnectionError, match=r"scheduler 'tcp://127.0.0.1:9': no Dask scheduler answered within 2 s"):
+        parallel.executor(scheduler="tcp://127.0.0.1:9")
+    assert time.perf_counter() - start < 10
+
+
+def test_bad_workers_and_executor_are_named():
+    with pytest.raises(ValueError, match="workers must be an integer >= 1"):
+        parallel.executor(workers=0)
+    assert parallel.executor(workers=1) is None
+    with pytest.raises(ValueError, match="executor must be None or a concurrent.futures.Executor"):
+        list(parallel.run_tasks(abs, [(1,)], (), pool="two"))
+
+
+def test_cli_workers_and_scheduler_flags(synthetic_root, tmp_path, capsys, monkeypatch):
+    args = ["search", "--root", str(synthetic_root), "--n", "2", "--n-s", "5", "--batch-size", "100"]
+    assert main(args + ["--results", str(tmp_path / "a.csv"), "--workers", "2"]) == 0
+    assert main(args + ["--results", str(tmp_path / "b.csv"), "--workers", "1"]) == 0
+    assert key_results(search.read_results(tmp_path / "a.csv")) == key_results(search.read_results(tmp_path / "b.csv"))
+    monkeypatch.setattr(parallel, "SCHEDULER_TIMEOUT", 1)
+    assert main(args + ["--results", str(tmp_path / "c.csv"), "--scheduler", "tcp://127.0.0.1:9"]) == 2
+    assert "error: scheduler 'tcp://127.0.0.1:9': no Dask scheduler answered" in capsys.readouterr().err
+    assert not (tmp_path / "c.csv").exists()

@@ -1,0 +1,74 @@
+"""The report's generated sentences read right for every outcome: leads, ties, reversals, zero spreads."""
+
+import pytest
+
+from assignment2 import wording
+
+
+def timing(median, low, high, repeats=3):
+    return {"seconds": median, "seconds_min": low, "seconds_max": high, "repeats": repeats}
+
+
+@pytest.mark.parametrize("a, b, expected", [
+    ((0.50, 0.01, 3), (0.45, 0.01, 3), "5.00 points higher, 6.1 standard errors"),
+    ((0.45, 0.01, 3), (0.50, 0.01, 3), "5.00 points lower, 6.1 standard errors"),
+    ((0.451, 0.01, 3), (0.450, 0.01, 3), "the difference, 0.10 points, is within 2 standard errors"),
+    ((0.449, 0.01, 3), (0.450, 0.01, 3), "no clear difference"),
+    ((0.46, 0.0, 3), (0.45, 0.0, 3), "1.00 points higher; with no spread over the seeds, the size of the noise is unknown"),
+    ((0.46, 0.0, 1), (0.45, 0.0, 1), "with one run each, the size of the noise is unknown"),
+    ((0.45, 0.0, 3), (0.45, 0.01, 3), "reach the same mean accuracy, 45.00\\%"),
+])
+def test_difference_for_leads_reversals_ties_and_zero_spreads(a, b, expected):
+    sentence = wording.difference("A", *a, "B", *b)
+    assert expected in sentence
+    assert "0.00 points" not in sentence
+
+
+def test_times_say_a_tie_when_the_ranges_overlap_and_never_zero_seconds():
+    tie = wording.times("A", timing(2.0, 1.9, 2.2), "B", timing(2.0, 1.8, 2.1))
+    assert "took about as long" in tie and "medians of 3 runs" in tie
+    assert "0.00 s" not in tie
+    longer = wording.times("A", timing(2.6, 2.5, 2.7), "B", timing(1.9, 1.8, 2.0))
+    assert "A took 0.70 s (37\\%) longer than B" in longer
+    shorter = wording.times("A", timing(1.9, 1.8, 2.0), "B", timing(2.6, 2.5, 2.7))
+    assert "A took 0.70 s (27\\%) less than B" in shorter
+
+
+@pytest.mark.parametrize("train_acc, val_acc, expected", [
+    (0.60, 0.45, "15.00 points above the validation accuracy"),
+    (0.40, 0.45, "5.00 points below the validation accuracy (40.00\\% against 45.00\\%): no sign of overfitting"),
+    (0.45, 0.45, "ends level with the validation accuracy"),
+])
+def test_gap(train_acc, val_acc, expected):
+    assert expected in wording.gap(train_acc, val_acc)
+
+
+def test_lag_states_what_the_numbers_show():
+    assert "ends above it, at 2.0000 against 1.5000" in wording.lag(2.0, 1.5)
+    assert "not above the full cost" in wording.lag(1.4, 1.5)
+    assert "not above the full cost" in wording.lag(1.5, 1.5)
+
+
+@pytest.mark.parametrize("mean, std, n, reference, expected", [
+    (0.4645, 0.0025, 3, 0.4612, "within the spread (0.33 points"),
+    (0.4645, 0.0025, 3, 0.4540, "outside the spread: reference below ours by 1.05 points"),
+    (0.4645, 0.0025, 3, 0.4763, "outside the spread: reference above ours by 1.18 points"),
+    (0.4645, 0.0, 3, 0.4645, "within the spread (0.00 points"),
+    (0.4645, 0.0, 3, 0.4646, "outside the spread: reference above ours by 0.01 points"),
+    (1.0, 0.0, 1, 0.82, "one run, no spread: reference below ours by 18.00 points"),
+    (0.82, 0.0, 1, 0.82, "one run: equal"),
+])
+def test_verdict(mean, std, n, reference, expected):
+    assert expected in wording.verdict(mean, std, n, reference)
+
+
+def test_about_reads_about_as_within_one_point():
+    assert wording.about(0.4645, 0.46).startswith("as expected")
+    assert wording.about(0.4713, 0.46) == "ours above by 1.13 points"
+    assert wording.about(0.4480, 0.46) == "ours below by 1.20 points"
+
+
+def test_mean_pm_and_escape():
+    assert wording.mean_pm(0.4645, 0.0025, 3) == "46.45\\% $\\pm$ 0.25\\% (3 seeds)"
+    assert wording.mean_pm(0.4645, 0.0, 1) == "46.45\\% (one run)"
+    assert wording.escape("50% of a_b & c") == "50\\% of a\\_b \\& c"
