@@ -10,7 +10,7 @@ from .gradcheck import compare, numerical_gradients
 from .network import accuracy, dead_units, gradients, init_params
 from .parallel import map_tasks
 from .search import best_runs, lambda_search
-from .train import TrainConfig, fresh_params, train
+from .train import Diverged, TrainConfig, fresh_params, train
 
 
 def _gradient_errors(lam: float, m: int, seed: int, h: float, batch) -> list[dict]:
@@ -49,15 +49,32 @@ def run(config: TrainConfig, train_data, val_data, test_data, progress: bool = F
                      "dead_units": dead_units(params, train_data[0])}
 
 
-def run_all(configs, data, executor=None, progress: bool = False) -> list[tuple]:
-    """``run`` every config on data = (train, val, test) pairs, in parallel on ``executor``.
+def run_or_diverge(config: TrainConfig, train_data, val_data, test_data):
+    """``run``, but a run that diverges gives (None, row) with NaN accuracies and the step
+    (``diverged_at``), learning rate and cost at which it was stopped; others have diverged_at None."""
+    start = time.perf_counter()
+    try:
+        history, row = run(config, train_data, val_data, test_data)
+        return history, {**row, "diverged_at": None, "diverged_eta": None}
+    except Diverged as err:
+        nan = float("nan")
+        return None, {"seed": config.seed, "hidden": config.hidden, "batch_size": config.batch_size,
+                      "n_s": config.n_s, "n_cycles": config.n_cycles, "lam": config.lam,
+                      "eta_min": config.eta_min, "eta_max": config.eta_max, "cost_method": config.cost_method,
+                      "train_acc": nan, "val_acc": nan, "test_acc": nan, "seconds": time.perf_counter() - start,
+                      "dead_units": nan, "diverged_at": err.step, "diverged_eta": err.eta}
+
+
+def run_all(configs, data, executor=None, progress: bool = False, task=run) -> list[tuple]:
+    """``task`` (``run`` or ``run_or_diverge``) for every config on data = (train, val, test) pairs,
+    in parallel on ``executor``.
 
     Returns [(History, row)] in the order of ``configs``. In this process (executor None),
     ``progress`` shows each run's steps; on an executor, the finished runs."""
     configs = list(configs)
     if executor is None:
-        return [run(config, *data, progress=progress) for config in configs]
-    return map_tasks(run, [(config,) for config in configs], data, executor, "runs" if progress else None)
+        return [task(config, *data, **({"progress": progress} if task is run else {})) for config in configs]
+    return map_tasks(task, [(config,) for config in configs], data, executor, "runs" if progress else None)
 
 
 def over_seeds(configs: dict, seeds, data, executor=None, progress: bool = False) -> dict:
@@ -80,8 +97,10 @@ def over_seeds(configs: dict, seeds, data, executor=None, progress: bool = False
 
 
 def mean_std(rows: list[dict], key: str) -> tuple[float, float]:
-    """Mean and sample standard deviation (0 for one row) of ``key`` over rows."""
+    """Mean and sample standard deviation (0 for one row) of ``key`` over rows (NaN for none)."""
     values = np.array([row[key] for row in rows], dtype=float)
+    if len(values) == 0:
+        return float("nan"), float("nan")
     return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
 
 
@@ -90,15 +109,23 @@ SUMMARY = ("train_acc", "val_acc", "test_acc", "seconds", "dead_units")
 
 def summarise(rows: list[dict], by: list[str]) -> list[dict]:
     """One row per distinct value of the ``by`` keys (in order of appearance): those keys, the
-    number of seeds, and the mean and std over seeds of every SUMMARY key."""
+    number of seeds, and the mean and std of every SUMMARY key over the seeds whose run finished;
+    rows of ``run_or_diverge`` add how many diverged, and the earliest step and its learning rate."""
     groups = {}
     for row in rows:
         groups.setdefault(tuple(row[k] for k in by), []).append(row)
     summary = []
     for key, group in groups.items():
+        finished = [row for row in group if row.get("diverged_at") is None]
         out = dict(zip(by, key), n_seeds=len(group))
         for name in SUMMARY:
-            out[f"{name}_mean"], out[f"{name}_std"] = mean_std(group, name)
+            out[f"{name}_mean"], out[f"{name}_std"] = mean_std(finished, name)
+        out["seconds_median"] = float(np.median([row["seconds"] for row in group]))
+        if "diverged_at" in group[0]:
+            first = min((row for row in group if row["diverged_at"] is not None), default=None,
+                        key=lambda row: row["diverged_at"])
+            out.update(n_diverged=len(group) - len(finished), diverged_at=first["diverged_at"] if first else "",
+                       diverged_eta=first["diverged_eta"] if first else "")
         summary.append(out)
     return summary
 
@@ -134,7 +161,8 @@ def batch_sizes(config: TrainConfig, data, sizes=(10, 50, 100, 200), seeds=(0,),
 
     n_s is scaled so every run sees the same number of epochs: n_s = config.n_s * config.batch_size / b.
     "fixed" keeps config's eta_min and eta_max; "linear" multiplies both by b / config.batch_size
-    (the linear scaling rule). Summary rows (see ``summarise``) with the key ``eta_scaling``.
+    (the linear scaling rule). A run that diverges is counted, not raised. Summary rows (see
+    ``summarise``) with the key ``eta_scaling``.
     """
     n_train = len(data[0][1])
     configs, scalings = [], []
@@ -147,7 +175,8 @@ def batch_sizes(config: TrainConfig, data, sizes=(10, 50, 100, 200), seeds=(0,),
                 configs.append(replace(config, batch_size=b, n_s=n_s, seed=seed,
                                        eta_min=config.eta_min * factor, eta_max=config.eta_max * factor))
                 scalings.append(scaling)
-    rows = [{"eta_scaling": scaling, **row} for scaling, (_, row) in zip(scalings, run_all(configs, data, executor))]
+    runs = run_all(configs, data, executor, task=run_or_diverge)
+    rows = [{"eta_scaling": scaling, **row} for scaling, (_, row) in zip(scalings, runs)]
     return summarise(rows, ["eta_scaling", "batch_size", "n_s", "eta_min", "eta_max"])
 
 

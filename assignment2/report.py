@@ -6,6 +6,7 @@ Every number in the text comes from the notebooks' ``results.json`` files and CS
 
 import argparse
 import json
+import math
 import shutil
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from . import reproduction, wording
 from .artifacts import read_table
 from .files import write_atomic
 from .provenance import environment
+from .train import DIVERGENCE_FACTOR
 from .wording import escape, pct, sci, sci_text
 
 NOTEBOOKS = ("01_gradient_check", "02_overfit", "03_cyclical_lr", "04_lambda_search", "05_final_model")
@@ -29,6 +31,8 @@ REFERENCE = Path(__file__).resolve().parents[1] / "report" / "reference.json"
 def table(rows: list[dict], columns: list[tuple]) -> str:
     """A booktabs tabular; ``columns``: (key, header, format) with format a spec or a function."""
     def cell(value, fmt):
+        if isinstance(value, float) and math.isnan(value):
+            return "---"
         return fmt(value) if callable(fmt) else escape(format(value, fmt))
     lines = [r"\begin{tabular}{" + "l" * len(columns) + "}", r"\toprule",
              " & ".join(header for _, header, _ in columns) + r" \\", r"\midrule"]
@@ -50,7 +54,8 @@ def context(build_dir, data_dir=None, reference=REFERENCE) -> dict:
     user gave it (None: not recorded)."""
     build = Path(build_dir).resolve()
     ctx = {"build": build.as_posix(), "fmt": format, "table": table, "sci": sci, "sci_text": sci_text, "pct": pct,
-           "escape": escape, "say": wording, "data_dir": data_dir, "env": environment(), "seconds": {}}
+           "escape": escape, "say": wording, "data_dir": data_dir, "env": environment(), "seconds": {},
+           "divergence_factor": DIVERGENCE_FACTOR}
     for name in NOTEBOOKS:
         folder = build / name
         if not (folder / "results.json").exists():

@@ -94,10 +94,13 @@ def rows(results: dict, reference: dict) -> list[dict]:
     for batch, acc in rb["test_acc"].items():
         if int(batch) in fixed:
             row = fixed[int(batch)]
+            finished = row["n_seeds"] - row.get("n_diverged", 0)
+            ours = mean_pm(row["test_acc_mean"], row["test_acc_std"], finished) if finished else ""
+            if row.get("n_diverged"):
+                ours += f"{'; ' if ours else ''}diverged in {row['n_diverged']} of {row['n_seeds']} seeds"
             out.append(_row(f"Batch {batch}: test accuracy (reference $m={rb['m']}$, {rb['n_cycles']} cycles, "
                             f"49,000 images; ours $m={c['hidden']}$, 1 cycle, {c['n_train']:,} images, fixed $\\eta$)",
-                            pct(acc), ours=mean_pm(row["test_acc_mean"], row["test_acc_std"], row["n_seeds"]),
-                            verdict_text="other setting"))
+                            pct(acc), ours=ours, verdict_text="other setting"))
     expected = reference["assignment"]
     out.append(_accuracy("1 cycle: test accuracy", c["one_cycle"], n, expected=expected["one_cycle"]))
     out.append(_accuracy("3 cycles: test accuracy", c["three_cycles"], n, expected=expected["three_cycles"]))

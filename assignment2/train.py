@@ -68,6 +68,14 @@ class TrainConfig:
         return (per_cycle[None, :] + 2 * self.n_s * cycles[:, None]).astype(int).ravel()
 
 
+class Diverged(FloatingPointError):
+    """A run stopped because its mini-batch loss stopped being finite or grew far beyond its start."""
+
+    def __init__(self, message: str, step: int, eta: float, cost: float):
+        super().__init__(message)
+        self.step, self.eta, self.cost = step, eta, cost
+
+
 METRICS = ("train_cost", "train_loss", "train_acc", "val_cost", "val_loss", "val_acc")
 
 
@@ -171,10 +179,10 @@ def train(params: Params, train_data, val_data, config: TrainConfig, progress: b
                 limit = DIVERGENCE_FACTOR * max(1.0, loss)
             if not (math.isfinite(loss) and loss <= limit):
                 cost = loss + float(penalty(params, lam))
-                raise FloatingPointError(
+                raise Diverged(
                     f"training diverged at step {t} (learning rate {eta:.3g}): the mini-batch cost is {cost:.4g}, "
                     f"its loss {loss:.4g} above {limit:.4g} ({DIVERGENCE_FACTOR} times its start); "
-                    "lower eta_max or check the scaling of the data")
+                    "lower eta_max or check the scaling of the data", t, eta, cost)
             if averages is not None:
                 averages.add((loss + float(penalty(params, lam)), loss, acc))
             # p <- p - eta (g + 2 lam p), in place: weight decay on W1, W2, then the loss gradient

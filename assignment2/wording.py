@@ -31,8 +31,8 @@ def sci_text(x: float, digits: int = 2) -> str:
 
 
 def pct(x: float, digits: int = 2) -> str:
-    """A fraction as a percentage: 0.4635 -> 46.35\\%."""
-    return f"{100 * x:.{digits}f}\\%"
+    """A fraction as a percentage: 0.4635 -> 46.35\\% (NaN, a mean over no runs: ---)."""
+    return "---" if math.isnan(x) else f"{100 * x:.{digits}f}\\%"
 
 
 def points(x: float, digits: int = 2) -> str:
@@ -111,3 +111,38 @@ def about(mean: float, expected: float) -> str:
     if abs(diff) <= ABOUT:
         return f"as expected (within {points(ABOUT, 0)})"
     return f"ours {'above' if diff > 0 else 'below'} by {points(abs(diff))}"
+
+
+#: A final training accuracy below this (chance is 0.1 for ten classes) means a run learnt nothing.
+COLLAPSED = 0.2
+
+
+def _ending(label: str, row: dict, hidden: int) -> str:
+    """How the runs of one summary row ended, if any did not end normally ("" if all did)."""
+    parts = []
+    if row.get("n_diverged"):
+        parts.append(f"{label}, training diverged in {row['n_diverged']} of {row['n_seeds']} seeds and was stopped "
+                     f"(the first at update {row['diverged_at']}, at $\\eta={row['diverged_eta']:.3g}$)")
+    if row["n_seeds"] > row.get("n_diverged", 0) and row["train_acc_mean"] < COLLAPSED:
+        parts.append(f"{label}, the finished runs learnt nothing: the training accuracy ends at "
+                     f"{pct(row['train_acc_mean'])}, chance level, with {row['dead_units_mean']:.0f} of the "
+                     f"{hidden} hidden units zero on every training image")
+    return "; ".join(parts)
+
+
+def eta_scaling(fixed: dict, scaled: dict, hidden: int) -> str:
+    """Sentences on one batch size run with fixed and with linearly scaled learning rates (summary rows)."""
+    scaled_label = f"with $\\eta_{{\\max}}$ scaled to {scaled['eta_max']:g}"
+    endings = [e for e in (_ending("with $\\eta$ fixed", fixed, hidden), _ending(scaled_label, scaled, hidden)) if e]
+    text = "".join(f"{e[0].upper()}{e[1:]}. " for e in endings)
+    done = [row for row in (fixed, scaled) if row["n_seeds"] > row.get("n_diverged", 0)]
+    if len(done) == 2:
+        return text + difference(f"Scaling $\\eta$ (to $\\eta_{{\\max}}={scaled['eta_max']:g}$)", scaled["test_acc_mean"],
+                                 scaled["test_acc_std"], scaled["n_seeds"] - scaled.get("n_diverged", 0),
+                                 "keeping it fixed", fixed["test_acc_mean"], fixed["test_acc_std"],
+                                 fixed["n_seeds"] - fixed.get("n_diverged", 0), "test accuracy")
+    if done:
+        row = done[0]
+        label = "With $\\eta$ fixed" if row is fixed else scaled_label[0].upper() + scaled_label[1:]
+        return text + f"{label}, the test accuracy is {mean_pm(row['test_acc_mean'], row['test_acc_std'], row['n_seeds'] - row.get('n_diverged', 0))}."
+    return text.strip()

@@ -62,3 +62,20 @@ def test_batch_sizes_scale_n_s_and_optionally_eta(synthetic_root):
     assert by["fixed", 25]["eta_max"] == CONFIG.eta_max and by["linear", 25]["eta_max"] == pytest.approx(CONFIG.eta_max / 2)
     assert by["linear", 100]["eta_min"] == pytest.approx(2 * CONFIG.eta_min)
     assert all(r["n_seeds"] == 1 for r in rows)
+
+
+def test_a_diverging_run_is_counted_not_raised(synthetic_root):
+    (X, y), val, test = data.load_cifar10("ex3", synthetic_root)
+    scaled = ((X * 1e6, y), (val[0] * 1e6, val[1]), test)
+    config = TrainConfig(n_s=10, batch_size=50, records_per_cycle=1, hidden=10, eta_min=10.0, eta_max=100.0)
+    history, row = experiments.run_or_diverge(config, *scaled)
+    assert history is None and row["diverged_at"] >= 0 and row["diverged_eta"] >= 10 and np.isnan(row["test_acc"])
+    with pytest.raises(FloatingPointError):
+        experiments.run(config, *scaled)
+    _, fine = experiments.run_or_diverge(CONFIG, (X, y), val, test)
+    assert fine["diverged_at"] is None
+    summary = experiments.summarise([row, fine, {**fine, "test_acc": 0.5}], ["lam"])[0]
+    assert summary["n_seeds"] == 3 and summary["n_diverged"] == 1 and summary["diverged_at"] == row["diverged_at"]
+    assert summary["test_acc_mean"] == pytest.approx((fine["test_acc"] + 0.5) / 2)
+    alone = experiments.summarise([row], ["lam"])[0]
+    assert np.isnan(alone["test_acc_mean"]) and alone["n_diverged"] == 1

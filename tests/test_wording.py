@@ -72,3 +72,28 @@ def test_mean_pm_and_escape():
     assert wording.mean_pm(0.4645, 0.0025, 3) == "46.45\\% $\\pm$ 0.25\\% (3 seeds)"
     assert wording.mean_pm(0.4645, 0.0, 1) == "46.45\\% (one run)"
     assert wording.escape("50% of a_b & c") == "50\\% of a\\_b \\& c"
+
+
+def summary(acc, std=0.01, n=3, diverged=0, train=None, dead=0.0, eta_max=0.1, at=4817, eta=0.0963):
+    nan = float("nan")
+    finished = n - diverged
+    return {"n_seeds": n, "n_diverged": diverged, "diverged_at": at if diverged else "",
+            "diverged_eta": eta if diverged else "", "eta_max": eta_max,
+            "test_acc_mean": acc if finished else nan, "test_acc_std": std if finished else nan,
+            "train_acc_mean": (acc if train is None else train) if finished else nan,
+            "dead_units_mean": dead if finished else nan}
+
+
+def test_eta_scaling_tells_divergence_collapse_and_comparison_apart():
+    diverged = wording.eta_scaling(summary(0, diverged=3), summary(0.45, eta_max=0.01), 50)
+    assert diverged.startswith("With $\\eta$ fixed, training diverged in 3 of 3 seeds and was stopped "
+                               "(the first at update 4817, at $\\eta=0.0963$). ")
+    assert "With $\\eta_{\\max}$ scaled to 0.01, the test accuracy is 45.00\\% $\\pm$ 1.00\\% (3 seeds)." in diverged
+    collapsed = wording.eta_scaling(summary(0.10, train=0.10, dead=50), summary(0.45, eta_max=0.01), 50)
+    assert "the finished runs learnt nothing" in collapsed and "50 of the 50 hidden units" in collapsed
+    assert "Scaling $\\eta$ (to $\\eta_{\\max}=0.01$) reaches a mean test accuracy of 45.00\\%" in collapsed
+    both = wording.eta_scaling(summary(0.451), summary(0.450, eta_max=0.2), 50)
+    assert both.startswith("Scaling") and "no clear difference" in both
+    neither = wording.eta_scaling(summary(0, diverged=3), summary(0, diverged=2, n=3, eta_max=0.01), 50)
+    assert "diverged in 3 of 3" in neither and "diverged in 2 of 3" in neither and "the test accuracy is" in neither
+    assert "nan" not in diverged + collapsed + both + neither
