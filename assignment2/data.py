@@ -147,12 +147,30 @@ def read_batch(path) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
+NORMALISE_ROWS = 4096   # rows per block while standardising: float64 temporaries stay small
+
+
+def _blocks(n: int):
+    return (slice(start, start + NORMALISE_ROWS) for start in range(0, n, NORMALISE_ROWS))
+
+
 def _normalise(train: np.ndarray, *others: np.ndarray, dtype) -> list[np.ndarray]:
-    """Standardise every array with the per-feature mean and std of ``train`` (n, d)."""
-    mean = train.mean(axis=0)
-    std = train.std(axis=0)
+    """Standardise every array (n, d) with the per-feature mean and std of ``train``.
+
+    The statistics and (x - mean) / std are computed in float64, block by block of rows, and
+    the result stored in ``dtype``: no float64 copy of a whole data set is ever made.
+    """
+    n = len(train)
+    mean = sum(train[rows].sum(axis=0, dtype=np.float64) for rows in _blocks(n)) / n
+    std = np.sqrt(sum(np.square(train[rows] - mean).sum(axis=0) for rows in _blocks(n)) / n)
     std[std == 0] = 1.0
-    return [((a - mean) / std).astype(dtype) for a in (train, *others)]
+    out = []
+    for array in (train, *others):
+        result = np.empty(array.shape, dtype=dtype)
+        for rows in _blocks(len(array)):
+            result[rows] = (array[rows] - mean) / std
+        out.append(result)
+    return out
 
 
 def load_cifar10(split: str, root=None, dtype=np.float64):
@@ -173,7 +191,7 @@ def load_cifar10(split: str, root=None, dtype=np.float64):
         y = np.concatenate([b[1] for b in batches])
         n_train = len(y) - int(round(SPLITS[split] * len(y)))
         train, val = (X[:n_train], y[:n_train]), (X[n_train:], y[n_train:])
-    Xs = _normalise(*(part[0].astype(np.float64) for part in (train, val, test)), dtype=dtype)
+    Xs = _normalise(*(part[0] for part in (train, val, test)), dtype=dtype)
     return tuple((X, part[1]) for X, part in zip(Xs, (train, val, test)))
 
 

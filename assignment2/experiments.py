@@ -74,7 +74,10 @@ def run_all(configs, data, executor=None, progress: bool = False, task=run) -> l
     configs = list(configs)
     if executor is None:
         return [task(config, *data, **({"progress": progress} if task is run else {})) for config in configs]
-    return map_tasks(task, [(config,) for config in configs], data, executor, "runs" if progress else None)
+    # the longest runs first, so that no worker is left with a long run at the end
+    order = sorted(range(len(configs)), key=lambda i: -configs[i].total_steps * configs[i].batch_size * configs[i].hidden)
+    results = map_tasks(task, [(configs[i],) for i in order], data, executor, "runs" if progress else None)
+    return [result for _, result in sorted(zip(order, results), key=lambda pair: pair[0])]
 
 
 def over_seeds(configs: dict, seeds, data, executor=None, progress: bool = False) -> dict:
@@ -146,11 +149,21 @@ def cost_methods(config: TrainConfig, data, methods=("full", "running_mean", "em
     return histories, rows
 
 
-def hidden_sizes(config: TrainConfig, data, sizes=(50, 100, 200), seeds=(0,), executor=None) -> list[dict]:
-    """Every hidden size with every seed, otherwise ``config``: summary rows (see ``summarise``)."""
-    configs = [replace(config, hidden=m, seed=seed) for m in sizes for seed in seeds]
-    rows = [row for _, row in run_all(configs, data, executor)]
-    return summarise(rows, ["hidden", "n_cycles", "n_s"])
+SAME_RUN = ("batch_size", "n_s", "n_cycles", "lam", "eta_min", "eta_max")
+
+
+def hidden_sizes(config: TrainConfig, data, sizes=(50, 100, 200), seeds=(0,), executor=None, runs=()) -> list[dict]:
+    """Every hidden size with every seed, otherwise ``config``: summary rows (see ``summarise``).
+
+    ``runs``: rows of ``run`` made already (e.g. by ``over_seeds``); those made with this
+    config's SAME_RUN settings are reused rather than trained again.
+    """
+    reused = {(row["hidden"], row["seed"]): row for row in runs
+              if all(row[k] == getattr(config, k) for k in SAME_RUN)}
+    todo = [(m, seed) for m in sizes for seed in seeds if (m, seed) not in reused]
+    new = run_all([replace(config, hidden=m, seed=seed) for m, seed in todo], data, executor)
+    made = {**reused, **{key: row for key, (_, row) in zip(todo, new)}}
+    return summarise([made[m, seed] for m in sizes for seed in seeds], ["hidden", "n_cycles", "n_s"])
 
 
 ETA_SCALINGS = ("fixed", "linear")

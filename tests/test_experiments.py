@@ -79,3 +79,17 @@ def test_a_diverging_run_is_counted_not_raised(synthetic_root):
     assert summary["test_acc_mean"] == pytest.approx((fine["test_acc"] + 0.5) / 2)
     alone = experiments.summarise([row], ["lam"])[0]
     assert np.isnan(alone["test_acc_mean"]) and alone["n_diverged"] == 1
+
+
+def test_hidden_sizes_reuse_runs_made_already(synthetic_root, monkeypatch):
+    ex3 = data.load_cifar10("ex3", synthetic_root)
+    config = TrainConfig(n_s=5, batch_size=50, records_per_cycle=1, hidden=10)
+    _, done = experiments.over_seeds({"m10": config}, [0, 1], ex3)["m10"]
+    real, trained = experiments.train, []
+    monkeypatch.setattr(experiments, "train", lambda p, t, v, c, **k: trained.append((c.hidden, c.seed)) or real(p, t, v, c, **k))
+    rows = experiments.hidden_sizes(config, ex3, sizes=[10, 20], seeds=[0, 1], runs=done)
+    assert trained == [(20, 0), (20, 1)]
+    assert [r["hidden"] for r in rows] == [10, 20] and rows[0]["test_acc_mean"] == pytest.approx(np.mean([r["test_acc"] for r in done]))
+    other = experiments.hidden_sizes(TrainConfig(n_s=6, batch_size=50, records_per_cycle=1, hidden=10), ex3,
+                                     sizes=[10], seeds=[0], runs=done)
+    assert trained[-1] == (10, 0) and other[0]["n_seeds"] == 1
