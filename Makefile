@@ -18,7 +18,9 @@ SOURCES := $(wildcard assignment2/*.py)
 APT_TEX := texlive-xetex texlive-latex-recommended texlive-fonts-recommended texlive-plain-generic
 
 # The notebooks run in notebooks/: hand them an absolute data folder; the report shows it as given.
-DATA_LABEL ?= $(CIFAR10_DIR)
+ifndef DATA_LABEL
+DATA_LABEL := $(CIFAR10_DIR)
+endif
 ifdef CIFAR10_DIR
 override CIFAR10_DIR := $(abspath $(CIFAR10_DIR))
 export CIFAR10_DIR

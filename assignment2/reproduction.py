@@ -43,7 +43,7 @@ def _timing(c: dict, ref: dict) -> dict:
                 " / ".join(f"{theirs[m]:.0f}" for m in METHODS) + " s",
                 ours=" / ".join(f"{ours[m]['seconds']:.2f}" for m in METHODS)
                 + f" s (medians of {c['timing_repeats']})",
-                verdict_text=f"all-data cost costs {ratio({m: r['seconds'] for m, r in ours.items()}):.2f}$\\times$ "
+                verdict_text=f"recording on all data takes {ratio({m: r['seconds'] for m, r in ours.items()}):.2f}$\\times$ "
                              f"the running mean's time (reference {ratio(theirs):.2f}$\\times$)")
 
 

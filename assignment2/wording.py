@@ -63,16 +63,21 @@ def difference(a: str, a_mean: float, a_std: float, a_n: int, b: str, b_mean: fl
     return f"{values}: {points(abs(diff))} {direction}, {abs(diff) / se:.1f} standard errors of the difference."
 
 
+def _sentence(text: str) -> str:
+    return text[0].upper() + text[1:]
+
+
 def times(a: str, a_row: dict, b: str, b_row: dict) -> str:
-    """A sentence comparing wall times: rows with ``seconds`` (median), ``seconds_min``, ``seconds_max``, ``repeats``."""
+    """A sentence comparing the wall times of runs a and b (lower-case labels): rows with
+    ``seconds`` (median), ``seconds_min``, ``seconds_max`` and ``repeats``."""
     medians = (f"medians of {a_row['repeats']} runs: {a_row['seconds']:.2f} s for {a} and "
                f"{b_row['seconds']:.2f} s for {b}")
     overlap = a_row["seconds_min"] <= b_row["seconds_max"] and b_row["seconds_min"] <= a_row["seconds_max"]
     if overlap:
-        return f"{a} and {b} took about as long ({medians}; the ranges of their run times overlap)."
+        return _sentence(f"{a} and {b} took about as long ({medians}; the ranges of their run times overlap).")
     diff = a_row["seconds"] - b_row["seconds"]
-    return (f"{a} took {abs(diff):.2f} s ({pct(abs(diff) / b_row['seconds'], 0)}) {'longer' if diff > 0 else 'less'} "
-            f"than {b} ({medians}; the ranges of their run times do not overlap).")
+    return _sentence(f"{a} took {abs(diff):.2f} s ({pct(abs(diff) / b_row['seconds'], 0)}) "
+                     f"{'longer' if diff > 0 else 'less'} than {b} ({medians}; the ranges of their run times do not overlap).")
 
 
 def gap(train_acc: float, val_acc: float) -> str:
@@ -134,7 +139,7 @@ def eta_scaling(fixed: dict, scaled: dict, hidden: int) -> str:
     """Sentences on one batch size run with fixed and with linearly scaled learning rates (summary rows)."""
     scaled_label = f"with $\\eta_{{\\max}}$ scaled to {scaled['eta_max']:g}"
     endings = [e for e in (_ending("with $\\eta$ fixed", fixed, hidden), _ending(scaled_label, scaled, hidden)) if e]
-    text = "".join(f"{e[0].upper()}{e[1:]}. " for e in endings)
+    text = "".join(f"{_sentence(e)}. " for e in endings)
     done = [row for row in (fixed, scaled) if row["n_seeds"] > row.get("n_diverged", 0)]
     if len(done) == 2:
         return text + difference(f"Scaling $\\eta$ (to $\\eta_{{\\max}}={scaled['eta_max']:g}$)", scaled["test_acc_mean"],
@@ -143,6 +148,6 @@ def eta_scaling(fixed: dict, scaled: dict, hidden: int) -> str:
                                  fixed["n_seeds"] - fixed.get("n_diverged", 0), "test accuracy")
     if done:
         row = done[0]
-        label = "With $\\eta$ fixed" if row is fixed else scaled_label[0].upper() + scaled_label[1:]
+        label = "With $\\eta$ fixed" if row is fixed else _sentence(scaled_label)
         return text + f"{label}, the test accuracy is {mean_pm(row['test_acc_mean'], row['test_acc_std'], row['n_seeds'] - row.get('n_diverged', 0))}."
     return text.strip()

@@ -95,3 +95,13 @@ def test_dead_units_counts_units_never_active(small_problem):
     assert network.dead_units(params, X) >= 4
     params.b1[:] = 1e6
     assert network.dead_units(params, X) == 0
+
+
+def test_w1_and_its_gradient_are_column_major(small_problem):
+    """The layout the step's two products are fastest with; values are as for any layout."""
+    params, X, y = small_problem
+    assert params.W1.flags["F_CONTIGUOUS"] and params.astype(np.float32).W1.flags["F_CONTIGUOUS"]
+    grads = network.gradients(params, X, y, 0.1)
+    assert grads.W1.flags["F_CONTIGUOUS"]
+    row_major = network.Params(**{**params.arrays(), "W1": np.ascontiguousarray(params.W1)})
+    np.testing.assert_allclose(network.gradients(row_major, X, y, 0.1).W1, grads.W1, rtol=1e-12)

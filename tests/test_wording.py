@@ -28,10 +28,10 @@ def test_times_say_a_tie_when_the_ranges_overlap_and_never_zero_seconds():
     tie = wording.times("A", timing(2.0, 1.9, 2.2), "B", timing(2.0, 1.8, 2.1))
     assert "took about as long" in tie and "medians of 3 runs" in tie
     assert "0.00 s" not in tie
-    longer = wording.times("A", timing(2.6, 2.5, 2.7), "B", timing(1.9, 1.8, 2.0))
-    assert "A took 0.70 s (37\\%) longer than B" in longer
-    shorter = wording.times("A", timing(1.9, 1.8, 2.0), "B", timing(2.6, 2.5, 2.7))
-    assert "A took 0.70 s (27\\%) less than B" in shorter
+    longer = wording.times("recording a", timing(2.6, 2.5, 2.7), "b", timing(1.9, 1.8, 2.0))
+    assert longer.startswith("Recording a took 0.70 s (37\\%) longer than b (medians of 3 runs: 2.60 s for recording a")
+    shorter = wording.times("a", timing(1.9, 1.8, 2.0), "b", timing(2.6, 2.5, 2.7))
+    assert shorter.startswith("A took 0.70 s (27\\%) less than b")
 
 
 @pytest.mark.parametrize("train_acc, val_acc, expected", [
