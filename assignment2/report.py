@@ -63,6 +63,7 @@ def context(build_dir, data_dir=None, reference=REFERENCE) -> dict:
         key = name.split("_", 1)[1]
         ctx[key] = json.loads((folder / "results.json").read_text())
         ctx[key]["tables"] = {p.stem: read_table(p) for p in folder.glob("*.csv")}
+        ctx[key]["histories"] = {p.stem: json.loads(p.read_text()) for p in folder.glob("*history*.json")}
         ctx[key]["dir"] = folder.as_posix()
         ctx["seconds"][name] = notebook_seconds(folder / f"{name}.ipynb")
     ctx["reference"] = json.loads(Path(reference).read_text())

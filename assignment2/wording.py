@@ -151,3 +151,20 @@ def eta_scaling(fixed: dict, scaled: dict, hidden: int) -> str:
         label = "With $\\eta$ fixed" if row is fixed else _sentence(scaled_label)
         return text + f"{label}, the test accuracy is {mean_pm(row['test_acc_mean'], row['test_acc_std'], row['n_seeds'] - row.get('n_diverged', 0))}."
     return text.strip()
+
+
+def cycle_ends(history: dict, label: str) -> str:
+    """Sentences on where a cyclical run (a saved History: config, step, val_acc) is best: at the
+    ends of the cycles, where the learning rate is smallest, or not."""
+    n_s, n_cycles = history["config"]["n_s"], history["config"]["n_cycles"]
+    steps, acc = history["step"], history["val_acc"]
+    at = lambda step: acc[min(range(len(steps)), key=lambda i: abs(steps[i] - step))]
+    ends = [(at((2 * k - 1) * n_s), at(2 * k * n_s)) for k in range(1, n_cycles + 1)]
+    better = sum(end > peak for peak, end in ends)
+    best = max(range(len(steps)), key=lambda i: acc[i])
+    cycle, end = -(-steps[best] // (2 * n_s)), steps[best] % (2 * n_s) == 0
+    where = f"the end of cycle {cycle}" if end else f"update {steps[best]}, within cycle {cycle} rather than at its end"
+    share = "every cycle" if better == n_cycles else f"{better} of the {n_cycles} cycles"
+    return (f"In {label}, the validation accuracy is higher at the end of {share}, where the learning rate is "
+            f"smallest, than at the cycle's peak learning rate (in the last cycle {pct(ends[-1][1])} against "
+            f"{pct(ends[-1][0])}); it is highest, {pct(acc[best])}, at {where}.")

@@ -97,3 +97,17 @@ def test_eta_scaling_tells_divergence_collapse_and_comparison_apart():
     neither = wording.eta_scaling(summary(0, diverged=3), summary(0, diverged=2, n=3, eta_max=0.01), 50)
     assert "diverged in 3 of 3" in neither and "diverged in 2 of 3" in neither and "the test accuracy is" in neither
     assert "nan" not in diverged + collapsed + both + neither
+
+
+def history(val_acc, n_s=2, n_cycles=2):
+    return {"config": {"n_s": n_s, "n_cycles": n_cycles}, "step": list(range(1, 4 * n_cycles * n_s // 2 + 1)),
+            "val_acc": val_acc}
+
+
+def test_cycle_ends_reads_the_curve_as_it_is():
+    good = wording.cycle_ends(history([0.3, 0.35, 0.33, 0.4, 0.38, 0.41, 0.40, 0.45]), "the run")
+    assert "higher at the end of every cycle" in good and "(in the last cycle 45.00\\% against 41.00\\%)" in good
+    assert "it is highest, 45.00\\%, at the end of cycle 2." in good
+    mixed = wording.cycle_ends(history([0.3, 0.50, 0.33, 0.4, 0.38, 0.41, 0.40, 0.45]), "the run")
+    assert "higher at the end of 1 of the 2 cycles" in mixed
+    assert "it is highest, 50.00\\%, at update 2, within cycle 1 rather than at its end." in mixed
