@@ -36,8 +36,9 @@ def pct(x: float, digits: int = 2) -> str:
 
 
 def points(x: float, digits: int = 2) -> str:
-    """A difference of fractions in percentage points: 0.0123 -> 1.23 points."""
-    return f"{100 * x:.{digits}f} points"
+    """A difference of fractions in percentage points: 0.0123 -> 1.23 points, 0.01 -> 1 point (digits 0)."""
+    value = f"{100 * x:.{digits}f}"
+    return f"{value} point{'' if value == '1' else 's'}"
 
 
 def mean_pm(mean: float, std: float, n: int) -> str:

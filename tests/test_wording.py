@@ -63,7 +63,7 @@ def test_verdict(mean, std, n, reference, expected):
 
 
 def test_about_reads_about_as_within_one_point():
-    assert wording.about(0.4645, 0.46).startswith("as expected")
+    assert wording.about(0.4645, 0.46) == "as expected (within 1 point)"
     assert wording.about(0.4713, 0.46) == "ours above by 1.13 points"
     assert wording.about(0.4480, 0.46) == "ours below by 1.20 points"
 
