@@ -1,7 +1,7 @@
 # make report : run the five notebooks (papermill) and build report/report.pdf
 # make test   : the test suite (module, notebooks in the quick profile, report build)
 # make smoke  : the whole pipeline on synthetic data in the quick profile (build-smoke/)
-# make bench  : time the default run and the parallel search (python -m assignment2.bench)
+# make bench  : time the default run (python -m assignment2.bench; add --search 4 for a parallel search)
 # make lab    : open the notebooks in JupyterLab with the project's environment
 # make clean  : remove build outputs (build/, build-smoke/)
 

@@ -2,8 +2,10 @@
 
 Modules, one job each: ``data`` (CIFAR-10), ``network`` (model and gradients),
 ``gradcheck`` (finite differences), ``schedule`` (learning rate), ``train`` (mini-batch
-trainer and History), ``search`` (resumable lambda search), ``plots`` (report figures),
-``bench`` (timing of the default run).
+trainer and History), ``search`` (resumable lambda search), ``parallel`` (runs in a process
+pool or on Dask), ``experiments`` (the study's experiments), ``provenance`` (code version,
+data fingerprint, machine), ``plots`` and ``artifacts`` (figures, tables, results),
+``report``, ``reproduction`` and ``wording`` (the PDF), ``bench`` (timings).
 """
 
-__version__ = "1.0.0"
+__version__ = "1.1.0"
