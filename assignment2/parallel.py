@@ -13,6 +13,7 @@ import importlib
 import multiprocessing
 import os
 import shutil
+import signal
 import tempfile
 import weakref
 from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, ThreadPoolExecutor, wait
@@ -38,14 +39,16 @@ def executor(workers=None, scheduler=None):
     workers = (os.cpu_count() or 1) if workers is None else positive_int("workers", workers)
     if workers == 1:
         return None
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker)
     for _ in range(workers):   # start the workers now, in the background, rather than at the first run
-        pool.submit(_warm_up)
+        pool.submit(int)
     return pool
 
 
-def _warm_up() -> None:
-    """Import what a run needs, in a new worker."""
+def _start_worker() -> None:
+    """In a new worker: leave Ctrl-C (and a kernel's interrupt at shutdown) to the process that
+    owns the pool, and import what a run needs."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     importlib.import_module(f"{__package__}.experiments")
 
 

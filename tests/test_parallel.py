@@ -150,3 +150,15 @@ def test_cli_workers_and_scheduler_flags(synthetic_root, tmp_path, capsys, monke
     assert main(args + ["--results", str(tmp_path / "c.csv"), "--scheduler", "tcp://127.0.0.1:9"]) == 2
     assert "error: scheduler 'tcp://127.0.0.1:9': no Dask scheduler answered" in capsys.readouterr().err
     assert not (tmp_path / "c.csv").exists()
+
+
+def test_pool_workers_leave_interrupts_to_their_owner():
+    """A kernel's interrupt reaches the whole process group: the workers must not die with a traceback."""
+    import signal
+    with parallel.executor(workers=2) as pool:
+        assert pool.submit(sum, [1, 2]).result() == 3          # the workers have started
+        for process in pool._processes.values():
+            os.kill(process.pid, signal.SIGINT)
+        time.sleep(0.3)
+        assert all(process.is_alive() for process in pool._processes.values())
+        assert pool.submit(sum, [3, 4]).result() == 7
