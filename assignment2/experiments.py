@@ -32,6 +32,13 @@ def gradient_check(X: np.ndarray, y: np.ndarray, m: int, lams, seed: int = 0, h:
     return [row for rows in tables for row in rows]
 
 
+def _setting(config: TrainConfig) -> dict:
+    """The config values a result row of ``run`` names."""
+    return {"seed": config.seed, "hidden": config.hidden, "batch_size": config.batch_size, "n_s": config.n_s,
+            "n_cycles": config.n_cycles, "lam": config.lam, "eta_min": config.eta_min, "eta_max": config.eta_max,
+            "cost_method": config.cost_method}
+
+
 def run(config: TrainConfig, train_data, val_data, test_data, progress: bool = False):
     """Initialise (seeded by config.seed), train and test one network: (History, row).
 
@@ -41,28 +48,23 @@ def run(config: TrainConfig, train_data, val_data, test_data, progress: bool = F
     params, history = train(fresh_params(config, train_data[0].shape[1]), train_data, val_data, config,
                             progress=progress)
     last = history.final()
-    return history, {"seed": config.seed, "hidden": config.hidden, "batch_size": config.batch_size,
-                     "n_s": config.n_s, "n_cycles": config.n_cycles, "lam": config.lam,
-                     "eta_min": config.eta_min, "eta_max": config.eta_max, "cost_method": config.cost_method,
-                     "train_acc": last["train_acc"], "val_acc": last["val_acc"],
+    return history, {**_setting(config), "train_acc": last["train_acc"], "val_acc": last["val_acc"],
                      "test_acc": accuracy(params, *test_data), "seconds": time.perf_counter() - start,
                      "dead_units": dead_units(params, train_data[0])}
 
 
-def run_or_diverge(config: TrainConfig, train_data, val_data, test_data):
+def run_or_diverge(config: TrainConfig, train_data, val_data, test_data, progress: bool = False):
     """``run``, but a run that diverges gives (None, row) with NaN accuracies and the step
     (``diverged_at``), learning rate and cost at which it was stopped; others have diverged_at None."""
     start = time.perf_counter()
     try:
-        history, row = run(config, train_data, val_data, test_data)
+        history, row = run(config, train_data, val_data, test_data, progress)
         return history, {**row, "diverged_at": None, "diverged_eta": None}
     except Diverged as err:
         nan = float("nan")
-        return None, {"seed": config.seed, "hidden": config.hidden, "batch_size": config.batch_size,
-                      "n_s": config.n_s, "n_cycles": config.n_cycles, "lam": config.lam,
-                      "eta_min": config.eta_min, "eta_max": config.eta_max, "cost_method": config.cost_method,
-                      "train_acc": nan, "val_acc": nan, "test_acc": nan, "seconds": time.perf_counter() - start,
-                      "dead_units": nan, "diverged_at": err.step, "diverged_eta": err.eta}
+        return None, {**_setting(config), "train_acc": nan, "val_acc": nan, "test_acc": nan,
+                      "seconds": time.perf_counter() - start, "dead_units": nan,
+                      "diverged_at": err.step, "diverged_eta": err.eta}
 
 
 def run_all(configs, data, executor=None, progress: bool = False, task=run) -> list[tuple]:
@@ -73,11 +75,14 @@ def run_all(configs, data, executor=None, progress: bool = False, task=run) -> l
     ``progress`` shows each run's steps; on an executor, the finished runs."""
     configs = list(configs)
     if executor is None:
-        return [task(config, *data, **({"progress": progress} if task is run else {})) for config in configs]
+        return [task(config, *data, progress=progress) for config in configs]
     # the longest runs first, so that no worker is left with a long run at the end
     order = sorted(range(len(configs)), key=lambda i: -configs[i].total_steps * configs[i].batch_size * configs[i].hidden)
-    results = map_tasks(task, [(configs[i],) for i in order], data, executor, "runs" if progress else None)
-    return [result for _, result in sorted(zip(order, results), key=lambda pair: pair[0])]
+    results = [None] * len(configs)
+    for i, result in zip(order, map_tasks(task, [(configs[i],) for i in order], data, executor,
+                                          "runs" if progress else None)):
+        results[i] = result
+    return results
 
 
 def over_seeds(configs: dict, seeds, data, executor=None, progress: bool = False) -> dict:
