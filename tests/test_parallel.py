@@ -156,7 +156,10 @@ def test_pool_workers_leave_interrupts_to_their_owner():
     """A kernel's interrupt reaches the whole process group: the workers must not die with a traceback."""
     import signal
     with parallel.executor(workers=2) as pool:
-        assert pool.submit(sum, [1, 2]).result() == 3          # the workers have started
+        pids, deadline = set(), time.monotonic() + 30      # wait until every worker has started
+        while len(pids) < 2 and time.monotonic() < deadline:
+            pids |= {future.result() for future in [pool.submit(os.getpid) for _ in range(20)]}
+        assert pids == {process.pid for process in pool._processes.values()}
         for process in pool._processes.values():
             os.kill(process.pid, signal.SIGINT)
         time.sleep(0.3)
