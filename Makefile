@@ -1,4 +1,4 @@
-# make report : run the five notebooks (papermill) and build report/report.pdf
+# make report : run the six notebooks (papermill) and build report/report.pdf
 # make test   : the test suite (module, notebooks in the quick profile, report build)
 # make smoke  : the whole pipeline on synthetic data in the quick profile (build-smoke/)
 # make bench  : time the default run (python -m assignment2.bench; add --search 4 for a parallel search)
@@ -12,7 +12,7 @@ BUILD ?= build
 REPORT_PDF ?= report/report.pdf
 NB_PARAMS ?=
 README_RESULTS ?= --readme README.md
-NOTEBOOKS := 01_gradient_check 02_overfit 03_cyclical_lr 04_lambda_search 05_final_model
+NOTEBOOKS := 01_gradient_check 02_overfit 03_cyclical_lr 04_lambda_search 05_final_model 06_bonus
 RESULTS := $(foreach nb,$(NOTEBOOKS),$(BUILD)/$(nb)/results.json)
 SOURCES := $(wildcard assignment2/*.py)
 APT_TEX := texlive-xetex texlive-latex-recommended texlive-fonts-recommended texlive-plain-generic
@@ -56,6 +56,8 @@ $(BUILD)/%/results.json: notebooks/%.ipynb $(SOURCES) $(VENV)/.installed $(BUILD
 
 $(BUILD)/05_final_model/results.json: $(BUILD)/04_lambda_search/results.json
 $(BUILD)/05_final_model/results.json: EXTRA_PARAMS = -p search_dir $(abspath $(BUILD)/04_lambda_search)
+$(BUILD)/06_bonus/results.json: $(BUILD)/05_final_model/results.json
+$(BUILD)/06_bonus/results.json: EXTRA_PARAMS = -p final_dir $(abspath $(BUILD)/05_final_model)
 
 $(REPORT_PDF): $(RESULTS) report/report.tex.j2 report/reference.json | check-xelatex
 	$(PY) -m assignment2.report $(BUILD) $@ --data-dir "$(DATA_LABEL)" $(README_RESULTS)

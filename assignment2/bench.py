@@ -7,6 +7,9 @@ the real "ex3" split when CIFAR10_DIR is set, else random data of the same shape
 "search" split, 2 cycles, n_s = 900) in this process, in a new ``ProcessPoolExecutor(2)``
 and, with Dask installed, on a 2-worker LocalCluster; each from a fresh results file and
 with the data shared afresh.
+``python -m assignment2.bench --wide``: one run of the wide network of notebook 06 (WIDE:
+m = 1024, flips, translations, dropout, one cycle on the "search" split), the run that
+``bench/torch_wide.py`` does with PyTorch.
 """
 
 import argparse
@@ -24,6 +27,22 @@ from .network import accuracy
 from .parallel import release
 from .search import lambda_search
 from .train import TrainConfig, fresh_params, train
+
+
+#: The wide run timed against PyTorch (bench/torch_wide.py reads these settings too).
+WIDE = dict(hidden=1024, batch_size=100, flip=True, translate=2, dropout=0.3, lam=1e-4, eta_min=1e-5, eta_max=0.1,
+            n_s=900, n_cycles=1)
+
+
+def bench_wide(repeat: int) -> None:
+    """Time ``repeat`` wide runs (WIDE, float32, one record at the end) on the "search" split."""
+    train_data, val_data, _ = load_cifar10("search", dtype="float32")
+    for seed in range(repeat):
+        config = TrainConfig(**WIDE, seed=seed, dtype="float32", records_per_cycle=1, record_cycles=1)
+        start = time.perf_counter()
+        _, history = train(fresh_params(config, train_data[0].shape[1]), train_data, val_data, config)
+        print(f"assignment2 (NumPy): {time.perf_counter() - start:.1f} s (train acc {history.train_acc[-1]:.4f}, "
+              f"val acc {history.val_acc[-1]:.4f})", flush=True)
 
 
 def run_flops(config: TrainConfig, n_train: int, n_val: int, d: int = 3072, k: int = 10) -> float:
@@ -84,9 +103,12 @@ def main(argv=None) -> None:
     parser.add_argument("--dtype", nargs="+", default=["float32", "float64"], choices=["float32", "float64"])
     parser.add_argument("--repeat", type=int, default=3, help="runs per dtype; the best is reported")
     parser.add_argument("--search", type=int, metavar="N", help="time N lambda runs in parallel instead")
+    parser.add_argument("--wide", action="store_true", help="time the wide run of notebook 06 instead (--repeat runs)")
     args = parser.parse_args(argv)
     if args.search:
         return bench_search(args.search)
+    if args.wide:
+        return bench_wide(args.repeat)
     for dtype in args.dtype:
         source, train_data, val_data, test_data = _data(dtype)
         config = TrainConfig(dtype=dtype)

@@ -6,8 +6,9 @@ from .checks import non_negative
 from .network import Params, check_data, evaluate
 
 
-def numerical_gradients(params: Params, X, y, lam: float, h: float = 1e-5) -> Params:
-    """(J(p + h e_i) - J(p - h e_i)) / 2h for every entry i of W1, b1, W2, b2 (J: ``network.cost``).
+def numerical_gradients(params: Params, X, y, lam: float, h: float = 1e-5, keep=None) -> Params:
+    """(J(p + h e_i) - J(p - h e_i)) / 2h for every entry i of W1, b1, W2, b2 (J: ``network.cost``,
+    with the hidden layer times the fixed dropout multipliers ``keep`` (n, m) if given).
 
     The costs are evaluated in ``numpy.longdouble`` (80-bit on x86), so rounding of the
     cost (about 1e-16 relative in float64, i.e. ~1e-11 after dividing by 2h) does not
@@ -17,15 +18,16 @@ def numerical_gradients(params: Params, X, y, lam: float, h: float = 1e-5) -> Pa
     work = params.astype(np.longdouble)
     X, y = check_data(work, np.asarray(X, dtype=np.longdouble), y)
     lam = non_negative("lam", lam)
+    keep = None if keep is None else np.asarray(keep, dtype=np.longdouble)
     grads = {}
     for name, array in work.arrays().items():
         grad = np.zeros_like(array)
         for i in np.ndindex(array.shape):
             saved = array[i]
             array[i] = saved + h
-            plus = evaluate(work, X, y, lam)[0]
+            plus = evaluate(work, X, y, lam, keep)[0]
             array[i] = saved - h
-            minus = evaluate(work, X, y, lam)[0]
+            minus = evaluate(work, X, y, lam, keep)[0]
             array[i] = saved
             grad[i] = (plus - minus) / (2 * h)
         grads[name] = grad.astype(params.arrays()[name].dtype)

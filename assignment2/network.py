@@ -71,11 +71,19 @@ def check_data(params: Params, X, y=None, prefix: str = ""):
     return X, y
 
 
-def _hidden(params: Params, X: np.ndarray) -> np.ndarray:
-    """ReLU activations H (n, m)."""
+def _hidden(params: Params, X: np.ndarray, keep=None) -> np.ndarray:
+    """ReLU activations H (n, m), times the dropout multipliers ``keep`` (n, m) if given."""
     H = X @ params.W1.T
     H += params.b1
-    return np.maximum(H, 0, out=H)
+    np.maximum(H, 0, out=H)
+    if keep is not None:
+        H *= keep
+    return H
+
+
+def dropout_mask(rng: np.random.Generator, shape: tuple, rate: float, dtype) -> np.ndarray:
+    """Inverted dropout multipliers (n, m): 0 with probability ``rate``, else 1 / (1 - rate)."""
+    return (rng.random(shape, dtype=np.float32) >= rate).astype(dtype) * (1 / (1 - rate))
 
 
 def _log_probs(params: Params, H: np.ndarray) -> np.ndarray:
@@ -106,8 +114,8 @@ def forward(params: Params, X) -> tuple[np.ndarray, np.ndarray]:
     return np.exp(_log_probs(params, H)), H
 
 
-def evaluate(params: Params, X: np.ndarray, y: np.ndarray, lam: float) -> tuple:
-    """(cost, loss, accuracy) of already-checked data X (n, d), y (n,).
+def evaluate(params: Params, X: np.ndarray, y: np.ndarray, lam: float, keep=None) -> tuple:
+    """(cost, loss, accuracy) of already-checked data X (n, d), y (n,); ``keep``: dropout multipliers (n, m).
 
     One forward pass in blocks of EVAL_ROWS rows: a block's activations stay in cache,
     which makes the matrix products about a third faster than one product over all rows.
@@ -115,7 +123,7 @@ def evaluate(params: Params, X: np.ndarray, y: np.ndarray, lam: float) -> tuple:
     loss_sum, correct = 0.0, 0
     for start in range(0, len(y), EVAL_ROWS):
         rows = slice(start, start + EVAL_ROWS)
-        logP = _log_probs(params, _hidden(params, X[rows]))
+        logP = _log_probs(params, _hidden(params, X[rows], None if keep is None else keep[rows]))
         loss_sum += _loss_sum(logP, y[rows])
         correct += int((logP.argmax(axis=1) == y[rows]).sum())
     loss = loss_sum / len(y)
@@ -141,11 +149,21 @@ def dead_units(params: Params, X) -> int:
     return int((_hidden(params, X).max(axis=0) <= 0).sum())
 
 
-def loss_and_gradients(params: Params, X: np.ndarray, y: np.ndarray, lam: float) -> tuple[float, float, Params]:
-    """Mean loss, accuracy and gradients of the cost for already-checked X (n, d), y (n,)."""
+def probabilities(params: Params, X) -> np.ndarray:
+    """Class probabilities P (n, K) of X (n, d), computed in blocks of EVAL_ROWS rows."""
+    X = check_data(params, X)
+    return np.concatenate([np.exp(_log_probs(params, _hidden(params, X[start:start + EVAL_ROWS])))
+                           for start in range(0, len(X), EVAL_ROWS)])
+
+
+def loss_and_gradients(params: Params, X: np.ndarray, y: np.ndarray, lam: float, keep=None):
+    """(mean loss, accuracy, gradients of the cost) for already-checked X (n, d), y (n,).
+
+    keep: dropout multipliers (n, m) applied to the hidden layer (None: no dropout).
+    """
     n = len(y)
     rows = np.arange(n)
-    H = _hidden(params, X)
+    H = _hidden(params, X, keep)
     logP = _log_probs(params, H)
     loss = float(_loss_sum(logP, y)) / n
     accuracy = float((logP.argmax(axis=1) == y).mean())
@@ -154,6 +172,8 @@ def loss_and_gradients(params: Params, X: np.ndarray, y: np.ndarray, lam: float)
     G /= n
     GH = G @ params.W2                           # dL/dH (n, m), masked by the ReLU
     GH *= H > 0
+    if keep is not None:                         # and scaled by the dropout multipliers
+        GH *= keep
     grads = Params(W1=(X.T @ GH).T, b1=GH.sum(axis=0), W2=G.T @ H, b2=G.sum(axis=0))   # W1 column-major
     if lam:
         grads.W1 += (2 * lam) * params.W1
@@ -161,8 +181,16 @@ def loss_and_gradients(params: Params, X: np.ndarray, y: np.ndarray, lam: float)
     return loss, accuracy, grads
 
 
-def gradients(params: Params, X, y, lam: float) -> Params:
-    """Analytic gradients of ``cost`` with respect to W1, b1, W2, b2 (same shapes)."""
+def gradients(params: Params, X, y, lam: float, keep=None) -> Params:
+    """Analytic gradients of ``cost`` with respect to W1, b1, W2, b2 (same shapes).
+
+    keep: fixed dropout multipliers (n, m) on the hidden layer, or None for no dropout.
+    """
     X, y = check_data(params, X, y)
     lam = non_negative("lam", lam)
-    return loss_and_gradients(params, X, y, lam)[2]
+    if keep is not None:
+        keep = np.asarray(keep, dtype=X.dtype)
+        shape = (len(y), params.W1.shape[0])
+        require(keep.shape == shape, "keep", f"an array of shape {shape} (rows of X, hidden units)",
+                f"shape {keep.shape}")
+    return loss_and_gradients(params, X, y, lam, keep)[2]

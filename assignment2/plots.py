@@ -53,3 +53,16 @@ def compare_figure(histories: dict, metric: str = "train_cost", ylabel: str = "t
     ax.grid(alpha=0.3)
     ax.legend()
     return fig
+
+
+def range_test_figure(history: History, eta_min: float, eta_max: float) -> plt.Figure:
+    """Validation accuracy and training loss against a linearly rising eta, with the proposed bounds."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.2), constrained_layout=True)
+    for ax, (key, label) in zip(axes, (("val_acc", "Validation accuracy"), ("train_loss", "Training loss (moving average)"))):
+        ax.plot(history.eta, getattr(history, key), "o-", ms=3)
+        for value, name in ((eta_min, "proposed eta_min"), (eta_max, "proposed eta_max")):
+            ax.axvline(value, ls="--", color="grey" if name.endswith("min") else "black", label=name)
+        ax.set(xlabel="learning rate eta", ylabel=label)
+        ax.grid(alpha=0.3)
+    axes[0].legend()
+    return fig

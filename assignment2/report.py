@@ -22,7 +22,7 @@ from .provenance import environment
 from .train import DIVERGENCE_FACTOR
 from .wording import escape, pct, sci, sci_text
 
-NOTEBOOKS = ("01_gradient_check", "02_overfit", "03_cyclical_lr", "04_lambda_search", "05_final_model")
+NOTEBOOKS = ("01_gradient_check", "02_overfit", "03_cyclical_lr", "04_lambda_search", "05_final_model", "06_bonus")
 XELATEX_MISSING = ("xelatex not found: install it with\n  sudo apt-get install texlive-xetex "
                    "texlive-fonts-recommended texlive-plain-generic\n(or TeX Live / MacTeX on other systems)")
 REFERENCE = Path(__file__).resolve().parents[1] / "report" / "reference.json"

@@ -108,4 +108,19 @@ def rows(results: dict, reference: dict) -> list[dict]:
     label = f"Final model, $m={c['hidden']}$: test accuracy"
     out.append(_accuracy(label, small, len(f["seeds"]), expected=expected["final"]) if small
                else _row(label, assignment=f"about {pct(expected['final'], 0)}", ours=NOT_RUN))
-    return out
+    return out + _bonus(results["bonus"], reference["bonus"])
+
+
+def _bonus(b: dict, ref: dict) -> list[dict]:
+    """The best published single network and ensemble of the bonus exercise beside ours."""
+    single, ens = b["single"], b["ensemble"]
+    n = len(single["seeds"])
+    return [
+        _row(f"Bonus, best single network ($m={single['config']['hidden']}$, chosen on validation): test accuracy",
+             f"{pct(ref['single']['test_acc'])} (on {ref['single']['chosen_on']})",
+             ours=mean_pm(single["test_acc_mean"], single["test_acc_std"], n),
+             verdict_text=verdict(single["test_acc_mean"], single["test_acc_std"], n, ref["single"]["test_acc"])),
+        _row(f"Bonus, best ensemble (ours: {ens['networks']} networks, chosen on validation): test accuracy",
+             f"{pct(ref['ensemble']['test_acc'])} ({ref['ensemble']['kind']}, on {ref['ensemble']['chosen_on']})",
+             ours=pct(ens["test_acc"]), verdict_text=verdict(ens["test_acc"], 0.0, 1, ref["ensemble"]["test_acc"])),
+    ]

@@ -22,3 +22,12 @@ def cyclical_lr(t, eta_min: float, eta_max: float, n_s: int):
     rising = np.minimum(phase, 2 * n_s - phase) / n_s
     eta = eta_min + (eta_max - eta_min) * rising
     return float(eta) if eta.ndim == 0 else eta
+
+
+def linear_lr(t, eta_min: float, eta_max: float, steps: int):
+    """Learning rate at step ``t`` (0 .. steps - 1) of a range test: rising linearly from eta_min,
+    one step of (eta_max - eta_min) / steps above it at t = 0, to eta_max at t = steps - 1."""
+    eta_min = non_negative("eta_min", eta_min)
+    eta_max = non_negative("eta_max", eta_max)
+    steps = positive_int("steps", steps)
+    return eta_min + (eta_max - eta_min) * (np.asarray(t) + 1) / steps

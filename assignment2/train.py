@@ -10,13 +10,15 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
+from .augment import MAX_TRANSLATE, random_augment
 from .checks import non_negative, one_of, positive_int, require
 from .files import write_atomic
-from .network import Params, check_data, evaluate, init_params, loss_and_gradients, penalty
-from .schedule import cyclical_lr
+from .network import Params, check_data, dropout_mask, evaluate, init_params, loss_and_gradients, penalty
+from .schedule import cyclical_lr, linear_lr
 
 COST_METHODS = ("full", "running_mean", "ema")
 DTYPES = ("float64", "float32")
+SCHEDULES = ("cyclical", "range_test")
 EMA_DECAY = 0.99
 #: A run has diverged when a mini-batch loss exceeds this many times max(1, the first mini-batch loss).
 DIVERGENCE_FACTOR = 100
@@ -38,6 +40,11 @@ class TrainConfig:
     seed: int = 0
     dtype: str = "float64"
     hidden: int = 50
+    dropout: float = 0.0            # inverted dropout rate on the hidden layer while training
+    flip: bool = False              # mirror each training image left-right with probability 1/2
+    translate: int = 0              # shift each training image by up to this many pixels in y and x
+    momentum: float = 0.0           # heavy-ball momentum on the loss gradient (0: plain SGD)
+    schedule: str = "cyclical"      # or "range_test": eta rises linearly from eta_min to eta_max over all steps
 
     def __post_init__(self):
         positive_int("batch_size", self.batch_size)
@@ -56,6 +63,19 @@ class TrainConfig:
         require(isinstance(self.seed, int) and self.seed >= 0, "seed", "an integer >= 0", self.seed)
         one_of("dtype", self.dtype, DTYPES)
         positive_int("hidden", self.hidden)
+        require(isinstance(self.dropout, (int, float)) and 0 <= self.dropout < 1, "dropout",
+                "a number in [0, 1)", self.dropout)
+        require(isinstance(self.flip, bool), "flip", "True or False", self.flip)
+        require(isinstance(self.translate, int) and not isinstance(self.translate, bool)
+                and 0 <= self.translate <= MAX_TRANSLATE, "translate",
+                f"an integer number of pixels from 0 to {MAX_TRANSLATE}", self.translate)
+        require(isinstance(self.momentum, (int, float)) and 0 <= self.momentum < 1, "momentum",
+                "a number in [0, 1)", self.momentum)
+        one_of("schedule", self.schedule, SCHEDULES)
+
+    @property
+    def augments(self) -> bool:
+        return self.flip or self.translate > 0
 
     @property
     def total_steps(self) -> int:
@@ -138,13 +158,44 @@ class _BatchAverage:
                 EMA_DECAY * self.value + (1 - EMA_DECAY) * np.asarray(values)
 
 
-def train(params: Params, train_data, val_data, config: TrainConfig, progress: bool = False):
+def learning_rates(config: TrainConfig) -> np.ndarray:
+    """The learning rate of every update step, (total_steps,)."""
+    steps = np.arange(config.total_steps)
+    if config.schedule == "range_test":
+        return linear_lr(steps, config.eta_min, config.eta_max, config.total_steps)
+    return cyclical_lr(steps, config.eta_min, config.eta_max, config.n_s)
+
+
+def _update(params: Params, grads: Params, velocity, eta: float, lam: float, momentum: float) -> None:
+    """p <- p (1 - 2 eta lam) - eta v, in place, with v = g (plain SGD) or v <- momentum v + g.
+
+    The L2 term's gradient 2 lam p (W1 and W2 only) is applied directly; momentum acts on
+    the gradient g of the loss. ``grads`` is used as scratch space.
+    """
+    params.W1 *= 1 - 2 * eta * lam
+    params.W2 *= 1 - 2 * eta * lam
+    for name, p in params.arrays().items():
+        g = grads.arrays()[name]
+        if velocity is not None:
+            v = velocity.arrays()[name]
+            v *= momentum
+            v += g
+            np.multiply(v, eta, out=g)
+        else:
+            g *= eta
+        p -= g
+
+
+def train(params: Params, train_data, val_data, config: TrainConfig, progress: bool = False, on_cycle_end=None):
     """Train a copy of ``params`` for exactly ``config.total_steps`` updates; return (Params, History).
 
     train_data, val_data: (X (n, d), y (n,)) pairs. The training set is reshuffled every
-    epoch (seeded by ``config.seed``); records follow ``config.record_steps()``. BLAS runs
-    single-threaded while the records are evaluated on a snapshot of the parameters in a
-    second thread, so the updates and the full-data evaluations share the two cores.
+    epoch (seeded by ``config.seed``); records follow ``config.record_steps()``. Flips,
+    translations and dropout masks are drawn afresh for every mini-batch from a second
+    generator seeded by ``config.seed``. BLAS runs single-threaded while the records are
+    evaluated on a snapshot of the parameters in a second thread, so the updates and the
+    full-data evaluations share the two cores. ``on_cycle_end(cycle, params)``, if given, is
+    called after the last update of every cycle (cycle = 1, 2, ...); copy params to keep them.
     """
     require(isinstance(config, TrainConfig), "config", "a TrainConfig", type(config).__name__)
     dtype = np.dtype(config.dtype)
@@ -153,10 +204,12 @@ def train(params: Params, train_data, val_data, config: TrainConfig, progress: b
     Xv, yv = _dataset(params, val_data, "val_data", dtype)
     n, batch, lam = len(y), config.batch_size, config.lam
     require(batch <= n, "batch_size", f"<= the number of training samples ({n})", batch)
-    etas = cyclical_lr(np.arange(config.total_steps), config.eta_min, config.eta_max, config.n_s)
+    etas = learning_rates(config)
     record_at = set(config.record_steps().tolist())
     averages = None if config.cost_method == "full" else _BatchAverage(config.cost_method)
     rng = np.random.default_rng(config.seed)
+    noise = np.random.default_rng([config.seed, 1])   # augmentation and dropout
+    velocity = Params(**{k: np.zeros_like(v) for k, v in params.arrays().items()}) if config.momentum else None
     order, position = rng.permutation(n), 0
     start = time.perf_counter()
 
@@ -174,7 +227,9 @@ def train(params: Params, train_data, val_data, config: TrainConfig, progress: b
                 order, position = rng.permutation(n), 0
             rows = np.sort(order[position:position + batch])
             position += batch
-            loss, acc, grads = loss_and_gradients(params, X[rows], y[rows], 0.0)   # gradient of the loss
+            batch_X = random_augment(X[rows], noise, config.flip, config.translate) if config.augments else X[rows]
+            keep = dropout_mask(noise, (batch, config.hidden), config.dropout, dtype) if config.dropout else None
+            loss, acc, grads = loss_and_gradients(params, batch_X, y[rows], 0.0, keep)   # gradient of the loss
             if t == 0:
                 limit = DIVERGENCE_FACTOR * max(1.0, loss)
             if not (math.isfinite(loss) and loss <= limit):
@@ -185,13 +240,10 @@ def train(params: Params, train_data, val_data, config: TrainConfig, progress: b
                     "lower eta_max or check the scaling of the data", t, eta, cost)
             if averages is not None:
                 averages.add((loss + float(penalty(params, lam)), loss, acc))
-            # p <- p - eta (g + 2 lam p), in place: weight decay on W1, W2, then the loss gradient
-            params.W1 *= 1 - 2 * eta * lam
-            params.W2 *= 1 - 2 * eta * lam
-            for p, g in zip(params.arrays().values(), grads.arrays().values()):
-                g *= eta
-                p -= g
+            _update(params, grads, velocity, eta, lam, config.momentum)
             bar.update()
+            if on_cycle_end is not None and (t + 1) % (2 * config.n_s) == 0:
+                on_cycle_end((t + 1) // (2 * config.n_s), params)
             if t + 1 in record_at:
                 train_metrics = None if averages is None else tuple(averages.value.tolist())
                 records.append(evaluator.submit(record, t + 1, params.copy(), train_metrics))

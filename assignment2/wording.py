@@ -169,3 +169,28 @@ def cycle_ends(history: dict, label: str) -> str:
     return (f"In {label}, the validation accuracy is higher at the end of {share}, where the learning rate is "
             f"smallest, than at the cycle's peak learning rate (in the last cycle {pct(ends[-1][1])} against "
             f"{pct(ends[-1][0])}); it is highest, {pct(acc[best])}, at {where}.")
+
+
+def signed_points(x: float) -> str:
+    """A gain in points with its sign: 0.0123 -> +1.23, -0.004 -> -0.40 (LaTeX math minus)."""
+    return f"{'+' if x >= 0 else '$-$'}{100 * abs(x):.2f}"
+
+
+def gain(value, se) -> str:
+    """An ablation step's gain and its standard error in points, "+1.23 (0.40)"; --- for the start (None)."""
+    return "---" if value is None else f"{signed_points(value)} ({100 * se:.2f})"
+
+
+def kept_changes(rows: list[dict]) -> str:
+    """Which changes of an ablation (rows of ``improve.ablation_rows``) were kept and which dropped, as sentences."""
+    kept = [escape(r["change"]) for r in rows[1:] if r["kept"]]
+    dropped = [f"{escape(r['change'])} ({signed_points(r['gain'])} points)" for r in rows[1:] if not r["kept"]]
+    text = f"Kept: {', '.join(kept)}." if kept else "No change raised the validation accuracy."
+    if not dropped:
+        return text + " Every change was kept, so the chosen network is the last step."
+    return (f"{text} Dropped: {', '.join(dropped)}. The steps after a dropped change were trained with it in place; "
+            "the chosen network leaves every dropped change out and was trained on its own.")
+
+
+def yes_no(flag: bool) -> str:
+    return "yes" if flag else "no"

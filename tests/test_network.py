@@ -105,3 +105,46 @@ def test_w1_and_its_gradient_are_column_major(small_problem):
     assert grads.W1.flags["F_CONTIGUOUS"]
     row_major = network.Params(**{**params.arrays(), "W1": np.ascontiguousarray(params.W1)})
     np.testing.assert_allclose(network.gradients(row_major, X, y, 0.1).W1, grads.W1, rtol=1e-12)
+
+
+@pytest.mark.parametrize("lam", [0.0, 0.1])
+def test_dropout_gradients_match_centred_differences_for_a_fixed_mask(small_problem, lam):
+    params, X, y = small_problem
+    keep = network.dropout_mask(np.random.default_rng(2), (5, 10), 0.4, np.dtype(np.float64))
+    assert set(np.unique(keep)) == {0.0, 1 / 0.6}
+    report = gradcheck.compare(network.gradients(params, X, y, lam, keep),
+                               gradcheck.numerical_gradients(params, X, y, lam, keep=keep))
+    for name, errors in report.items():
+        assert errors["max_rel"] < 1e-7, (name, errors)
+    dropped = keep[0] == 0                       # a unit dropped for every sample gets no gradient
+    keep[:, dropped] = 0
+    assert not network.gradients(params, X, y, 0.0, keep).W1[dropped].any()
+
+
+def test_dropout_mask_changes_the_gradient(small_problem):
+    params, X, y = small_problem
+    keep = network.dropout_mask(np.random.default_rng(2), (5, 10), 0.5, np.dtype(np.float64))
+    assert not np.allclose(network.gradients(params, X, y, 0.0, keep).W2, network.gradients(params, X, y, 0.0).W2)
+    with pytest.raises(ValueError, match=r"keep must be an array of shape \(5, 10\)"):
+        network.gradients(params, X, y, 0.0, keep[:4])
+
+
+def test_gradients_of_an_augmented_cifar_batch_match_centred_differences():
+    """Flips and shifts only change the input rows: the gradient is the one of the augmented batch."""
+    from assignment2.augment import random_augment
+    rng = np.random.default_rng(5)
+    params = network.init_params(3072, 2, rng=rng)
+    X = random_augment(rng.standard_normal((3, 3072)), rng, flip=True, translate=3)
+    y = rng.integers(0, 10, 3)
+    keep = network.dropout_mask(rng, (3, 2), 0.3, np.dtype(np.float64))
+    report = gradcheck.compare(network.gradients(params, X, y, 0.01, keep),
+                               gradcheck.numerical_gradients(params, X, y, 0.01, keep=keep))
+    for name, errors in report.items():
+        assert errors["max_rel"] < 1e-6, (name, errors)
+
+
+def test_probabilities_are_the_forward_pass_in_blocks():
+    rng = np.random.default_rng(1)
+    params = network.init_params(20, 10, rng=rng)
+    X = rng.standard_normal((2 * network.EVAL_ROWS + 7, 20))
+    np.testing.assert_allclose(network.probabilities(params, X), network.forward(params, X)[0], rtol=1e-12)

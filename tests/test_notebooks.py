@@ -9,21 +9,30 @@ import papermill
 import pytest
 
 from assignment2 import report
+from assignment2.artifacts import read_table
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = report.NOTEBOOKS
+
+
+INPUTS = {"05_final_model": {"search_dir": "04_lambda_search"}, "06_bonus": {"final_dir": "05_final_model"}}
+
+
+def execute(name, build, data_root):
+    """Run notebook ``name`` in the quick profile into build/name."""
+    (build / name).mkdir(exist_ok=True)
+    papermill.execute_notebook(
+        ROOT / "notebooks" / f"{name}.ipynb", build / name / f"{name}.ipynb", cwd=ROOT / "notebooks",
+        kernel_name="python3", progress_bar=False,
+        parameters=dict(data_root=str(data_root), out_dir=str(build / name), quick=True,
+                        **{key: str(build / folder) for key, folder in INPUTS.get(name, {}).items()}))
 
 
 @pytest.fixture(scope="module")
 def built(synthetic_root, tmp_path_factory):
     build = tmp_path_factory.mktemp("build")
     for name in NOTEBOOKS:
-        (build / name).mkdir()
-        papermill.execute_notebook(
-            ROOT / "notebooks" / f"{name}.ipynb", build / name / f"{name}.ipynb", cwd=ROOT / "notebooks",
-            kernel_name="python3", progress_bar=False,
-            parameters=dict(data_root=str(synthetic_root), out_dir=str(build / name), quick=True,
-                            **({"search_dir": str(build / "04_lambda_search")} if name == "05_final_model" else {})))
+        execute(name, build, synthetic_root)
     return build
 
 
@@ -42,6 +51,8 @@ def test_notebooks_are_committed_without_outputs_and_with_parameters():
                         "hidden_sizes.csv", "batch_sizes.csv", "one_cycle_seeds.csv"]),
     ("04_lambda_search", ["coarse.csv", "fine.csv", "best.csv", "confirm.csv", "search.pdf"]),
     ("05_final_model", ["final_runs.csv", "final_m20.pdf", "final_m40.png"]),
+    ("06_bonus", ["range_test.pdf", "range_test.png", "ablation.csv", "ensemble_choices.csv", "best_curves.pdf",
+                  "final_runs.csv", "best_history.json"]),
 ])
 def test_notebook_writes_its_artifacts(built, name, artifacts):
     folder = built / name
@@ -60,6 +71,36 @@ def test_quick_results_are_sane(built):
     assert final["lam"] == search["best_lambda"] == search["best"][0]["lambda"]
 
 
+def test_bonus_results_say_what_was_chosen_and_how_it_tested(built):
+    bonus = json.loads((built / "06_bonus" / "results.json").read_text())
+    single, ens, ablation = bonus["single"], bonus["ensemble"], bonus["ablation"]
+    assert {"config", "seeds", "val_acc_mean", "test_acc_mean", "test_acc_std"} <= set(single)
+    assert {"members", "val_acc", "test_acc"} <= set(ens)
+    assert len(single["seeds"]) >= 2 and len(single["test_accs"]) == len(single["seeds"])
+    assert single["test_acc_mean"] == pytest.approx(sum(single["test_accs"]) / len(single["test_accs"]))
+    assert [row["step"] for row in ablation] == list(range(len(ablation))) and ablation[0]["kept"] is None
+    changes = " ".join(row["change"] for row in ablation)
+    for change in ("wider", "flips", "translations", "dropout", "range test", "longer schedule"):
+        assert change in changes
+    assert 0 < bonus["range_test"]["eta_min"] < bonus["range_test"]["eta_max"] <= bonus["range_test"]["eta_top"]
+    choices = {(r["snapshots"], r["mirror"]): r["val_acc"] for r in read_table(built / "06_bonus" / "ensemble_choices.csv")}
+    assert ens["val_acc"] == max(choices.values()) == choices[(ens["snapshots"], ens["mirror"])]
+    assert len(ens["members"]) == len(single["seeds"])
+
+
+def test_bonus_notebook_resumes_without_training_again(built, synthetic_root, tmp_path):
+    """A second run of 06 into the same folder loads every network instead of training it."""
+    build = tmp_path / "build"
+    shutil.copytree(built, build)
+    runs = sorted((build / "06_bonus" / "runs").glob("*.npz"))
+    stamps = [p.stat().st_mtime_ns for p in runs]
+    execute("06_bonus", build, synthetic_root)
+    assert sorted((build / "06_bonus" / "runs").glob("*.npz")) == runs
+    assert [p.stat().st_mtime_ns for p in runs] == stamps
+    again = json.loads((build / "06_bonus" / "results.json").read_text())
+    assert again == json.loads((built / "06_bonus" / "results.json").read_text())
+
+
 def test_report_builds_into_a_pdf(built, tmp_path):
     if shutil.which("xelatex") is None:
         pytest.fail(report.XELATEX_MISSING)
@@ -75,7 +116,8 @@ def test_report_builds_into_a_pdf(built, tmp_path):
     assert report.sci(best) in tex
     if shutil.which("pdftotext"):
         text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
-        for heading in ("analytic gradients", "overfit", "cyclical learning rates", "Searching", "final model"):
+        for heading in ("analytic gradients", "overfit", "cyclical learning rates", "Searching", "final model",
+                        "Improving the network", "range test", "One change at a time"):
             assert heading in text
 
 

@@ -97,8 +97,8 @@ def test_batch_cost_methods(ex3, monkeypatch, method, summary):
 
     config = TrainConfig(n_s=5, n_cycles=2, batch_size=50, records_per_cycle=1, cost_method=method, lam=0.05)
 
-    def spy(params, X, y, lam):
-        result = real(params, X, y, lam)
+    def spy(params, X, y, lam, keep=None):
+        result = real(params, X, y, lam, keep)
         costs.append(result[0] + float(network.penalty(params, config.lam)))
         return result
 
@@ -133,6 +133,14 @@ def test_history_round_trips_through_json(ex3, tmp_path):
     (dict(dtype="float16"), "dtype must be one of 'float64', 'float32'"),
     (dict(records_per_cycle=0), "records_per_cycle must be an integer >= 1"),
     (dict(record_cycles=2, n_cycles=1), r"record_cycles must be an integer from 0 to n_cycles \(1\)"),
+    (dict(dropout=1.0), r"dropout must be a number in \[0, 1\)"),
+    (dict(dropout=-0.1), r"dropout must be a number in \[0, 1\)"),
+    (dict(flip=1), "flip must be True or False"),
+    (dict(translate=-1), "translate must be an integer number of pixels from 0 to 15"),
+    (dict(translate=1.5), "translate must be an integer number of pixels from 0 to 15"),
+    (dict(translate=16), "translate must be an integer number of pixels from 0 to 15, got 16"),
+    (dict(momentum=1.0), r"momentum must be a number in \[0, 1\)"),
+    (dict(schedule="cosine"), "schedule must be one of 'cyclical', 'range_test'"),
 ])
 def test_bad_config(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -178,8 +186,8 @@ def test_divergence_threshold_is_a_factor_of_the_first_loss(ex3, monkeypatch, lo
     from assignment2 import train as train_module
     real, seen = train_module.loss_and_gradients, []
 
-    def scripted(params, X, y, lam):
-        _, acc, grads = real(params, X, y, lam)
+    def scripted(params, X, y, lam, keep=None):
+        _, acc, grads = real(params, X, y, lam, keep)
         seen.append(losses[min(len(seen), len(losses) - 1)])
         return seen[-1], acc, grads
 
@@ -197,3 +205,56 @@ def test_the_harshest_setting_of_the_study_does_not_trip_the_divergence_check(ex
     config = TrainConfig(batch_size=10, n_s=100, records_per_cycle=1)
     _, history = train(fresh_params(), *ex3[:2], config)
     assert np.isfinite(history.train_cost[-1])
+
+
+BONUS = dict(QUICK, hidden=20, dropout=0.3, flip=True, translate=2, momentum=0.5, lam=1e-3, n_cycles=2)
+
+
+def test_augmented_dropout_momentum_runs_are_seeded_and_differ_from_plain_ones(ex3):
+    config = TrainConfig(**BONUS)
+    first, history = train(fresh_params(), *ex3[:2], config)
+    again, _ = train(fresh_params(), *ex3[:2], config)
+    for a, b in zip(first.arrays().values(), again.arrays().values()):
+        np.testing.assert_array_equal(a, b)
+    assert np.isfinite(history.train_cost).all()
+    for change in (dict(dropout=0.0), dict(flip=False), dict(translate=0), dict(momentum=0.0), dict(seed=1)):
+        other, _ = train(fresh_params(), *ex3[:2], TrainConfig(**{**BONUS, **change}))
+        assert not np.array_equal(other.W1, first.W1), change
+
+
+def test_momentum_update_is_heavy_ball_on_the_loss_gradient():
+    from assignment2.train import _update
+    rng = np.random.default_rng(0)
+    params = network.init_params(6, 4, rng=rng)
+    velocity = network.Params(**{k: np.zeros_like(v) for k, v in params.arrays().items()})
+    p, v = params.copy(), velocity.copy()
+    for eta in (0.1, 0.05):
+        g = network.Params(**{k: rng.standard_normal(a.shape) for k, a in params.arrays().items()})
+        for name in ("W1", "b1", "W2", "b2"):
+            decay = 1 - 2 * eta * 0.01 if name.startswith("W") else 1.0
+            v_name = 0.9 * getattr(v, name) + getattr(g, name)
+            setattr(v, name, v_name)
+            setattr(p, name, decay * getattr(p, name) - eta * v_name)
+        _update(params, g, velocity, eta, 0.01, 0.9)
+    for name in ("W1", "b1", "W2", "b2"):
+        np.testing.assert_allclose(getattr(params, name), getattr(p, name), rtol=1e-12)
+
+
+def test_snapshots_at_every_cycle_end(ex3):
+    config = TrainConfig(**{**QUICK, "n_cycles": 3})
+    seen = []
+    final, _ = train(fresh_params(), *ex3[:2], config, on_cycle_end=lambda cycle, p: seen.append((cycle, p.copy())))
+    assert [cycle for cycle, _ in seen] == [1, 2, 3]
+    np.testing.assert_array_equal(seen[-1][1].W1, final.W1)
+    assert not np.array_equal(seen[0][1].W1, final.W1)
+
+
+def test_range_test_schedule_rises_linearly_over_all_steps(ex3):
+    from assignment2.train import learning_rates
+    config = TrainConfig(**{**QUICK, "schedule": "range_test", "eta_min": 0.0, "eta_max": 0.2, "n_cycles": 2})
+    etas = learning_rates(config)
+    assert len(etas) == config.total_steps and etas[0] == pytest.approx(0.2 / config.total_steps)
+    assert etas[-1] == pytest.approx(0.2)
+    np.testing.assert_allclose(np.diff(etas), 0.2 / config.total_steps)
+    _, history = train(fresh_params(), *ex3[:2], config)
+    assert history.eta == sorted(history.eta) and len(history.eta) == 8

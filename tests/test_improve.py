@@ -1,0 +1,74 @@
+import numpy as np
+import pytest
+
+from assignment2 import data, ensemble, improve, range_test
+from assignment2.augment import mirrored
+from assignment2.train import TrainConfig
+
+SMALL = TrainConfig(hidden=8, n_s=10, batch_size=20, n_cycles=3, records_per_cycle=2, lam=1e-3, dtype="float32",
+                    dropout=0.2, flip=True, translate=1)
+
+
+@pytest.fixture(scope="module")
+def split(synthetic_root):
+    return data.load_cifar10("ex3", synthetic_root, dtype=np.float32)[:2]
+
+
+def test_members_keep_their_last_snapshots_and_resume_without_training(split, tmp_path, monkeypatch):
+    configs = [SMALL, TrainConfig(**{**SMALL.__dict__, "seed": 1})]
+    members = improve.train_members(configs, *split, tmp_path, keep=2)
+    assert [sorted(m.snapshots) for m in members] == [[2, 3], [2, 3]]
+    assert len(list(tmp_path.glob("*.npz"))) == 2
+    assert members[0].row["val_acc"] == members[0].history.val_acc[-1]
+    monkeypatch.setattr(improve, "_train_member", lambda *a: pytest.fail("a saved member was trained again"))
+    again = improve.train_members(configs, *split, tmp_path, keep=2)
+    for a, b in zip(members, again):
+        assert a.row == b.row and a.history == b.history
+        np.testing.assert_array_equal(a.last()[0].W1, b.last()[0].W1)
+
+
+def test_members_made_by_other_data_are_trained_again(split, tmp_path):
+    improve.train_members([SMALL], *split, tmp_path)
+    (X, y), val = split
+    changed = (X.copy(), y)
+    changed[0][0, 0] += 1
+    with pytest.warns(UserWarning, match="other code or data"):
+        improve.train_members([SMALL], changed, val, tmp_path)
+
+
+def test_snapshot_ensembles_are_scored_on_validation(split, tmp_path):
+    members = improve.train_members([SMALL], *split, tmp_path, keep=3)
+    rows = improve.ensemble_choices(members, split[1], 3)
+    assert [(r["networks"], r["mirror"]) for r in rows] == [(1, False), (2, False), (3, False),
+                                                             (1, True), (2, True), (3, True)]
+    assert rows[0]["val_acc"] == pytest.approx(members[0].row["val_acc"])
+    X = split[1][0]
+    P = improve.ensemble_probabilities(members, X, snapshots=2)
+    np.testing.assert_allclose(P, ensemble.predict(members[0].last(2), X), rtol=1e-6)
+    P_mirror = improve.ensemble_probabilities(members, X, snapshots=1, mirror=True)
+    np.testing.assert_allclose(P_mirror, ensemble.predict(members[0].last(1) * 2, X) / 2
+                               + ensemble.predict(members[0].last(1), mirrored(X)) / 2, rtol=1e-6)
+
+
+def test_ablation_configs_are_cumulative():
+    configs = improve.ablation_configs(SMALL, [("wider", {"hidden": 16}), ("longer", {"n_cycles": 4})])
+    assert [(c.hidden, c.n_cycles) for c in configs] == [(8, 3), (16, 3), (16, 4)]
+    with pytest.raises(ValueError, match="steps must be"):
+        improve.ablation_configs(SMALL, [("bad", {"width": 3})])
+
+
+def test_range_test_records_a_rising_eta_and_proposes_bounds(split):
+    config = TrainConfig(**{**SMALL.__dict__, "eta_min": 0.0, "eta_max": 0.5})
+    history = range_test.range_test(*split, config, steps=40, records=10)
+    assert len(history.eta) == 10 and history.eta == sorted(history.eta) and history.eta[-1] == pytest.approx(0.5)
+    eta_min, eta_max = range_test.propose_bounds(history)
+    assert eta_max in history.eta and eta_min == pytest.approx(eta_max / range_test.MIN_FRACTION)
+
+
+def test_proposed_eta_max_is_the_peak_of_the_smoothed_accuracy():
+    from assignment2.train import History
+    acc = [0.1, 0.2, 0.3, 0.4, 0.5, 0.55, 0.55, 0.5, 0.2, 0.1, 0.1]
+    history = History(config={}, eta=[0.01 * i for i in range(11)], val_acc=acc)
+    assert range_test.propose_bounds(history) == pytest.approx((0.005, 0.05))
+    with pytest.raises(ValueError, match="history must be a range test with at least 5 records"):
+        range_test.propose_bounds(History(config={}, eta=[0.1], val_acc=[0.2]))
