@@ -6,6 +6,7 @@ into another colour plane, and shifted-in pixels are zero (the data mean after n
 """
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from .checks import require
 
@@ -14,23 +15,28 @@ MAX_TRANSLATE = SIDE // 2 - 1   # a shift of 16 or more would leave at most half
 
 
 def shift_and_flip(X: np.ndarray, dy: np.ndarray, dx: np.ndarray, flipped: np.ndarray) -> np.ndarray:
-    """X (n, 3072) with image i mirrored left-right if flipped[i], then moved dy[i] pixels down and dx[i] right.
+    """X (n, 3072) with image i moved dy[i] pixels down and dx[i] right, then mirrored left-right if flipped[i].
 
-    dy, dx: (n,) integers with |shift| <= MAX_TRANSLATE; flipped: (n,) bools. One gather
-    from a zero-padded copy, no loop over images. Returns a new (n, 3072) array.
+    dy, dx: (n,) integers with |shift| <= MAX_TRANSLATE; flipped: (n,) bools. Each image is
+    cut from a zero-padded copy through a sliding-window view, one gather for the whole
+    batch, no loop over images. Returns a new (n, 3072) array.
     """
     n = len(X)
     require(X.ndim == 2 and X.shape[1] == CHANNELS * SIDE * SIDE, "X",
             f"an array of shape (n, {CHANNELS * SIDE * SIDE}) of CIFAR rows", f"shape {X.shape}")
+    dy, dx = np.asarray(dy), np.asarray(dx)
     pad = int(max(np.abs(dy).max(initial=0), np.abs(dx).max(initial=0)))
     require(pad <= MAX_TRANSLATE, "translate", f"at most {MAX_TRANSLATE} pixels", pad)
-    padded = np.zeros((n, CHANNELS, SIDE + 2 * pad, SIDE + 2 * pad), dtype=X.dtype)
-    padded[:, :, pad:pad + SIDE, pad:pad + SIDE] = X.reshape(n, CHANNELS, SIDE, SIDE)
-    pixels = np.arange(SIDE)
-    rows = pad - np.asarray(dy)[:, None] + pixels                                   # out[r] = in[r - dy]
-    cols = pad - np.asarray(dx)[:, None] + np.where(np.asarray(flipped)[:, None], SIDE - 1 - pixels, pixels)
-    out = padded[np.arange(n)[:, None, None, None], np.arange(CHANNELS)[:, None, None],
-                 rows[:, None, :, None], cols[:, None, None, :]]
+    images = X.reshape(n, CHANNELS, SIDE, SIDE)
+    if pad:
+        padded = np.zeros((n, CHANNELS, SIDE + 2 * pad, SIDE + 2 * pad), dtype=X.dtype)
+        padded[:, :, pad:pad + SIDE, pad:pad + SIDE] = images
+        windows = sliding_window_view(padded, (SIDE, SIDE), axis=(2, 3))   # (n, 3, 2 pad + 1, 2 pad + 1, 32, 32)
+        out = windows[np.arange(n), :, pad - dy, pad - dx]                  # out[r, c] = in[r - dy, c - dx]
+    else:
+        out = images.copy()
+    flipped = np.asarray(flipped, bool)
+    out[flipped] = out[flipped][..., ::-1]
     return out.reshape(n, -1)
 
 

@@ -34,14 +34,16 @@ WIDE = dict(hidden=1024, batch_size=100, flip=True, translate=2, dropout=0.3, la
             n_s=900, n_cycles=1)
 
 
-def bench_wide(repeat: int) -> None:
-    """Time ``repeat`` wide runs (WIDE, float32, one record at the end) on the "search" split."""
+def bench_wide(repeat: int, threads: int) -> None:
+    """Time ``repeat`` wide runs (WIDE, float32, one record at the end, BLAS on ``threads`` threads)
+    on the "search" split."""
     train_data, val_data, _ = load_cifar10("search", dtype="float32")
     for seed in range(repeat):
         config = TrainConfig(**WIDE, seed=seed, dtype="float32", records_per_cycle=1, record_cycles=1)
         start = time.perf_counter()
-        _, history = train(fresh_params(config, train_data[0].shape[1]), train_data, val_data, config)
-        print(f"assignment2 (NumPy): {time.perf_counter() - start:.1f} s (train acc {history.train_acc[-1]:.4f}, "
+        _, history = train(fresh_params(config, train_data[0].shape[1]), train_data, val_data, config,
+                           blas_threads=threads)
+        print(f"assignment2 (NumPy, {threads} BLAS threads): {time.perf_counter() - start:.1f} s (train acc {history.train_acc[-1]:.4f}, "
               f"val acc {history.val_acc[-1]:.4f})", flush=True)
 
 
@@ -104,11 +106,12 @@ def main(argv=None) -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs per dtype; the best is reported")
     parser.add_argument("--search", type=int, metavar="N", help="time N lambda runs in parallel instead")
     parser.add_argument("--wide", action="store_true", help="time the wide run of notebook 06 instead (--repeat runs)")
+    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="BLAS threads of the wide run")
     args = parser.parse_args(argv)
     if args.search:
         return bench_search(args.search)
     if args.wide:
-        return bench_wide(args.repeat)
+        return bench_wide(args.repeat, args.threads)
     for dtype in args.dtype:
         source, train_data, val_data, test_data = _data(dtype)
         config = TrainConfig(dtype=dtype)

@@ -189,22 +189,34 @@ def ablation(base: TrainConfig, steps, long_cycles: int, seeds, final_seeds, tra
     return rows, chosen, finals
 
 
+def _views(X: np.ndarray, mirror: bool) -> list:
+    return [X, mirrored(X)] if mirror else [X]
+
+
 def ensemble_probabilities(members: list[Member], X, snapshots: int = 1, mirror: bool = False) -> np.ndarray:
     """Averaged class probabilities (n, K) on X (n, d) of the last ``snapshots`` cycle ends of every
     member; with ``mirror``, averaged over each image and its mirror image too."""
-    views = [X, mirrored(X)] if mirror else [X]
+    views = _views(X, mirror)
     return average(probabilities(params, view) for member in members for params in member.last(snapshots)
                    for view in views)
 
 
 def ensemble_choices(members: list[Member], val_data, max_snapshots: int) -> list[dict]:
     """Validation accuracy of the ensembles of all members' last 1..max_snapshots cycle ends,
-    without and with mirror images: a row per (snapshots, mirror)."""
+    without and with mirror images: a row per (snapshots, mirror).
+
+    Each snapshot's probabilities are computed once per view and then averaged in every combination.
+    """
+    require(all(len(m.snapshots) >= max_snapshots for m in members), "max_snapshots",
+            "at most the number of cycle ends every member kept", max_snapshots)
     X, y = val_data
+    views = _views(X, True)
+    P = [[[probabilities(params, view) for view in views] for params in member.last(max_snapshots)]
+         for member in members]   # P[member][snapshot, oldest first][view]
     rows = []
     for mirror in (False, True):
         for k in range(1, max_snapshots + 1):
-            P = ensemble_probabilities(members, X, k, mirror)
+            chosen = [by_view[:2 if mirror else 1] for member in P for by_view in member[-k:]]
             rows.append({"snapshots": k, "mirror": mirror, "networks": len(members) * k,
-                         "val_acc": accuracy(P, y)})
+                         "val_acc": accuracy(average(p for group in chosen for p in group), y)})
     return rows

@@ -112,6 +112,14 @@ def results_markdown(build_dir) -> str:
              acc(c["three_cycles"]))]
     rows += [(f"final, m = {m['hidden']}, λ = {f['lam']:.3g} from the search, {f['n_train']} training images, "
               f"{f['n_cycles']} cycles", len(f["seeds"]), acc(m)) for m in f["models"].values()]
+    b = ctx["bonus"]
+    single, ens = b["single"], b["ensemble"]
+    cfg = single["config"]
+    rows += [(f"bonus, one network: m = {cfg['hidden']}, flips {'on' if cfg['flip'] else 'off'}, translations ≤ "
+              f"{cfg['translate']} px, dropout {cfg['dropout']:g}, λ = {cfg['lam']:.3g}, {cfg['n_cycles']} cycles, "
+              f"{b['n_train']} training images, chosen on validation", len(single["seeds"]), acc(single)),
+             (f"bonus, ensemble of {ens['networks']} networks{' with mirror images' if ens['mirror'] else ''}, "
+              "chosen on validation", "—", f"{100 * ens['test_acc']:.2f} %")]
     official = "matched" if ctx["gradient_check"]["official_data"] else "did not match"
     lines = ["| run | seeds | test accuracy (mean ± std) |", "|---|---|---|"]
     lines += [f"| {name} | {seeds} | {value} |" for name, seeds, value in rows]

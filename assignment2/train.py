@@ -186,18 +186,21 @@ def _update(params: Params, grads: Params, velocity, eta: float, lam: float, mom
         p -= g
 
 
-def train(params: Params, train_data, val_data, config: TrainConfig, progress: bool = False, on_cycle_end=None):
+def train(params: Params, train_data, val_data, config: TrainConfig, progress: bool = False, on_cycle_end=None,
+          blas_threads: int = 1):
     """Train a copy of ``params`` for exactly ``config.total_steps`` updates; return (Params, History).
 
     train_data, val_data: (X (n, d), y (n,)) pairs. The training set is reshuffled every
     epoch (seeded by ``config.seed``); records follow ``config.record_steps()``. Flips,
     translations and dropout masks are drawn afresh for every mini-batch from a second
-    generator seeded by ``config.seed``. BLAS runs single-threaded while the records are
-    evaluated on a snapshot of the parameters in a second thread, so the updates and the
-    full-data evaluations share the two cores. ``on_cycle_end(cycle, params)``, if given, is
-    called after the last update of every cycle (cycle = 1, 2, ...); copy params to keep them.
+    generator seeded by ``config.seed``. BLAS runs with ``blas_threads`` threads (one: the
+    default, for runs side by side, one per core) while the records are evaluated on a snapshot
+    of the parameters in a second thread, so the updates and the full-data evaluations share
+    the cores. ``on_cycle_end(cycle, params)``, if given, is called after the last update of
+    every cycle (cycle = 1, 2, ...); copy params to keep them.
     """
     require(isinstance(config, TrainConfig), "config", "a TrainConfig", type(config).__name__)
+    blas_threads = positive_int("blas_threads", blas_threads)
     dtype = np.dtype(config.dtype)
     params = params.astype(dtype)
     X, y = _dataset(params, train_data, "train_data", dtype)
@@ -220,7 +223,7 @@ def train(params: Params, train_data, val_data, config: TrainConfig, progress: b
         return dict(step=step, eta=float(etas[step - 1]), **metrics, time=time.perf_counter() - start)
 
     records = []
-    with threadpool_limits(1), ThreadPoolExecutor(1) as evaluator, np.errstate(over="ignore", invalid="ignore"), \
+    with threadpool_limits(blas_threads), ThreadPoolExecutor(1) as evaluator, np.errstate(over="ignore", invalid="ignore"), \
             tqdm(total=config.total_steps, disable=not progress, desc="training", leave=False) as bar:
         for t, eta in enumerate(etas.tolist()):
             if position + batch > n:
