@@ -177,11 +177,10 @@ def ablation(base: TrainConfig, steps, long_cycles: int, seeds, final_seeds, tra
     groups = [[m for (i, _), m in zip(runs, members) if i == step] for step in range(len(path))]
     labels = [start_label] + [label for label, _ in steps]
     short = kept_config(base, steps, ablation_rows(labels, groups))
-    longer = (f"longer schedule ({long_cycles} cycles)", {"n_cycles": long_cycles})
     chosen = replace(short, n_cycles=long_cycles, seed=final_seeds[0])
     finals = train_members([replace(chosen, seed=seed) for seed in final_seeds], train_data, val_data, folder,
                            keep=min(keep, long_cycles), executor=executor, progress=progress)
-    rows = ablation_rows(labels + [longer[0]], groups + [finals])
+    rows = ablation_rows(labels + [f"longer schedule ({long_cycles} cycles)"], groups + [finals])
     if not rows[-1]["kept"]:
         chosen = replace(short, seed=final_seeds[0])
         finals = train_members([replace(chosen, seed=seed) for seed in final_seeds], train_data, val_data, folder,
@@ -220,3 +219,9 @@ def ensemble_choices(members: list[Member], val_data, max_snapshots: int) -> lis
             rows.append({"snapshots": k, "mirror": mirror, "networks": len(members) * k,
                          "val_acc": accuracy(average(p for group in chosen for p in group), y)})
     return rows
+
+
+def best_choice(rows: list[dict]) -> dict:
+    """The row of ``ensemble_choices`` with the highest validation accuracy; on a tie, the
+    smaller ensemble, and without mirror images before with."""
+    return max(rows, key=lambda r: (r["val_acc"], -r["networks"], not r["mirror"]))

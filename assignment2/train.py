@@ -89,11 +89,14 @@ class TrainConfig:
 
 
 class Diverged(FloatingPointError):
-    """A run stopped because its mini-batch loss stopped being finite or grew far beyond its start."""
+    """A run stopped because its mini-batch loss stopped being finite or grew far beyond its start.
+
+    ``history``: what the run recorded before it stopped (set by ``train``).
+    """
 
     def __init__(self, message: str, step: int, eta: float, cost: float):
         super().__init__(message)
-        self.step, self.eta, self.cost = step, eta, cost
+        self.step, self.eta, self.cost, self.history = step, eta, cost, None
 
 
 METRICS = ("train_cost", "train_loss", "train_acc", "val_cost", "val_loss", "val_acc")
@@ -237,10 +240,12 @@ def train(params: Params, train_data, val_data, config: TrainConfig, progress: b
                 limit = DIVERGENCE_FACTOR * max(1.0, loss)
             if not (math.isfinite(loss) and loss <= limit):
                 cost = loss + float(penalty(params, lam))
-                raise Diverged(
+                err = Diverged(
                     f"training diverged at step {t} (learning rate {eta:.3g}): the mini-batch cost is {cost:.4g}, "
                     f"its loss {loss:.4g} above {limit:.4g} ({DIVERGENCE_FACTOR} times its start); "
                     "lower eta_max or check the scaling of the data", t, eta, cost)
+                err.history = _history(config, records)
+                raise err
             if averages is not None:
                 averages.add((loss + float(penalty(params, lam)), loss, acc))
             _update(params, grads, velocity, eta, lam, config.momentum)
@@ -250,7 +255,12 @@ def train(params: Params, train_data, val_data, config: TrainConfig, progress: b
             if t + 1 in record_at:
                 train_metrics = None if averages is None else tuple(averages.value.tolist())
                 records.append(evaluator.submit(record, t + 1, params.copy(), train_metrics))
+    return params, _history(config, records)
+
+
+def _history(config: TrainConfig, records) -> History:
+    """The History of the evaluated records (futures of ``train``'s record dicts)."""
     history = History(config=asdict(config))
     for future in records:
         history.append(**future.result())
-    return params, history
+    return history

@@ -72,3 +72,34 @@ def test_proposed_eta_max_is_the_peak_of_the_smoothed_accuracy():
     assert range_test.propose_bounds(history) == pytest.approx((0.005, 0.05))
     with pytest.raises(ValueError, match="history must be a range test with at least 5 records"):
         range_test.propose_bounds(History(config={}, eta=[0.1], val_acc=[0.2]))
+
+
+def test_ablation_drops_a_change_that_hurts_and_trains_the_kept_ones_longer(split, tmp_path):
+    base = TrainConfig(hidden=8, n_s=10, batch_size=20, n_cycles=1, records_per_cycle=1, dtype="float32")
+    steps = [("no learning", {"eta_min": 0.0, "eta_max": 0.0}), ("wider", {"hidden": 16})]
+    rows, chosen, finals = improve.ablation(base, steps, 2, [0, 1], [0, 1, 2], *split, tmp_path, keep=2,
+                                            start_label="base")
+    assert [r["change"] for r in rows] == ["base", "no learning", "wider", "longer schedule (2 cycles)"]
+    assert [r["seeds"] for r in rows] == [2, 2, 2, 3]
+    assert rows[1]["kept"] is False and rows[2]["kept"] is True
+    assert (chosen.hidden, chosen.eta_max, chosen.n_cycles, chosen.seed) == (16, base.eta_max, 2, 0)
+    assert [m.config.seed for m in finals] == [0, 1, 2] and all(sorted(m.snapshots) == [1, 2] for m in finals)
+    assert rows[-1]["val_acc_mean"] == pytest.approx(np.mean([m.row["val_acc"] for m in finals]))
+    assert rows[1]["gain"] == pytest.approx(rows[1]["val_acc_mean"] - rows[0]["val_acc_mean"])
+
+
+def test_a_range_test_that_diverges_keeps_the_records_before(split):
+    """With eta rising far too high the run diverges part-way: the test keeps what it recorded."""
+    config = TrainConfig(**{**SMALL.__dict__, "eta_min": 0.0, "eta_max": 2.0, "lam": 0.0})
+    history = range_test.range_test(*split, config, steps=100, records=20)
+    assert 5 <= len(history.eta) < 20 and history.config["diverged_at_eta"] > history.eta[-1]
+    assert range_test.propose_bounds(history)[1] <= history.eta[-1]
+
+
+def test_the_best_ensemble_is_the_most_accurate_and_the_smallest_on_a_tie():
+    rows = [{"snapshots": 1, "mirror": False, "networks": 4, "val_acc": 0.60},
+            {"snapshots": 2, "mirror": False, "networks": 8, "val_acc": 0.62},
+            {"snapshots": 1, "mirror": True, "networks": 4, "val_acc": 0.62},
+            {"snapshots": 3, "mirror": True, "networks": 12, "val_acc": 0.61}]
+    assert improve.best_choice(rows) == rows[2]
+    assert improve.best_choice(rows[:2] + [{**rows[2], "networks": 8}]) == rows[1]

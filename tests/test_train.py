@@ -170,6 +170,19 @@ def test_divergence_stops_with_step_and_learning_rate(ex3):
         train(fresh_params(), (X * 100, y), val, config)
 
 
+def test_a_diverged_run_keeps_what_it_recorded_before(ex3):
+    """Records before the divergence survive in the exception (the range test relies on them)."""
+    from assignment2.train import Diverged
+    (X, y), val = ex3[0], ex3[1]
+    config = TrainConfig(eta_min=0.0, eta_max=20.0, n_s=50, batch_size=10, records_per_cycle=20,
+                         schedule="range_test")
+    with pytest.raises(Diverged) as caught:
+        train(fresh_params(), (X, y), val, config)
+    history = caught.value.history
+    assert 0 < len(history.step) < 20 and max(history.step) <= caught.value.step
+    assert history.config == asdict(config)
+
+
 def test_divergence_of_scaled_inputs_names_step_learning_rate_and_cost(ex3):
     (X, y), val = ex3[0], ex3[1]
     config = TrainConfig(eta_min=10.0, eta_max=100.0, n_s=50, batch_size=50)
