@@ -10,4 +10,4 @@ data fingerprint, machine), ``plots`` and ``artifacts`` (figures, tables, result
 ``report``, ``reproduction`` and ``wording`` (the PDF), ``bench`` (timings).
 """
 
-__version__ = "1.1.0"
+__version__ = "1.2.0"

@@ -1,7 +1,7 @@
 """Command line: ``python -m assignment2 train ...`` and ``python -m assignment2 search ...``.
 
-Every TrainConfig field is an option (``--n-s 800 --n-cycles 3 --dtype float32``); the
-search runs in parallel (``--workers N``, or ``--scheduler ADDRESS`` for a Dask cluster).
+Every TrainConfig field is an option (``--n-s 800 --n-cycles 3 --dtype float32 --flip
+--translate 2 --dropout 0.1``); the search runs in parallel (``--workers N``, or ``--scheduler ADDRESS`` for a Dask cluster).
 """
 
 import argparse
@@ -37,8 +37,11 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--split", default=split, help="data split: ex3, search or final")
         sub.add_argument("--root", default=None, help="CIFAR-10 folder (default: $CIFAR10_DIR or the cache)")
         for f in fields(TrainConfig):
-            sub.add_argument("--" + f.name.replace("_", "-"), type=type(f.default), default=f.default,
-                             help=f"(default {f.default})")
+            option = "--" + f.name.replace("_", "-")
+            if isinstance(f.default, bool):      # --flip / --no-flip
+                sub.add_argument(option, action=argparse.BooleanOptionalAction, default=f.default)
+            else:
+                sub.add_argument(option, type=type(f.default), default=f.default, help=f"(default {f.default})")
     return parser
 
 

@@ -115,11 +115,14 @@ def results_markdown(build_dir) -> str:
     b = ctx["bonus"]
     single, ens = b["single"], b["ensemble"]
     cfg = single["config"]
-    rows += [(f"bonus, one network: m = {cfg['hidden']}, flips {'on' if cfg['flip'] else 'off'}, translations ≤ "
-              f"{cfg['translate']} px, dropout {cfg['dropout']:g}, λ = {cfg['lam']:.3g}, {cfg['n_cycles']} cycles, "
+    options = [name for name, used in (("flips", cfg["flip"]), (f"translations ≤ {cfg['translate']} px", cfg["translate"]),
+                                       (f"dropout {cfg['dropout']:g}", cfg["dropout"])) if used]
+    options.append(f"λ = {cfg['lam']:.3g}")
+    rows += [(f"bonus, one network: m = {cfg['hidden']}, {', '.join(options)}, {cfg['n_cycles']} cycles, "
               f"{b['n_train']} training images, chosen on validation", len(single["seeds"]), acc(single)),
-             (f"bonus, ensemble of {ens['networks']} networks{' with mirror images' if ens['mirror'] else ''}, "
-              "chosen on validation", "—", f"{100 * ens['test_acc']:.2f} %")]
+             (f"bonus, ensemble of {ens['networks']} networks ({len(ens['members'])} seeds × the last {ens['snapshots']} "
+              f"cycle ends){', with mirror images' if ens['mirror'] else ''}, chosen on validation", "—",
+              f"{100 * ens['test_acc']:.2f} %")]
     official = "matched" if ctx["gradient_check"]["official_data"] else "did not match"
     lines = ["| run | seeds | test accuracy (mean ± std) |", "|---|---|---|"]
     lines += [f"| {name} | {seeds} | {value} |" for name, seeds, value in rows]
