@@ -93,3 +93,15 @@ def test_hidden_sizes_reuse_runs_made_already(synthetic_root, monkeypatch):
     other = experiments.hidden_sizes(TrainConfig(n_s=6, batch_size=50, records_per_cycle=1, hidden=10), ex3,
                                      sizes=[10], seeds=[0], runs=done)
     assert trained[-1] == (10, 0) and other[0]["n_seeds"] == 1
+
+
+def test_gradient_check_with_a_fixed_dropout_mask_is_at_rounding_level():
+    rng = np.random.default_rng(3)
+    X, y = rng.standard_normal((3, 12)), rng.integers(0, 10, 3)
+    rows = experiments.gradient_check(X, y, 6, [0.0, 0.1], dropout=0.5)
+    assert {r["dropout"] for r in rows} == {0.5} and len(rows) == 8
+    assert max(r["max_rel"] for r in rows) < 1e-7
+    plain = experiments.gradient_check(X, y, 6, [0.1])
+    assert plain[0]["dropout"] == 0.0 and plain[0]["max_abs"] != rows[4]["max_abs"]
+    with pytest.raises(ValueError, match=r"dropout must be a number in \[0, 1\)"):
+        experiments.gradient_check(X, y, 6, [0.0], dropout=1.0)

@@ -66,6 +66,8 @@ def test_quick_results_are_sane(built):
     assert overfit["train_acc"] == 1.0 and overfit["val_acc"] < 0.6
     grad = json.loads((built / "01_gradient_check" / "results.json").read_text())
     assert grad["max_rel"] < 1e-6 and grad["official_data"] is False
+    checked = read_table(built / "01_gradient_check" / "gradient_check.csv")
+    assert {(r["augmented"], r["dropout"]) for r in checked} == {(False, 0.0), (True, grad["dropout"])}
     search = json.loads((built / "04_lambda_search" / "results.json").read_text())
     final = json.loads((built / "05_final_model" / "results.json").read_text())
     assert final["lam"] == search["best_lambda"] == search["best"][0]["lambda"]
