@@ -2,7 +2,8 @@
 
 Data location: the ``root`` argument, else the ``CIFAR10_DIR`` environment variable, else
 ``$XDG_CACHE_HOME/assignment2/cifar-10-batches-py`` (``~/.cache/...``). A folder without the
-batch files gets the official archive downloaded, MD5-checked and extracted into it.
+batch files gets the official archive downloaded, MD5-checked and extracted into it. The
+pickled batch files are read by a restricted unpickler: a file can fail to load, never run code.
 """
 
 import hashlib
@@ -130,16 +131,87 @@ def ensure_data(root=None) -> Path:
     return folder
 
 
+def _uint8_dtype(name, align=False, copy=False) -> np.dtype:
+    """``numpy.dtype`` as a batch file may call it: for uint8 ("u1", bytes in Python 2 files) only."""
+    if name not in ("u1", b"u1"):
+        raise pickle.UnpicklingError(f"the array type {name!r} (a CIFAR-10 batch holds uint8 arrays only)")
+    return np.dtype(np.uint8)
+
+
+def _reconstruct(cls, shape, typecode):
+    """``numpy.core.multiarray._reconstruct`` for plain ndarrays only (their data come in the BUILD state)."""
+    if cls is not np.ndarray:
+        raise pickle.UnpicklingError(f"an array of class {cls!r}")
+    return np.ndarray.__new__(np.ndarray, shape, np.uint8)
+
+
+def _frombuffer(buffer, dtype, shape, order):
+    """``numpy.core.numeric._frombuffer`` (pickle protocol 5) for uint8 arrays only."""
+    if dtype != np.uint8:
+        raise pickle.UnpicklingError(f"an array of type {dtype}")
+    return np.frombuffer(buffer, np.uint8).reshape(shape, order=order)
+
+
+def _latin1(text, encoding="latin1"):
+    """``_codecs.encode`` as pickle protocols 0-2 use it for bytes: latin-1 only."""
+    if encoding not in ("latin1", "latin-1"):
+        raise pickle.UnpicklingError(f"_codecs.encode with the codec {encoding!r}")
+    return str(text).encode("latin1")
+
+
+#: The only globals a CIFAR-10 batch pickle may name, each mapped to a checked stand-in. Dicts, lists,
+#: bytes, strings and ints need none: pickle builds them from its own opcodes, without calling anything.
+_ADMITTED = {
+    **{(module, "_reconstruct"): _reconstruct for module in ("numpy.core.multiarray", "numpy._core.multiarray")},
+    **{(module, "_frombuffer"): _frombuffer for module in ("numpy.core.numeric", "numpy._core.numeric")},
+    ("numpy", "ndarray"): np.ndarray,
+    ("numpy", "dtype"): _uint8_dtype,
+    ("_codecs", "encode"): _latin1,
+}
+
+
+class _Refused(pickle.UnpicklingError):
+    """A pickle named a global outside ``_ADMITTED``; nothing it names was called."""
+
+
+class UnsafePickle(ValueError):
+    """A CIFAR-10 file whose pickle names a global that a CIFAR-10 file never holds (it was not run)."""
+
+
+class _BatchUnpickler(pickle.Unpickler):
+    """An unpickler that resolves only the globals of ``_ADMITTED`` and refuses every other one
+    before it is called: a batch file can never run code."""
+
+    def find_class(self, module, name):
+        try:
+            return _ADMITTED[module, name]
+        except KeyError:
+            raise _Refused(f"{module}.{name}") from None
+
+
+def read_pickle(path):
+    """The object in the CIFAR-10 pickle file ``path`` (a batch or ``batches.meta``), loaded with
+    ``_BatchUnpickler``; UnsafePickle (a ValueError) naming the file and the global if it names any other one."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            return _BatchUnpickler(f, encoding="bytes").load()
+    except _Refused as err:
+        raise UnsafePickle(f"CIFAR-10 file {path} was refused: its pickle names {err}, which a CIFAR-10 file "
+                         "never holds; nothing in it was run. Use the official files.") from None
+
+
 def read_batch(path) -> tuple[np.ndarray, np.ndarray]:
     """Images X (n, 3072) uint8 (channel-major R, G, B) and labels y (n,) int64 of one batch file."""
     path = Path(path)
     try:
-        with open(path, "rb") as f:
-            batch = pickle.load(f, encoding="bytes")
+        batch = read_pickle(path)
         X = np.asarray(batch[b"data"], dtype=np.uint8)
         y = np.asarray(batch[b"labels"], dtype=np.int64)
     except FileNotFoundError:
         raise FileNotFoundError(f"CIFAR-10 file missing: {path}") from None
+    except UnsafePickle:
+        raise
     except Exception as err:
         raise ValueError(f"CIFAR-10 file {path} is corrupt or not a batch file ({type(err).__name__}: {err})") from None
     if X.ndim != 2 or X.shape[1] != DIM or len(y) != len(X) or (len(y) and not 0 <= y.min() <= y.max() <= 9):
