@@ -1,4 +1,4 @@
-# make report : run the six notebooks (papermill) and build report/report.pdf
+# make report : run the notebooks (papermill) and build report/report.pdf (Typst, from PyPI)
 # make test   : the test suite (module, notebooks in the quick profile, report build)
 # make smoke  : the whole pipeline on synthetic data in the quick profile (build-smoke/)
 # make bench  : time the default run (python -m assignment2.bench; add --search 4 for a parallel search)
@@ -15,7 +15,6 @@ README_RESULTS ?= --readme README.md
 NOTEBOOKS := 01_gradient_check 02_overfit 03_cyclical_lr 04_lambda_search 05_final_model 06_bonus
 RESULTS := $(foreach nb,$(NOTEBOOKS),$(BUILD)/$(nb)/results.json)
 SOURCES := $(wildcard assignment2/*.py)
-APT_TEX := texlive-xetex texlive-latex-recommended texlive-fonts-recommended texlive-plain-generic
 
 # The notebooks run in notebooks/: hand them an absolute data folder; the report shows it as given.
 ifndef DATA_LABEL
@@ -26,7 +25,7 @@ override CIFAR10_DIR := $(abspath $(CIFAR10_DIR))
 export CIFAR10_DIR
 endif
 
-.PHONY: report test smoke bench lab clean check-xelatex FORCE
+.PHONY: report test smoke bench lab clean FORCE
 .DELETE_ON_ERROR:
 
 report: $(REPORT_PDF)
@@ -36,10 +35,6 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[report,test,cluster]'
 	touch $@
-
-check-xelatex:
-	@command -v xelatex >/dev/null || { echo "xelatex is missing; install it with:"; \
-	  echo "  sudo apt-get install $(APT_TEX)"; exit 1; }
 
 # Re-run the notebooks when the data folder changes (the stamp is rewritten only then).
 $(BUILD)/.data-root: FORCE
@@ -59,10 +54,10 @@ $(BUILD)/05_final_model/results.json: EXTRA_PARAMS = -p search_dir $(abspath $(B
 $(BUILD)/06_bonus/results.json: $(BUILD)/05_final_model/results.json
 $(BUILD)/06_bonus/results.json: EXTRA_PARAMS = -p final_dir $(abspath $(BUILD)/05_final_model)
 
-$(REPORT_PDF): $(RESULTS) report/report.tex.j2 report/reference.json | check-xelatex
+$(REPORT_PDF): $(RESULTS) report/report.typ.j2 report/reference.json
 	$(PY) -m assignment2.report $(BUILD) $@ --data-dir "$(DATA_LABEL)" $(README_RESULTS)
 
-test: $(VENV)/.installed check-xelatex
+test: $(VENV)/.installed
 	$(PY) -m pytest
 
 smoke: $(VENV)/.installed

@@ -20,10 +20,11 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from .data import load_cifar10
 from .experiments import search_n_s
-from .network import accuracy
+from .network import EVAL_ROWS, accuracy
 from .parallel import release
 from .search import lambda_search
 from .train import TrainConfig, fresh_params, train
@@ -34,17 +35,49 @@ WIDE = dict(hidden=1024, batch_size=100, flip=True, translate=2, dropout=0.3, la
             n_s=900, n_cycles=1)
 
 
+def _seconds_per_call(function, calls: int, rounds: int = 5) -> float:
+    """The fastest of ``rounds`` means over ``calls`` calls of ``function()``."""
+    function()
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _ in range(calls):
+            function()
+        best = min(best, (time.perf_counter() - start) / calls)
+    return best
+
+
+def product_floor(config: TrainConfig, n_eval: int, d: int = 3072, k: int = 10) -> float:
+    """Seconds that the matrix products of one run of ``config`` take alone, with NumPy's BLAS in this process:
+    every update's two products (forward X W1^T, (b, d) by (d, m), and weight gradient X^T GH, into a
+    preallocated array) and the forward products of one evaluation of ``n_eval`` rows, in blocks of EVAL_ROWS."""
+    rng = np.random.default_rng(0)
+    dtype, m, b = np.dtype(config.dtype), config.hidden, config.batch_size
+    W1 = np.asfortranarray(rng.standard_normal((m, d)), dtype=dtype)
+    W2 = rng.standard_normal((k, m)).astype(dtype)
+    X, GH = rng.standard_normal((b, d)).astype(dtype), rng.standard_normal((b, m)).astype(dtype)
+    gradient = np.empty((d, m), dtype=dtype)
+    block = rng.standard_normal((EVAL_ROWS, d)).astype(dtype)
+    step = _seconds_per_call(lambda: (X @ W1.T, np.matmul(X.T, GH, out=gradient)), 100)
+    evaluation = _seconds_per_call(lambda: (block @ W1.T) @ W2.T, 10)
+    return config.total_steps * step + n_eval / EVAL_ROWS * evaluation
+
+
 def bench_wide(repeat: int, threads: int) -> None:
     """Time ``repeat`` wide runs (WIDE, float32, one record at the end, BLAS on ``threads`` threads)
-    on the "search" split."""
+    on the "search" split, against the time of their matrix products alone."""
     train_data, val_data, _ = load_cifar10("search", dtype="float32")
     for seed in range(repeat):
         config = TrainConfig(**WIDE, seed=seed, dtype="float32", records_per_cycle=1, record_cycles=1)
         start = time.perf_counter()
         _, history = train(fresh_params(config, train_data[0].shape[1]), train_data, val_data, config,
                            blas_threads=threads)
-        print(f"assignment2 (NumPy, {threads} BLAS threads): {time.perf_counter() - start:.1f} s (train acc {history.train_acc[-1]:.4f}, "
-              f"val acc {history.val_acc[-1]:.4f})", flush=True)
+        seconds = time.perf_counter() - start
+        with threadpool_limits(threads):
+            floor = product_floor(config, len(train_data[1]) + len(val_data[1]))
+        print(f"assignment2 (NumPy, {threads} BLAS threads): {seconds:.1f} s (train acc {history.train_acc[-1]:.4f}, "
+              f"val acc {history.val_acc[-1]:.4f}); its matrix products alone: {floor:.1f} s; "
+              f"ratio {seconds / floor:.2f}", flush=True)
 
 
 def run_flops(config: TrainConfig, n_train: int, n_val: int, d: int = 3072, k: int = 10) -> float:

@@ -29,8 +29,8 @@ class Params:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
     def astype(self, dtype) -> "Params":
-        """A copy with every array converted to ``dtype``."""
-        return Params(**{k: np.array(v, dtype=dtype) for k, v in self.arrays().items()})
+        """A copy with every array converted to ``dtype``, W1 column-major and the others row-major."""
+        return Params(**{k: np.array(v, dtype=dtype, order="F" if k == "W1" else "C") for k, v in self.arrays().items()})
 
     def copy(self) -> "Params":
         return self.astype(self.W1.dtype)
@@ -71,7 +71,7 @@ def check_data(params: Params, X, y=None, prefix: str = ""):
     return X, y
 
 
-def _hidden(params: Params, X: np.ndarray, keep=None) -> np.ndarray:
+def hidden(params: Params, X: np.ndarray, keep=None) -> np.ndarray:
     """ReLU activations H (n, m), times the dropout multipliers ``keep`` (n, m) if given."""
     H = X @ params.W1.T
     H += params.b1
@@ -86,13 +86,18 @@ def dropout_mask(rng: np.random.Generator, shape: tuple, rate: float, dtype) -> 
     return (rng.random(shape, dtype=np.float32) >= rate).astype(dtype) * (1 / (1 - rate))
 
 
-def _log_probs(params: Params, H: np.ndarray) -> np.ndarray:
-    """Log-softmax of the scores H W2^T + b2, (n, K), computed stably."""
-    S = H @ params.W2.T
-    S += params.b2
+def log_softmax(S: np.ndarray) -> np.ndarray:
+    """Log-softmax of the scores S (n, K), computed stably in place; returns S."""
     S -= S.max(axis=1, keepdims=True)
     S -= np.log(np.exp(S).sum(axis=1, keepdims=True))
     return S
+
+
+def log_probs(params: Params, H: np.ndarray) -> np.ndarray:
+    """Log-softmax of the scores H W2^T + b2, (n, K)."""
+    S = H @ params.W2.T
+    S += params.b2
+    return log_softmax(S)
 
 
 def penalty(params: Params, lam: float):
@@ -102,16 +107,25 @@ def penalty(params: Params, lam: float):
     return lam * sum(squares)
 
 
-def _loss_sum(logP: np.ndarray, y: np.ndarray):
+def loss_sum(logP: np.ndarray, y: np.ndarray):
     """Summed cross-entropy from log-probabilities logP (n, K), at least in float64."""
     return -logP[np.arange(len(y)), y].sum(dtype=np.result_type(logP, np.float64))
+
+
+def score_gradient(logP: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """dL/dS (n, K) = (P - onehot(y)) / n of the mean cross-entropy, computed in place in logP."""
+    n = len(y)
+    G = np.exp(logP, out=logP)
+    G[np.arange(n), y] -= 1
+    G /= n
+    return G
 
 
 def forward(params: Params, X) -> tuple[np.ndarray, np.ndarray]:
     """Class probabilities P (n, K) and hidden activations H (n, m) for X (n, d)."""
     X = check_data(params, X)
-    H = _hidden(params, X)
-    return np.exp(_log_probs(params, H)), H
+    H = hidden(params, X)
+    return np.exp(log_probs(params, H)), H
 
 
 def evaluate(params: Params, X: np.ndarray, y: np.ndarray, lam: float, keep=None) -> tuple:
@@ -120,13 +134,13 @@ def evaluate(params: Params, X: np.ndarray, y: np.ndarray, lam: float, keep=None
     One forward pass in blocks of EVAL_ROWS rows: a block's activations stay in cache,
     which makes the matrix products about a third faster than one product over all rows.
     """
-    loss_sum, correct = 0.0, 0
+    total, correct = 0.0, 0
     for start in range(0, len(y), EVAL_ROWS):
         rows = slice(start, start + EVAL_ROWS)
-        logP = _log_probs(params, _hidden(params, X[rows], None if keep is None else keep[rows]))
-        loss_sum += _loss_sum(logP, y[rows])
+        logP = log_probs(params, hidden(params, X[rows], None if keep is None else keep[rows]))
+        total += loss_sum(logP, y[rows])
         correct += int((logP.argmax(axis=1) == y[rows]).sum())
-    loss = loss_sum / len(y)
+    loss = total / len(y)
     return loss + penalty(params, lam), loss, correct / len(y)
 
 
@@ -146,14 +160,32 @@ def accuracy(params: Params, X, y) -> float:
 def dead_units(params: Params, X) -> int:
     """Number of hidden units whose ReLU is zero for every row of X (n, d)."""
     X = check_data(params, X)
-    return int((_hidden(params, X).max(axis=0) <= 0).sum())
+    return int((hidden(params, X).max(axis=0) <= 0).sum())
 
 
 def probabilities(params: Params, X) -> np.ndarray:
     """Class probabilities P (n, K) of X (n, d), computed in blocks of EVAL_ROWS rows."""
     X = check_data(params, X)
-    return np.concatenate([np.exp(_log_probs(params, _hidden(params, X[start:start + EVAL_ROWS])))
+    return np.concatenate([np.exp(log_probs(params, hidden(params, X[start:start + EVAL_ROWS])))
                            for start in range(0, len(X), EVAL_ROWS)])
+
+
+def backprop(params: Params, X: np.ndarray, y: np.ndarray, keep=None) -> tuple:
+    """(mean loss, accuracy, H, G, GH) of the batch X (n, d), y (n,): hidden activations H (n, m), and the
+    gradients of the mean loss with respect to the scores, G (n, K), and to the hidden layer, GH (n, m).
+
+    keep: dropout multipliers (n, m) applied to the hidden layer (None: no dropout).
+    """
+    H = hidden(params, X, keep)
+    logP = log_probs(params, H)
+    loss = float(loss_sum(logP, y)) / len(y)
+    accuracy = float((logP.argmax(axis=1) == y).mean())
+    G = score_gradient(logP, y)
+    GH = G @ params.W2                           # masked by the ReLU
+    GH *= H > 0
+    if keep is not None:                         # and scaled by the dropout multipliers
+        GH *= keep
+    return loss, accuracy, H, G, GH
 
 
 def loss_and_gradients(params: Params, X: np.ndarray, y: np.ndarray, lam: float, keep=None):
@@ -161,19 +193,7 @@ def loss_and_gradients(params: Params, X: np.ndarray, y: np.ndarray, lam: float,
 
     keep: dropout multipliers (n, m) applied to the hidden layer (None: no dropout).
     """
-    n = len(y)
-    rows = np.arange(n)
-    H = _hidden(params, X, keep)
-    logP = _log_probs(params, H)
-    loss = float(_loss_sum(logP, y)) / n
-    accuracy = float((logP.argmax(axis=1) == y).mean())
-    G = np.exp(logP, out=logP)                   # dL/dS (n, K) = (P - onehot(y)) / n
-    G[rows, y] -= 1
-    G /= n
-    GH = G @ params.W2                           # dL/dH (n, m), masked by the ReLU
-    GH *= H > 0
-    if keep is not None:                         # and scaled by the dropout multipliers
-        GH *= keep
+    loss, accuracy, H, G, GH = backprop(params, X, y, keep)
     grads = Params(W1=(X.T @ GH).T, b1=GH.sum(axis=0), W2=G.T @ H, b2=G.sum(axis=0))   # W1 column-major
     if lam:
         grads.W1 += (2 * lam) * params.W1

@@ -1,43 +1,41 @@
-"""Build the PDF report from the notebooks' artifacts: a Jinja2 LaTeX template, then xelatex.
+"""Build the PDF report from the notebooks' artifacts: a Jinja2 template of Typst markup, then Typst.
 
-``python -m assignment2.report BUILD_DIR OUTPUT_PDF [--template report/report.tex.j2]``.
-Every number in the text comes from the notebooks' ``results.json`` files and CSV tables.
+``python -m assignment2.report BUILD_DIR OUTPUT_PDF [--template report/report.typ.j2]``.
+Every number in the text comes from the notebooks' ``results.json`` files and CSV tables. The
+compiler is the ``typst`` package from PyPI, fonts included: no system package is needed.
 """
 
 import argparse
 import json
 import math
-import shutil
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import jinja2
+import matplotlib
+import typst
 
-from . import reproduction, wording
-from .artifacts import read_table
+from . import plots, reproduction, wording
+from .artifacts import read_table, save_figure
 from .files import write_atomic
 from .provenance import environment
 from .train import DIVERGENCE_FACTOR
 from .wording import escape, pct, sci, sci_text
 
 NOTEBOOKS = ("01_gradient_check", "02_overfit", "03_cyclical_lr", "04_lambda_search", "05_final_model", "06_bonus")
-XELATEX_MISSING = ("xelatex not found: install it with\n  sudo apt-get install texlive-xetex "
-                   "texlive-fonts-recommended texlive-plain-generic\n(or TeX Live / MacTeX on other systems)")
 REFERENCE = Path(__file__).resolve().parents[1] / "report" / "reference.json"
 
 
 def table(rows: list[dict], columns: list[tuple]) -> str:
-    """A booktabs tabular; ``columns``: (key, header, format) with format a spec or a function."""
+    """A Typst call of the template's ``booktabs`` table; ``columns``: (key, header, format) with format a
+    spec or a function. Headers are Typst markup; cells are escaped unless their format is a function."""
     def cell(value, fmt):
         if isinstance(value, float) and math.isnan(value):
             return "---"
         return fmt(value) if callable(fmt) else escape(format(value, fmt))
-    lines = [r"\begin{tabular}{" + "l" * len(columns) + "}", r"\toprule",
-             " & ".join(header for _, header, _ in columns) + r" \\", r"\midrule"]
-    lines += [" & ".join(cell(row[key], fmt) for key, _, fmt in columns) + r" \\" for row in rows]
-    return "\n".join(lines + [r"\bottomrule", r"\end{tabular}"])
+    header = ", ".join(f"[{header}]" for _, header, _ in columns)
+    cells = ",\n  ".join(", ".join(f"[{cell(row[key], fmt)}]" for key, _, fmt in columns) for row in rows)
+    return f"booktabs({len(columns)}, ({header},),\n  {cells})"
 
 
 def notebook_seconds(executed) -> float | None:
@@ -68,6 +66,8 @@ def context(build_dir, data_dir=None, reference=REFERENCE) -> dict:
         ctx["seconds"][name] = notebook_seconds(folder / f"{name}.ipynb")
     ctx["reference"] = json.loads(Path(reference).read_text())
     ctx["reproduction"] = reproduction.rows(ctx, ctx["reference"])
+    ctx["headline"] = reproduction.headline(ctx, ctx["reference"])
+    ctx["abstract"] = reproduction.abstract(ctx, ctx["reference"])
     return ctx
 
 
@@ -80,21 +80,29 @@ def render(template: Path, build_dir, data_dir=None) -> str:
     return env.get_template(template.name).render(**context(build_dir, data_dir))
 
 
-def build(build_dir, output, template="report/report.tex.j2", data_dir=None) -> Path:
-    """Render the template with the artifacts in ``build_dir`` and compile it to ``output`` (PDF)."""
-    if shutil.which("xelatex") is None:
-        raise FileNotFoundError(XELATEX_MISSING)
-    tex = render(Path(template), build_dir, data_dir)
-    with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / "report.tex").write_text(tex)
-        for _ in range(2):  # the second pass resolves references
-            result = subprocess.run(["xelatex", "-interaction=nonstopmode", "-halt-on-error", "report.tex"],
-                                    cwd=tmp, capture_output=True, text=True)
-            if result.returncode != 0:
-                log = result.stdout[-3000:]
-                raise RuntimeError(f"xelatex failed on the rendered report:\n{log}")
-        write_atomic(output, (Path(tmp) / "report.pdf").read_bytes())
-    write_atomic(Path(build_dir) / "report.tex", tex)
+def headline_figure(build_dir) -> Path:
+    """Draw the headline figure (every configuration's test accuracy beside the reference's) into
+    ``build_dir/headline.pdf`` and ``.png``; return the PDF."""
+    matplotlib.use("Agg")
+    ctx = context(build_dir)
+    fig = plots.headline_figure(ctx["headline"])
+    path = save_figure(fig, build_dir, "headline")
+    matplotlib.pyplot.close(fig)
+    return path
+
+
+def build(build_dir, output, template="report/report.typ.j2", data_dir=None) -> Path:
+    """Render the template with the artifacts in ``build_dir`` and compile it with Typst to ``output`` (PDF);
+    the headline figure is also written beside ``output`` as ``headline.png`` (for the README)."""
+    figure = headline_figure(build_dir)
+    source = Path(build_dir) / "report.typ"
+    write_atomic(source, render(Path(template), build_dir, data_dir))
+    try:
+        pdf = typst.compile(str(source), root="/")
+    except RuntimeError as err:   # typst.TypstError: the rendered markup does not compile
+        raise RuntimeError(f"Typst failed on the rendered report {source}:\n{err}") from None
+    write_atomic(output, pdf)
+    write_atomic(Path(output).with_name("headline.png"), figure.with_suffix(".png").read_bytes())
     return Path(output)
 
 
@@ -146,7 +154,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("build_dir", help="folder with the notebooks' artifacts (build/)")
     parser.add_argument("output", help="PDF to write")
-    parser.add_argument("--template", default="report/report.tex.j2")
+    parser.add_argument("--template", default="report/report.typ.j2")
     parser.add_argument("--readme", help="also write the headline results into this README")
     parser.add_argument("--data-dir", help="the data folder as the user gave it, shown in the report")
     args = parser.parse_args(argv)

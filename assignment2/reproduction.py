@@ -2,10 +2,10 @@
 
 ``rows(results, reference)``: ``results`` maps each notebook's short name (``cyclical_lr`` ...)
 to its results.json (with its CSV tables under ``tables``), ``reference`` is
-report/reference.json. Every cell is a LaTeX fragment; the verdicts come from ``wording``.
+report/reference.json. Every cell is Typst markup; the verdicts come from ``wording``.
 """
 
-from .wording import about, mean_pm, pct, sci_text, verdict
+from .wording import about, mean_pm, pct, points, sci, sci_text, verdict
 
 METHODS = {"full": "all data", "running_mean": "running mean", "ema": "EMA 0.99"}
 NOT_RUN = "not run (not in this profile)"
@@ -29,11 +29,11 @@ def _gradients(grad: dict, ref: dict) -> dict:
     full = [r for r in grad["tables"]["gradient_check"] if r["d"] == ref["d"] and not r["dropout"] and not r["augmented"]]
     ours = {p: max(r["mean_abs"] for r in full if r["parameter"] == p) for p in names}
     worst = max(max(ours.values()), max(ref["mean_abs"].values()))
-    return _row(f"Gradient check, mean abs.\\ error of {' / '.join(names)} ($d={ref['d']}$; reference $m={ref['m']}$, "
+    return _row(f"Gradient check, mean abs. error of {' / '.join(names)} ($d={ref['d']}$; reference $m={ref['m']}$, "
                 f"batch {ref['batch']}; ours $m={full[0]['m']}$, batch {full[0]['n']})",
                 " / ".join(sci_text(ref["mean_abs"][p], 1) for p in names),
                 ours=" / ".join(sci_text(ours[p], 1) for p in names),
-                verdict_text="both at rounding level ($<10^{-9}$)" if worst < 1e-9 else "not both at rounding level")
+                verdict_text="both at rounding level ($< 10^(-9)$)" if worst < 1e-9 else "not both at rounding level")
 
 
 def _timing(c: dict, ref: dict) -> dict:
@@ -43,8 +43,8 @@ def _timing(c: dict, ref: dict) -> dict:
                 " / ".join(f"{theirs[m]:.0f}" for m in METHODS) + " s",
                 ours=" / ".join(f"{ours[m]['seconds']:.2f}" for m in METHODS)
                 + f" s (medians of {c['timing_repeats']})",
-                verdict_text=f"recording on all data takes {ratio({m: r['seconds'] for m, r in ours.items()}):.2f}$\\times$ "
-                             f"the running mean's time (reference {ratio(theirs):.2f}$\\times$)")
+                verdict_text=f"recording on all data takes {ratio({m: r['seconds'] for m, r in ours.items()}):.2f}× "
+                             f"the running mean's time (reference {ratio(theirs):.2f}×)")
 
 
 def rows(results: dict, reference: dict) -> list[dict]:
@@ -74,15 +74,15 @@ def rows(results: dict, reference: dict) -> list[dict]:
     out.append(_accuracy(label, hidden[0], hidden[0]["n_seeds"], reference=rh["test_acc"]) if hidden
                else _row(label, pct(rh["test_acc"]), ours=NOT_RUN))
     rs = reference["search"]
-    out.append(_row("$\\lambda$ search: coarse values and cycles / fine values",
+    out.append(_row("$lambda$ search: coarse values and cycles / fine values",
                     f"{rs['n_coarse']}, {rs['coarse_cycles']} cycle / {rs['n_fine']} in "
                     f"[{sci_text(rs['fine_range'][0], 0)}, {sci_text(rs['fine_range'][1], 0)}]",
                     ours=f"{s['n_coarse']}, {s['n_cycles']} cycles / {s['n_fine']} in "
                          f"[{sci_text(10 ** s['fine_range'][0], 1)}, {sci_text(10 ** s['fine_range'][1], 1)}]",
                     verdict_text="other setting"))
-    out.append(_row("Best $\\lambda$", f"{sci_text(rs['best_lambda'])} (on {rs['chosen_on']})",
+    out.append(_row("Best $lambda$", f"{sci_text(rs['best_lambda'])} (on {rs['chosen_on']})",
                     ours=f"{sci_text(s['best_lambda'])} (on validation accuracy)",
-                    verdict_text=f"ours {s['best_lambda'] / rs['best_lambda']:.3g}$\\times$ the reference's"))
+                    verdict_text=f"ours {s['best_lambda'] / rs['best_lambda']:.3g}× the reference's"))
     rf = reference["final"]
     model = f["models"].get(str(rf["m"]))
     label = (f"Final model, $m={rf['m']}$, {rf['n_cycles']} cycles: test accuracy "
@@ -99,7 +99,7 @@ def rows(results: dict, reference: dict) -> list[dict]:
             if row.get("n_diverged"):
                 ours += f"{'; ' if ours else ''}diverged in {row['n_diverged']} of {row['n_seeds']} seeds"
             out.append(_row(f"Batch {batch}: test accuracy (reference $m={rb['m']}$, {rb['n_cycles']} cycles, "
-                            f"49,000 images; ours $m={c['hidden']}$, 1 cycle, {c['n_train']:,} images, fixed $\\eta$)",
+                            f"49,000 images; ours $m={c['hidden']}$, 1 cycle, {c['n_train']:,} images, fixed $eta$)",
                             pct(acc), ours=ours, verdict_text="other setting"))
     expected = reference["assignment"]
     out.append(_accuracy("1 cycle: test accuracy", c["one_cycle"], n, expected=expected["one_cycle"]))
@@ -124,3 +124,64 @@ def _bonus(b: dict, ref: dict) -> list[dict]:
              f"{pct(ref['ensemble']['test_acc'])} ({ref['ensemble']['kind']}, on {ref['ensemble']['chosen_on']})",
              ours=pct(ens["test_acc"]), verdict_text=verdict(ens["test_acc"], 0.0, 1, ref["ensemble"]["test_acc"])),
     ]
+
+
+def headline(results: dict, reference: dict) -> list[dict]:
+    """The test accuracy of every configuration of the study, for the headline figure: label, our mean and
+    std over n seeds, and the reference report's value (None where it has none)."""
+    c, f, b = results["cyclical_lr"], results["final_model"], results["bonus"]
+    n = len(c["seeds"])
+    point = lambda label, summary, seeds, ref: {"label": label, "mean": summary["test_acc_mean"],
+                                                "std": summary["test_acc_std"], "n": seeds, "reference": ref}
+    out = [point(f"1 cycle (n_s = {c['one_cycle']['n_s']}), m = {c['hidden']}", c["one_cycle"], n,
+                 reference["one_cycle"]["test_acc"]["full"]),
+           point(f"3 cycles (n_s = {c['three_cycles']['n_s']}), m = {c['hidden']}", c["three_cycles"], n,
+                 reference["three_cycles"]["test_acc"]["full"])]
+    out += [point(f"m = {r['hidden']}, 3 cycles", r, r["n_seeds"],
+                  reference["hidden"]["test_acc"] if r["hidden"] == reference["hidden"]["m"] else None)
+            for r in c["hidden_sizes"] if r["hidden"] != c["hidden"]]
+    out += [point(f"final model, m = {m['hidden']}", m, len(f["seeds"]),
+                  reference["final"]["test_acc"] if m["hidden"] == reference["final"]["m"] else None)
+            for m in f["models"].values()]
+    single, ens = b["single"], b["ensemble"]
+    out.append(point(f"bonus: one network, m = {single['config']['hidden']}", single, len(single["seeds"]),
+                     reference["bonus"]["single"]["test_acc"]))
+    out.append({"label": f"bonus: ensemble of {ens['networks']}", "mean": ens["test_acc"], "std": 0.0, "n": 1,
+                "reference": reference["bonus"]["ensemble"]["test_acc"]})
+    return out
+
+
+def _versus(ours: float, theirs: float) -> str:
+    diff = ours - theirs
+    return f"{points(abs(diff))} {'above' if diff > 0 else 'below'}" if diff else "level with"
+
+
+def abstract(results: dict, reference: dict) -> str:
+    """The report's abstract: what was done and the headline numbers, each with its spread over seeds."""
+    g, f, b = results["gradient_check"], results["final_model"], results["bonus"]
+    ns = len(f["seeds"])
+    models = sorted(f["models"].values(), key=lambda m: m["hidden"])
+    finals = " and ".join(f"{mean_pm(m['test_acc_mean'], m['test_acc_std'], ns)} for $m={m['hidden']}$" for m in models)
+    single, ens, cfg = b["single"], b["ensemble"], b["single"]["config"]
+    options = [name for name, used in (("random flips", cfg["flip"]), (f"translations of up to {cfg['translate']} px",
+                                                                           cfg["translate"]),
+                                       (f"dropout {cfg['dropout']:g}", cfg["dropout"])) if used]
+    options.append(f"$lambda={sci(cfg['lam'])}$")
+    ref_single, ref_ens = reference["bonus"]["single"]["test_acc"], reference["bonus"]["ensemble"]["test_acc"]
+    ref_final = next((m for m in models if m["hidden"] == reference["final"]["m"]), None)
+    final_ref = (f"; the reference report reached {pct(reference['final']['test_acc'])} for $m={reference['final']['m']}$ "
+                 f"with $lambda$ chosen on test data, {_versus(reference['final']['test_acc'], ref_final['test_acc_mean'])} "
+                 "our mean" if ref_final else "")
+    return (f"A two-layer network ($3072 -> m$ ReLU $-> 10$ softmax, cross-entropy and L2 penalty) is trained on CIFAR-10 "
+            f"by mini-batch gradient descent with cyclical learning rates. Its analytic gradients agree with finite "
+            f"differences to a relative error of ${sci(g['max_rel'], 1)}$. With $lambda = {sci(f['lam'])}$ chosen by "
+            f"a random search on validation data, the assignment's final network ({f['n_cycles']} cycles on "
+            f"{f['n_train']:,} images) reaches a test accuracy of {finals}, against the assignment's expected "
+            f"{pct(reference['assignment']['final'], 0)}{final_ref}. Beyond the assignment, a wider network "
+            f"($m={cfg['hidden']}$) with {', '.join(options)} and "
+            f"{cfg['n_cycles']} cycles, every choice made on validation data, reaches *{mean_pm(single['test_acc_mean'], single['test_acc_std'], len(single['seeds']))}*; "
+            f"an ensemble of {ens['networks']} of its snapshots reaches *{pct(ens['test_acc'])}*. The best published "
+            f"results for this exercise, picked on test accuracy, are {pct(ref_single)} for one network and "
+            f"{pct(ref_ens)} for an ensemble: ours are {_versus(single['test_acc_mean'], ref_single)} and "
+            f"{_versus(ens['test_acc'], ref_ens)}. Every number, table and figure here is regenerated from the raw "
+            "data by one command.")

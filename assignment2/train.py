@@ -13,8 +13,9 @@ from tqdm.auto import tqdm
 from .augment import MAX_TRANSLATE, random_augment
 from .checks import non_negative, one_of, positive_int, require
 from .files import write_atomic
-from .network import Params, check_data, dropout_mask, evaluate, init_params, loss_and_gradients, penalty
+from .network import Params, check_data, dropout_mask, evaluate, init_params, penalty
 from .schedule import cyclical_lr, linear_lr
+from .step import SGDStep
 
 COST_METHODS = ("full", "running_mean", "ema")
 DTYPES = ("float64", "float32")
@@ -94,9 +95,9 @@ class Diverged(FloatingPointError):
     ``history``: what the run recorded before it stopped (set by ``train``).
     """
 
-    def __init__(self, message: str, step: int, eta: float, cost: float):
+    def __init__(self, message: str, step: int, eta: float, loss: float):
         super().__init__(message)
-        self.step, self.eta, self.cost, self.history = step, eta, cost, None
+        self.step, self.eta, self.loss, self.history = step, eta, loss, None
 
 
 METRICS = ("train_cost", "train_loss", "train_acc", "val_cost", "val_loss", "val_acc")
@@ -169,24 +170,24 @@ def learning_rates(config: TrainConfig) -> np.ndarray:
     return cyclical_lr(steps, config.eta_min, config.eta_max, config.n_s)
 
 
-def _update(params: Params, grads: Params, velocity, eta: float, lam: float, momentum: float) -> None:
-    """p <- p (1 - 2 eta lam) - eta v, in place, with v = g (plain SGD) or v <- momentum v + g.
+def _batches(X: np.ndarray, y: np.ndarray, config: TrainConfig, dtype):
+    """The mini-batches of a run, in order: (X (b, d), y (b,), dropout multipliers (b, m) or None).
 
-    The L2 term's gradient 2 lam p (W1 and W2 only) is applied directly; momentum acts on
-    the gradient g of the loss. ``grads`` is used as scratch space.
+    Rows are drawn without replacement from a permutation renewed every epoch (``config.seed``);
+    flips, translations and dropout masks come from a second generator seeded by ``config.seed``.
     """
-    params.W1 *= 1 - 2 * eta * lam
-    params.W2 *= 1 - 2 * eta * lam
-    for name, p in params.arrays().items():
-        g = grads.arrays()[name]
-        if velocity is not None:
-            v = velocity.arrays()[name]
-            v *= momentum
-            v += g
-            np.multiply(v, eta, out=g)
-        else:
-            g *= eta
-        p -= g
+    n, batch = len(y), config.batch_size
+    rng = np.random.default_rng(config.seed)
+    noise = np.random.default_rng([config.seed, 1])   # augmentation and dropout
+    order, position = rng.permutation(n), 0
+    for _ in range(config.total_steps):
+        if position + batch > n:
+            order, position = rng.permutation(n), 0
+        rows = np.sort(order[position:position + batch])
+        position += batch
+        batch_X = random_augment(X[rows], noise, config.flip, config.translate) if config.augments else X[rows]
+        keep = dropout_mask(noise, (batch, config.hidden), config.dropout, dtype) if config.dropout else None
+        yield batch_X, y[rows], keep
 
 
 def train(params: Params, train_data, val_data, config: TrainConfig, progress: bool = False, on_cycle_end=None,
@@ -208,15 +209,14 @@ def train(params: Params, train_data, val_data, config: TrainConfig, progress: b
     params = params.astype(dtype)
     X, y = _dataset(params, train_data, "train_data", dtype)
     Xv, yv = _dataset(params, val_data, "val_data", dtype)
-    n, batch, lam = len(y), config.batch_size, config.lam
-    require(batch <= n, "batch_size", f"<= the number of training samples ({n})", batch)
+    lam = config.lam
+    require(config.batch_size <= len(y), "batch_size", f"<= the number of training samples ({len(y)})",
+            config.batch_size)
     etas = learning_rates(config)
     record_at = set(config.record_steps().tolist())
     averages = None if config.cost_method == "full" else _BatchAverage(config.cost_method)
-    rng = np.random.default_rng(config.seed)
-    noise = np.random.default_rng([config.seed, 1])   # augmentation and dropout
-    velocity = Params(**{k: np.zeros_like(v) for k, v in params.arrays().items()}) if config.momentum else None
-    order, position = rng.permutation(n), 0
+    step = SGDStep(params, config.momentum)
+    batches = _batches(X, y, config, dtype)
     start = time.perf_counter()
 
     def record(step: int, snapshot: Params, train_metrics) -> dict:
@@ -226,29 +226,24 @@ def train(params: Params, train_data, val_data, config: TrainConfig, progress: b
         return dict(step=step, eta=float(etas[step - 1]), **metrics, time=time.perf_counter() - start)
 
     records = []
-    with threadpool_limits(blas_threads), ThreadPoolExecutor(1) as evaluator, np.errstate(over="ignore", invalid="ignore"), \
+    with threadpool_limits(blas_threads), ThreadPoolExecutor(1) as evaluator, \
+            np.errstate(over="ignore", invalid="ignore"), \
             tqdm(total=config.total_steps, disable=not progress, desc="training", leave=False) as bar:
         for t, eta in enumerate(etas.tolist()):
-            if position + batch > n:
-                order, position = rng.permutation(n), 0
-            rows = np.sort(order[position:position + batch])
-            position += batch
-            batch_X = random_augment(X[rows], noise, config.flip, config.translate) if config.augments else X[rows]
-            keep = dropout_mask(noise, (batch, config.hidden), config.dropout, dtype) if config.dropout else None
-            loss, acc, grads = loss_and_gradients(params, batch_X, y[rows], 0.0, keep)   # gradient of the loss
+            batch_X, batch_y, keep = next(batches)
+            batch_penalty = float(penalty(params, lam)) if averages is not None else None   # before the update
+            loss, acc = step(params, batch_X, batch_y, eta, lam, keep)
             if t == 0:
                 limit = DIVERGENCE_FACTOR * max(1.0, loss)
             if not (math.isfinite(loss) and loss <= limit):
-                cost = loss + float(penalty(params, lam))
                 err = Diverged(
-                    f"training diverged at step {t} (learning rate {eta:.3g}): the mini-batch cost is {cost:.4g}, "
-                    f"its loss {loss:.4g} above {limit:.4g} ({DIVERGENCE_FACTOR} times its start); "
-                    "lower eta_max or check the scaling of the data", t, eta, cost)
+                    f"training diverged at step {t} (learning rate {eta:.3g}): the mini-batch loss is {loss:.4g}, "
+                    f"above {limit:.4g} ({DIVERGENCE_FACTOR} times its start); "
+                    "lower eta_max or check the scaling of the data", t, eta, loss)
                 err.history = _history(config, records)
                 raise err
             if averages is not None:
-                averages.add((loss + float(penalty(params, lam)), loss, acc))
-            _update(params, grads, velocity, eta, lam, config.momentum)
+                averages.add((loss + batch_penalty, loss, acc))
             bar.update()
             if on_cycle_end is not None and (t + 1) % (2 * config.n_s) == 0:
                 on_cycle_end((t + 1) // (2 * config.n_s), params)

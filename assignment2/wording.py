@@ -1,4 +1,4 @@
-"""How the report writes numbers and comparisons: LaTeX fragments that read right for every outcome.
+"""How the report writes numbers and comparisons: Typst markup that reads right for every outcome.
 
 Each comparison is decided from the numbers (ties, reversals and zero spreads included), so no
 sentence of the report states a result that its own tables contradict.
@@ -6,8 +6,8 @@ sentence of the report states a result that its own tables contradict.
 
 import math
 
-LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-                 "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+#: Characters with a meaning in Typst markup, escaped with a backslash in text.
+TYPST_SPECIAL = set("\\#$*_@<>[]`~/=-+")
 #: Two means differ clearly when they are more than this many standard errors apart.
 CLEAR = 2.0
 #: The assignment's "about 46%" is read as within this much (a fraction) of 0.46.
@@ -15,14 +15,14 @@ ABOUT = 0.01
 
 
 def escape(text) -> str:
-    """``text`` with LaTeX's special characters escaped."""
-    return "".join(LATEX_SPECIAL.get(c, c) for c in str(text))
+    """``text`` with Typst's markup characters escaped: it reads as plain text."""
+    return "".join("\\" + c if c in TYPST_SPECIAL else c for c in str(text))
 
 
 def sci(x: float, digits: int = 2) -> str:
-    """x in LaTeX scientific notation, e.g. 1.23\\times10^{-4} (for math mode)."""
+    """x in Typst scientific notation, e.g. 1.23 times 10^(-4) (for math mode)."""
     mantissa, exponent = f"{x:.{digits}e}".split("e")
-    return rf"{mantissa}\times 10^{{{int(exponent)}}}"
+    return f"{mantissa} times 10^({int(exponent)})"
 
 
 def sci_text(x: float, digits: int = 2) -> str:
@@ -31,8 +31,8 @@ def sci_text(x: float, digits: int = 2) -> str:
 
 
 def pct(x: float, digits: int = 2) -> str:
-    """A fraction as a percentage: 0.4635 -> 46.35\\% (NaN, a mean over no runs: ---)."""
-    return "---" if math.isnan(x) else f"{100 * x:.{digits}f}\\%"
+    """A fraction as a percentage: 0.4635 -> 46.35% (NaN, a mean over no runs: ---)."""
+    return "---" if math.isnan(x) else f"{100 * x:.{digits}f}%"
 
 
 def points(x: float, digits: int = 2) -> str:
@@ -42,8 +42,8 @@ def points(x: float, digits: int = 2) -> str:
 
 
 def mean_pm(mean: float, std: float, n: int) -> str:
-    """46.45\\% $\\pm$ 0.25\\% (3 seeds), or 46.45\\% (one run)."""
-    return f"{pct(mean)} $\\pm$ {pct(std)} ({n} seeds)" if n > 1 else f"{pct(mean)} (one run)"
+    """46.45% ± 0.25% (3 seeds), or 46.45% (one run)."""
+    return f"{pct(mean)} ± {pct(std)} ({n} seeds)" if n > 1 else f"{pct(mean)} (one run)"
 
 
 def difference(a: str, a_mean: float, a_std: float, a_n: int, b: str, b_mean: float, b_std: float, b_n: int,
@@ -107,7 +107,7 @@ def verdict(mean: float, std: float, n: int, reference: float) -> str:
         return f"one run, no spread: reference {'above' if diff > 0 else 'below'} ours by {points(abs(diff))}" \
             if diff else "one run: equal"
     if abs(diff) <= CLEAR * std:
-        return f"within the spread ({points(abs(diff))} $\\le$ {CLEAR:g} sd)"
+        return f"within the spread ({points(abs(diff))} ≤ {CLEAR:g} sd)"
     return f"outside the spread: reference {'above' if diff > 0 else 'below'} ours by {points(abs(diff))}"
 
 
@@ -128,7 +128,7 @@ def _ending(label: str, row: dict, hidden: int) -> str:
     parts = []
     if row.get("n_diverged"):
         parts.append(f"{label}, training diverged in {row['n_diverged']} of {row['n_seeds']} seeds and was stopped "
-                     f"(the first at update {row['diverged_at']}, at $\\eta={row['diverged_eta']:.3g}$)")
+                     f"(the first at update {row['diverged_at']}, at $eta={row['diverged_eta']:.3g}$)")
     if row["n_seeds"] > row.get("n_diverged", 0) and row["train_acc_mean"] < COLLAPSED:
         parts.append(f"{label}, the finished runs learnt nothing: the training accuracy ends at "
                      f"{pct(row['train_acc_mean'])}, chance level, with {row['dead_units_mean']:.0f} of the "
@@ -138,18 +138,18 @@ def _ending(label: str, row: dict, hidden: int) -> str:
 
 def eta_scaling(fixed: dict, scaled: dict, hidden: int) -> str:
     """Sentences on one batch size run with fixed and with linearly scaled learning rates (summary rows)."""
-    scaled_label = f"with $\\eta_{{\\max}}$ scaled to {scaled['eta_max']:g}"
-    endings = [e for e in (_ending("with $\\eta$ fixed", fixed, hidden), _ending(scaled_label, scaled, hidden)) if e]
+    scaled_label = f"with $eta_max$ scaled to {scaled['eta_max']:g}"
+    endings = [e for e in (_ending("with $eta$ fixed", fixed, hidden), _ending(scaled_label, scaled, hidden)) if e]
     text = "".join(f"{_sentence(e)}. " for e in endings)
     done = [row for row in (fixed, scaled) if row["n_seeds"] > row.get("n_diverged", 0)]
     if len(done) == 2:
-        return text + difference(f"Scaling $\\eta$ (to $\\eta_{{\\max}}={scaled['eta_max']:g}$)", scaled["test_acc_mean"],
+        return text + difference(f"Scaling $eta$ (to $eta_max={scaled['eta_max']:g}$)", scaled["test_acc_mean"],
                                  scaled["test_acc_std"], scaled["n_seeds"] - scaled.get("n_diverged", 0),
                                  "keeping it fixed", fixed["test_acc_mean"], fixed["test_acc_std"],
                                  fixed["n_seeds"] - fixed.get("n_diverged", 0), "test accuracy")
     if done:
         row = done[0]
-        label = "With $\\eta$ fixed" if row is fixed else _sentence(scaled_label)
+        label = "With $eta$ fixed" if row is fixed else _sentence(scaled_label)
         return text + f"{label}, the test accuracy is {mean_pm(row['test_acc_mean'], row['test_acc_std'], row['n_seeds'] - row.get('n_diverged', 0))}."
     return text.strip()
 
@@ -172,8 +172,8 @@ def cycle_ends(history: dict, label: str) -> str:
 
 
 def signed_points(x: float) -> str:
-    """A gain in points with its sign: 0.0123 -> +1.23, -0.004 -> -0.40 (LaTeX math minus)."""
-    return f"{'+' if x >= 0 else '$-$'}{100 * abs(x):.2f}"
+    """A gain in points with its sign: 0.0123 -> +1.23, -0.004 -> −0.40 (a minus sign, not a hyphen)."""
+    return f"{'+' if x >= 0 else '−'}{100 * abs(x):.2f}"
 
 
 def gain(value, se) -> str:

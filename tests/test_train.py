@@ -93,16 +93,15 @@ def ema(values, decay=0.99):
 def test_batch_cost_methods(ex3, monkeypatch, method, summary):
     from assignment2 import train as train_module
     costs = []
-    real = train_module.loss_and_gradients
-
     config = TrainConfig(n_s=5, n_cycles=2, batch_size=50, records_per_cycle=1, cost_method=method, lam=0.05)
 
-    def spy(params, X, y, lam, keep=None):
-        result = real(params, X, y, lam, keep)
-        costs.append(result[0] + float(network.penalty(params, config.lam)))
-        return result
+    class Spy(train_module.SGDStep):
+        def __call__(self, params, X, y, eta, lam, keep=None):
+            cost = network.cost(params, X, y, config.lam)[0]    # the mini-batch cost before the update
+            costs.append(cost)
+            return super().__call__(params, X, y, eta, lam, keep)
 
-    monkeypatch.setattr(train_module, "loss_and_gradients", spy)
+    monkeypatch.setattr(train_module, "SGDStep", Spy)
     _, history = train(fresh_params(), *ex3[:2], config)
     assert history.train_cost == [pytest.approx(summary(costs[:10])), pytest.approx(summary(costs))]
 
@@ -187,7 +186,7 @@ def test_divergence_of_scaled_inputs_names_step_learning_rate_and_cost(ex3):
     (X, y), val = ex3[0], ex3[1]
     config = TrainConfig(eta_min=10.0, eta_max=100.0, n_s=50, batch_size=50)
     with pytest.raises(FloatingPointError, match=r"diverged at step \d+ \(learning rate [0-9.e+]+\): "
-                                                 r"the mini-batch cost is [0-9.e+inf]+"):
+                                                 r"the mini-batch loss is [0-9.e+inf]+"):
         train(fresh_params(), (X * 1e6, y), (val[0] * 1e6, val[1]), config)
 
 
@@ -197,14 +196,15 @@ def test_divergence_of_scaled_inputs_names_step_learning_rate_and_cost(ex3):
 def test_divergence_threshold_is_a_factor_of_the_first_loss(ex3, monkeypatch, losses, diverges):
     """The run stops once a mini-batch loss exceeds DIVERGENCE_FACTOR (100) * max(1, first loss)."""
     from assignment2 import train as train_module
-    real, seen = train_module.loss_and_gradients, []
+    seen = []
 
-    def scripted(params, X, y, lam, keep=None):
-        _, acc, grads = real(params, X, y, lam, keep)
-        seen.append(losses[min(len(seen), len(losses) - 1)])
-        return seen[-1], acc, grads
+    class Scripted(train_module.SGDStep):
+        def __call__(self, *args, **kwargs):
+            _, acc = super().__call__(*args, **kwargs)
+            seen.append(losses[min(len(seen), len(losses) - 1)])
+            return seen[-1], acc
 
-    monkeypatch.setattr(train_module, "loss_and_gradients", scripted)
+    monkeypatch.setattr(train_module, "SGDStep", Scripted)
     config = TrainConfig(n_s=2, batch_size=50, records_per_cycle=1)
     if diverges:
         with pytest.raises(FloatingPointError, match="at step 1 "):
@@ -235,22 +235,36 @@ def test_augmented_dropout_momentum_runs_are_seeded_and_differ_from_plain_ones(e
         assert not np.array_equal(other.W1, first.W1), change
 
 
-def test_momentum_update_is_heavy_ball_on_the_loss_gradient():
-    from assignment2.train import _update
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+@pytest.mark.parametrize("dropout", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fused_step_is_the_plain_update_on_the_checked_gradients(momentum, dropout, dtype):
+    """SGDStep (gemm with alpha = -eta, beta = 1 - 2 eta lam into W) against the plain update
+    W <- W - eta (grad + 2 lam W), or heavy ball v <- mu v + grad_loss, W <- W - eta (v + 2 lam W), with
+    the gradient-checked network.gradients."""
+    from assignment2.step import SGDStep
     rng = np.random.default_rng(0)
-    params = network.init_params(6, 4, rng=rng)
-    velocity = network.Params(**{k: np.zeros_like(v) for k, v in params.arrays().items()})
-    p, v = params.copy(), velocity.copy()
-    for eta in (0.1, 0.05):
-        g = network.Params(**{k: rng.standard_normal(a.shape) for k, a in params.arrays().items()})
-        for name in ("W1", "b1", "W2", "b2"):
-            decay = 1 - 2 * eta * 0.01 if name.startswith("W") else 1.0
-            v_name = 0.9 * getattr(v, name) + getattr(g, name)
-            setattr(v, name, v_name)
-            setattr(p, name, decay * getattr(p, name) - eta * v_name)
-        _update(params, g, velocity, eta, 0.01, 0.9)
-    for name in ("W1", "b1", "W2", "b2"):
-        np.testing.assert_allclose(getattr(params, name), getattr(p, name), rtol=1e-12)
+    params = network.init_params(30, 8, rng=rng, dtype=dtype)
+    X, y = rng.standard_normal((6, 30)).astype(dtype), rng.integers(0, 10, 6)
+    lam = 0.01
+    step, plain = SGDStep(params, momentum), params.astype(np.float64)
+    velocity = {k: np.zeros_like(v) for k, v in plain.arrays().items()}
+    for eta in (0.1, 0.05, 0.2):
+        keep = network.dropout_mask(rng, (6, 8), 0.3, dtype) if dropout else None
+        loss = network.cost(plain, X, y, 0.0)[1] if keep is None else None
+        grad_loss = network.gradients(plain, X.astype(np.float64), y, 0.0, keep)
+        new = {}
+        for name, p in plain.arrays().items():
+            v = velocity[name] = momentum * velocity[name] + grad_loss.arrays()[name]
+            new[name] = p - eta * (v + (2 * lam * p if name.startswith("W") else 0))
+        plain = network.Params(**new)
+        got_loss, _ = step(params, X, y, eta, lam, keep)
+        if loss is not None:
+            assert got_loss == pytest.approx(loss, rel=1e-5 if dtype == np.float32 else 1e-12)
+    tol = dict(rtol=2e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-14)
+    for name, p in plain.arrays().items():
+        np.testing.assert_allclose(getattr(params, name), p, **tol, err_msg=name)
+    assert params.W1.flags.f_contiguous and params.W1.dtype == dtype
 
 
 def test_snapshots_at_every_cycle_end(ex3):
