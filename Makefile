@@ -1,4 +1,4 @@
-# make report : run the notebooks (papermill) and build report/report.pdf (Typst, from PyPI)
+# make report : run the seven notebooks (papermill) and build report/report.pdf (Typst, from PyPI)
 # make test   : the test suite (module, notebooks in the quick profile, report build)
 # make smoke  : the whole pipeline on synthetic data in the quick profile (build-smoke/)
 # make bench  : time the default run (python -m assignment2.bench; add --search 4 for a parallel search)
@@ -12,7 +12,7 @@ BUILD ?= build
 REPORT_PDF ?= report/report.pdf
 NB_PARAMS ?=
 README_RESULTS ?= --readme README.md
-NOTEBOOKS := 01_gradient_check 02_overfit 03_cyclical_lr 04_lambda_search 05_final_model 06_bonus
+NOTEBOOKS := 01_gradient_check 02_overfit 03_cyclical_lr 04_lambda_search 05_final_model 06_bonus 07_analysis
 RESULTS := $(foreach nb,$(NOTEBOOKS),$(BUILD)/$(nb)/results.json)
 SOURCES := $(wildcard assignment2/*.py)
 
@@ -53,6 +53,9 @@ $(BUILD)/05_final_model/results.json: $(BUILD)/04_lambda_search/results.json
 $(BUILD)/05_final_model/results.json: EXTRA_PARAMS = -p search_dir $(abspath $(BUILD)/04_lambda_search)
 $(BUILD)/06_bonus/results.json: $(BUILD)/05_final_model/results.json
 $(BUILD)/06_bonus/results.json: EXTRA_PARAMS = -p final_dir $(abspath $(BUILD)/05_final_model)
+$(BUILD)/07_analysis/results.json: $(BUILD)/05_final_model/results.json $(BUILD)/06_bonus/results.json
+$(BUILD)/07_analysis/results.json: EXTRA_PARAMS = -p final_dir $(abspath $(BUILD)/05_final_model) \
+  -p bonus_dir $(abspath $(BUILD)/06_bonus)
 
 $(REPORT_PDF): $(RESULTS) report/report.typ.j2 report/reference.json
 	$(PY) -m assignment2.report $(BUILD) $@ --data-dir "$(DATA_LABEL)" $(README_RESULTS)

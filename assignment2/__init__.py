@@ -2,12 +2,14 @@
 
 Modules, one job each: ``data`` (CIFAR-10), ``network`` (model and gradients),
 ``gradcheck`` (finite differences), ``schedule`` (learning rate), ``train`` (mini-batch
-trainer and History), ``augment`` (flips and translations), ``range_test`` (learning-rate
-range test), ``ensemble`` (averaged probabilities), ``improve`` (notebook 06's ablation and
-ensembles), ``search`` (resumable lambda search), ``parallel`` (runs in a process
-pool or on Dask), ``experiments`` (the study's experiments), ``provenance`` (code version,
-data fingerprint, machine), ``plots`` and ``artifacts`` (figures, tables, results),
-``report``, ``reproduction`` and ``wording`` (the PDF), ``bench`` (timings).
+trainer and History), ``step`` (one in-place update), ``blas`` (gemm with beta),
+``augment`` (flips and translations), ``range_test`` (learning-rate range test),
+``ensemble`` (averaged probabilities), ``improve`` (notebook 06's ablation and ensembles),
+``analysis`` (notebook 07: confusions, calibration, mistakes, units), ``search`` (resumable
+lambda search), ``parallel`` (runs in a process pool or on Dask), ``experiments`` (the
+study's experiments), ``provenance`` (code version, data fingerprint, machine), ``plots``
+and ``artifacts`` (figures, tables, results), ``report``, ``reproduction`` and ``wording``
+(the PDF), ``bench`` (timings).
 """
 
-__version__ = "1.2.0"
+__version__ = "1.3.0"

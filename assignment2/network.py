@@ -81,9 +81,15 @@ def hidden(params: Params, X: np.ndarray, keep=None) -> np.ndarray:
     return H
 
 
+DROPOUT_LEVELS = 1 << 16   # dropout draws 16-bit integers: its rate is rounded to a multiple of 2^-16
+
+
 def dropout_mask(rng: np.random.Generator, shape: tuple, rate: float, dtype) -> np.ndarray:
-    """Inverted dropout multipliers (n, m): 0 with probability ``rate``, else 1 / (1 - rate)."""
-    return (rng.random(shape, dtype=np.float32) >= rate).astype(dtype) * (1 / (1 - rate))
+    """Inverted dropout multipliers (n, m): 0 with probability q, else 1 / (1 - q), where q is ``rate``
+    rounded to a multiple of 2^-16 (drawing 16-bit integers takes half the time of drawing floats)."""
+    dropped = round(rate * DROPOUT_LEVELS)
+    keep = rng.integers(0, DROPOUT_LEVELS, shape, dtype=np.uint16) >= dropped
+    return keep.astype(dtype) * (DROPOUT_LEVELS / (DROPOUT_LEVELS - dropped))
 
 
 def log_softmax(S: np.ndarray) -> np.ndarray:

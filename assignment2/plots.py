@@ -86,3 +86,59 @@ def headline_figure(rows: list[dict]) -> plt.Figure:
     ax.grid(alpha=0.3, axis="x")
     ax.legend(loc="lower right", fontsize=8)
     return fig
+
+
+def confusion_figure(counts: dict, classes: list[str]) -> plt.Figure:
+    """Row-normalised confusion matrices (true class by predicted class), one panel per model; counts: label -> (K, K)."""
+    fig, axes = plt.subplots(1, len(counts), figsize=(4.6 * len(counts), 4.4), constrained_layout=True, squeeze=False)
+    for ax, (label, matrix) in zip(axes[0], counts.items()):
+        rates = matrix / matrix.sum(axis=1, keepdims=True)
+        ax.imshow(rates, cmap="Blues", vmin=0, vmax=1)
+        for (i, j), rate in np.ndenumerate(rates):
+            ax.text(j, i, f"{100 * rate:.0f}", ha="center", va="center", fontsize=7,
+                    color="white" if rate > 0.5 else "black")
+        ax.set_xticks(range(len(classes)), classes, rotation=90, fontsize=8)
+        ax.set_yticks(range(len(classes)), classes if ax is axes[0][0] else [], fontsize=8)
+        ax.set(xlabel="predicted class", title=f"{label}: accuracy {100 * np.trace(matrix) / matrix.sum():.1f}%")
+    axes[0][0].set_ylabel("true class")
+    return fig
+
+
+def _image_grid(images, titles, columns: int, size: float = 1.05, fontsize: int = 7) -> plt.Figure:
+    rows = -(-len(images) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(size * columns, (size + 0.3) * rows), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for ax, image, title in zip(axes.ravel(), images, titles):
+        ax.imshow(image, interpolation="nearest")
+        ax.set_title(title, fontsize=fontsize)
+    fig.subplots_adjust(wspace=0.08, hspace=0.45, left=0.01, right=0.99, top=0.93, bottom=0.01)
+    return fig
+
+
+def units_figure(images: dict, per_model: int) -> plt.Figure:
+    """Hidden units as images: the first ``per_model`` rows of W1 of every model; images: label -> (u, 32, 32, 3)."""
+    grids = [(label, unit) for label, units in images.items() for unit in units[:per_model]]
+    titles = [label if i % per_model == 0 else "" for i, (label, _) in enumerate(grids)]
+    return _image_grid([unit for _, unit in grids], titles, per_model, size=0.8)
+
+
+def mistakes_figure(images, true, predicted, probability, classes: list[str], columns: int = 8) -> plt.Figure:
+    """Test images (n, 32, 32, 3) with their true and predicted class and the predicted probability."""
+    titles = [f"{classes[t]}\n→ {classes[p]} {100 * q:.0f}%" for t, p, q in zip(true, predicted, probability)]
+    return _image_grid(images, titles, columns, size=1.15)
+
+
+def reliability_figure(curves: dict) -> plt.Figure:
+    """Reliability diagrams: accuracy against confidence per bin, one line per model; curves: label -> the dict of
+    ``analysis.reliability``."""
+    fig, ax = plt.subplots(figsize=(5, 4), constrained_layout=True)
+    ax.plot([0, 1], [0, 1], "--", color="grey", label="perfect calibration")
+    for (label, curve), marker in zip(curves.items(), "os^v"):
+        full = curve["counts"] > 0
+        ax.plot(curve["confidence"][full], curve["accuracy"][full], f"{marker}-", ms=4,
+                label=f"{label} (ECE {100 * curve['ece']:.1f}%)")
+    ax.set(xlabel="confidence (top probability)", ylabel="accuracy", xlim=(0, 1), ylim=(0, 1))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
+    return fig

@@ -22,7 +22,8 @@ from .provenance import environment
 from .train import DIVERGENCE_FACTOR
 from .wording import escape, pct, sci, sci_text
 
-NOTEBOOKS = ("01_gradient_check", "02_overfit", "03_cyclical_lr", "04_lambda_search", "05_final_model", "06_bonus")
+NOTEBOOKS = ("01_gradient_check", "02_overfit", "03_cyclical_lr", "04_lambda_search", "05_final_model", "06_bonus",
+             "07_analysis")
 REFERENCE = Path(__file__).resolve().parents[1] / "report" / "reference.json"
 
 

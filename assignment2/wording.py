@@ -194,3 +194,36 @@ def kept_changes(rows: list[dict]) -> str:
 
 def yes_no(flag: bool) -> str:
     return "yes" if flag else "no"
+
+
+def classes(summary: dict) -> str:
+    """Sentences on one model's hardest and easiest classes and its most frequent confusion (``analysis.summary``)."""
+    accs = summary["class_accuracies"]
+    hardest, easiest = min(accs, key=accs.get), max(accs, key=accs.get)
+    worst = summary["worst_confusion"]
+    return (f"For {summary['label']}, the hardest class is _{hardest}_ ({pct(accs[hardest], 1)} right) and the easiest "
+            f"_{easiest}_ ({pct(accs[easiest], 1)}); the most frequent confusion takes {pct(worst['rate'], 1)} of the "
+            f"_{worst['true']}_ images to _{worst['predicted']}_.")
+
+
+def calibration(single: dict, ensemble: dict) -> str:
+    """A sentence comparing the expected calibration error of one network and of an ensemble (``analysis.summary``)."""
+    a, b = single["ece"], ensemble["ece"]
+    confidences = (f"mean confidence {pct(single['mean_confidence'], 1)} at an accuracy of {pct(single['test_acc'], 1)}, "
+                   f"against {pct(ensemble['mean_confidence'], 1)} at {pct(ensemble['test_acc'], 1)}")
+    if b < a:
+        return (f"The ensemble is better calibrated than one network: its ECE is {pct(b, 1)} against {pct(a, 1)} "
+                f"({confidences}).")
+    if b == a:
+        return f"The ensemble and one network are equally calibrated, with an ECE of {pct(a, 1)} ({confidences})."
+    return (f"The ensemble is not better calibrated than one network here: its ECE is {pct(b, 1)} against "
+            f"{pct(a, 1)} ({confidences}).")
+
+
+def overconfidence(summary: dict) -> str:
+    """Whether a model's mean confidence is above or below its accuracy, in points."""
+    diff = summary["mean_confidence"] - summary["test_acc"]
+    if diff == 0:
+        return f"{summary['label']} is as confident on average as it is accurate"
+    return (f"{summary['label']} is on average {points(abs(diff), 1)} "
+            f"{'more' if diff > 0 else 'less'} confident than it is accurate")

@@ -111,7 +111,7 @@ def test_w1_and_its_gradient_are_column_major(small_problem):
 def test_dropout_gradients_match_centred_differences_for_a_fixed_mask(small_problem, lam):
     params, X, y = small_problem
     keep = network.dropout_mask(np.random.default_rng(2), (5, 10), 0.4, np.dtype(np.float64))
-    assert set(np.unique(keep)) == {0.0, 1 / 0.6}
+    np.testing.assert_allclose(np.unique(keep), [0.0, 1 / 0.6], rtol=1e-4)
     report = gradcheck.compare(network.gradients(params, X, y, lam, keep),
                                gradcheck.numerical_gradients(params, X, y, lam, keep=keep))
     for name, errors in report.items():
@@ -119,6 +119,16 @@ def test_dropout_gradients_match_centred_differences_for_a_fixed_mask(small_prob
     dropped = keep[0] == 0                       # a unit dropped for every sample gets no gradient
     keep[:, dropped] = 0
     assert not network.gradients(params, X, y, 0.0, keep).W1[dropped].any()
+
+
+@pytest.mark.parametrize("rate", [0.1, 0.3, 0.5])
+def test_dropout_masks_drop_at_their_rate_and_keep_the_mean(rate):
+    keep = network.dropout_mask(np.random.default_rng(0), (1000, 1000), rate, np.dtype(np.float32))
+    assert keep.dtype == np.float32
+    assert (keep == 0).mean() == pytest.approx(rate, abs=2e-3)
+    assert keep.mean(dtype=np.float64) == pytest.approx(1.0, abs=3e-3)           # inverted dropout: unbiased
+    dropped = round(rate * network.DROPOUT_LEVELS)
+    assert keep.max() == np.float32(network.DROPOUT_LEVELS / (network.DROPOUT_LEVELS - dropped))
 
 
 def test_dropout_mask_changes_the_gradient(small_problem):

@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = report.NOTEBOOKS
 
 
-INPUTS = {"05_final_model": {"search_dir": "04_lambda_search"}, "06_bonus": {"final_dir": "05_final_model"}}
+INPUTS = {"05_final_model": {"search_dir": "04_lambda_search"}, "06_bonus": {"final_dir": "05_final_model"},
+          "07_analysis": {"final_dir": "05_final_model", "bonus_dir": "06_bonus"}}
 
 
 def execute(name, build, data_root):
@@ -53,6 +54,7 @@ def test_notebooks_are_committed_without_outputs_and_with_parameters():
     ("05_final_model", ["final_runs.csv", "final_m20.pdf", "final_m40.png"]),
     ("06_bonus", ["range_test.pdf", "range_test.png", "ablation.csv", "ensemble_choices.csv", "best_curves.pdf",
                   "final_runs.csv", "best_history.json"]),
+    ("07_analysis", ["confusion.pdf", "hidden_units.pdf", "mistakes.pdf", "reliability.pdf", "class_accuracies.csv"]),
 ])
 def test_notebook_writes_its_artifacts(built, name, artifacts):
     folder = built / name
