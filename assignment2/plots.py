@@ -71,7 +71,7 @@ def range_test_figure(history: History, eta_min: float, eta_max: float) -> plt.F
 def headline_figure(rows: list[dict]) -> plt.Figure:
     """Test accuracy of every configuration (rows of ``reproduction.headline``): ours as mean with an
     error bar of one standard deviation over the seeds, the reference report's value beside it."""
-    fig, ax = plt.subplots(figsize=(7.5, 0.42 * len(rows) + 1.0), constrained_layout=True)
+    fig, ax = plt.subplots(figsize=(7.5, 0.42 * len(rows) + 1.3), constrained_layout=True)
     y = np.arange(len(rows))[::-1]
     ours = np.array([r["mean"] for r in rows]) * 100
     ax.errorbar(ours, y, xerr=[100 * r["std"] for r in rows], fmt="o", capsize=3, label="ours (mean ± sd over seeds)")
@@ -84,7 +84,7 @@ def headline_figure(rows: list[dict]) -> plt.Figure:
     ax.set_xlabel("test accuracy (%)")
     ax.set_ylim(-0.7, len(rows) - 0.3)
     ax.grid(alpha=0.3, axis="x")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=8, frameon=False)
     return fig
 
 
@@ -120,7 +120,7 @@ def units_figure(images: dict, per_model: int) -> plt.Figure:
     """Hidden units as images: the first ``per_model`` rows of W1 of every model; images: label -> (u, 32, 32, 3)."""
     grids = [(label, unit) for label, units in images.items() for unit in units[:per_model]]
     titles = [label if i % per_model == 0 else "" for i, (label, _) in enumerate(grids)]
-    return _image_grid([unit for _, unit in grids], titles, per_model, size=0.8)
+    return _image_grid([unit for _, unit in grids], titles, per_model, size=0.8, fontsize=9)
 
 
 def mistakes_figure(images, true, predicted, probability, classes: list[str], columns: int = 8) -> plt.Figure:

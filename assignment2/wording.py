@@ -221,9 +221,8 @@ def calibration(single: dict, ensemble: dict) -> str:
 
 
 def overconfidence(summary: dict) -> str:
-    """Whether a model's mean confidence is above or below its accuracy, in points."""
+    """How a model's mean confidence stands to its accuracy: "1.7 points more confident than accurate"."""
     diff = summary["mean_confidence"] - summary["test_acc"]
     if diff == 0:
-        return f"{summary['label']} is as confident on average as it is accurate"
-    return (f"{summary['label']} is on average {points(abs(diff), 1)} "
-            f"{'more' if diff > 0 else 'less'} confident than it is accurate")
+        return "as confident as it is accurate"
+    return f"{points(abs(diff), 1)} {'more' if diff > 0 else 'less'} confident than accurate"

@@ -124,8 +124,9 @@ def test_calibration_says_which_is_better_calibrated_for_every_order():
     assert wording.calibration(one, ens).startswith("The ensemble is better calibrated than one network: its ECE is 2.0%")
     assert "is not better calibrated" in wording.calibration(ens, one)
     assert "equally calibrated" in wording.calibration(one, one)
-    assert wording.overconfidence(one) == "one is on average 8.0 points more confident than it is accurate"
-    assert "less confident" in wording.overconfidence(model_summary("x", 0.0, 0.5, 0.6))
+    assert wording.overconfidence(one) == "8.0 points more confident than accurate"
+    assert wording.overconfidence(model_summary("x", 0.0, 0.5, 0.6)) == "10.0 points less confident than accurate"
+    assert wording.overconfidence(model_summary("x", 0.0, 0.5, 0.5)) == "as confident as it is accurate"
 
 
 def test_classes_name_the_hardest_easiest_and_worst_confusion():
