@@ -25,10 +25,11 @@ def cblas_gemm(dtype: np.dtype):
     """``(function, integer type)`` of cblas_sgemm or cblas_dgemm in NumPy's BLAS, or None if not found."""
     letter = {np.dtype(np.float32): "s", np.dtype(np.float64): "d"}.get(np.dtype(dtype))
     numpy_dir = Path(np.__file__).resolve().parent
+    own = (numpy_dir, numpy_dir.with_name("numpy.libs"))   # where NumPy's wheels keep the BLAS they bundle
     for controller in ThreadpoolController().lib_controllers if letter else []:
         path = Path(controller.filepath).resolve()
-        if controller.user_api != "blas" or numpy_dir.parent not in path.parents:
-            continue                                # only the library NumPy's own products use
+        if controller.user_api != "blas" or not any(folder in path.parents for folder in own):
+            continue                                # only the library NumPy's own products use, not SciPy's
         library = ctypes.CDLL(str(path))
         for prefix, suffix, integer in SYMBOLS:
             function = getattr(library, f"{prefix}cblas_{letter}gemm{suffix}", None)

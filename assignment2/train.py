@@ -215,7 +215,7 @@ def train(params: Params, train_data, val_data, config: TrainConfig, progress: b
     etas = learning_rates(config)
     record_at = set(config.record_steps().tolist())
     averages = None if config.cost_method == "full" else _BatchAverage(config.cost_method)
-    step = SGDStep(params, config.momentum)
+    update = SGDStep(params, config.momentum)
     batches = _batches(X, y, config, dtype)
     start = time.perf_counter()
 
@@ -232,7 +232,7 @@ def train(params: Params, train_data, val_data, config: TrainConfig, progress: b
         for t, eta in enumerate(etas.tolist()):
             batch_X, batch_y, keep = next(batches)
             batch_penalty = float(penalty(params, lam)) if averages is not None else None   # before the update
-            loss, acc = step(params, batch_X, batch_y, eta, lam, keep)
+            loss, acc = update(params, batch_X, batch_y, eta, lam, keep)
             if t == 0:
                 limit = DIVERGENCE_FACTOR * max(1.0, loss)
             if not (math.isfinite(loss) and loss <= limit):
