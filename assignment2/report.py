@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import jinja2
-import matplotlib
+import matplotlib.pyplot as plt
 import typst
 
 from . import plots, reproduction, wording
@@ -72,35 +72,31 @@ def context(build_dir, data_dir=None, reference=REFERENCE) -> dict:
     return ctx
 
 
-def render(template: Path, build_dir, data_dir=None) -> str:
+def render(template: Path, ctx: dict) -> str:
+    """The template filled with ``ctx`` (the dict of ``context``)."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(template.parent), undefined=jinja2.StrictUndefined,
                              block_start_string="((*", block_end_string="*))",
                              variable_start_string="(((", variable_end_string=")))",
                              comment_start_string="((#", comment_end_string="#))",
                              trim_blocks=True, lstrip_blocks=True)
-    return env.get_template(template.name).render(**context(build_dir, data_dir))
-
-
-def headline_figure(build_dir) -> Path:
-    """Draw the headline figure (every configuration's test accuracy beside the reference's) into
-    ``build_dir/headline.pdf`` and ``.png``; return the PDF."""
-    matplotlib.use("Agg")
-    ctx = context(build_dir)
-    fig = plots.headline_figure(ctx["headline"])
-    path = save_figure(fig, build_dir, "headline")
-    matplotlib.pyplot.close(fig)
-    return path
+    return env.get_template(template.name).render(**ctx)
 
 
 def build(build_dir, output, template="report/report.typ.j2", data_dir=None) -> Path:
-    """Render the template with the artifacts in ``build_dir`` and compile it with Typst to ``output`` (PDF);
-    the headline figure is also written beside ``output`` as ``headline.png`` (for the README)."""
-    figure = headline_figure(build_dir)
+    """Render the template with the artifacts in ``build_dir`` and compile it with Typst to ``output`` (PDF).
+
+    The headline figure (every configuration's test accuracy beside the reference's) is drawn into
+    ``build_dir/headline.pdf`` for the PDF and written beside ``output`` as ``headline.png`` for the README.
+    """
+    ctx = context(build_dir, data_dir)
+    fig = plots.headline_figure(ctx["headline"])
+    figure = save_figure(fig, build_dir, "headline")
+    plt.close(fig)
     source = Path(build_dir) / "report.typ"
-    write_atomic(source, render(Path(template), build_dir, data_dir))
+    write_atomic(source, render(Path(template), ctx))
     try:
         pdf = typst.compile(str(source), root="/")
-    except RuntimeError as err:   # typst.TypstError: the rendered markup does not compile
+    except typst.TypstError as err:
         raise RuntimeError(f"Typst failed on the rendered report {source}:\n{err}") from None
     write_atomic(output, pdf)
     write_atomic(Path(output).with_name("headline.png"), figure.with_suffix(".png").read_bytes())
@@ -124,9 +120,7 @@ def results_markdown(build_dir) -> str:
     b = ctx["bonus"]
     single, ens = b["single"], b["ensemble"]
     cfg = single["config"]
-    options = [name for name, used in (("flips", cfg["flip"]), (f"translations ≤ {cfg['translate']} px", cfg["translate"]),
-                                       (f"dropout {cfg['dropout']:g}", cfg["dropout"])) if used]
-    options.append(f"λ = {cfg['lam']:.3g}")
+    options = wording.bonus_options(cfg) + [f"λ = {cfg['lam']:.3g}"]
     rows += [(f"bonus, one network: m = {cfg['hidden']}, {', '.join(options)}, {cfg['n_cycles']} cycles, "
               f"{b['n_train']} training images, chosen on validation", len(single["seeds"]), acc(single)),
              (f"bonus, ensemble of {ens['networks']} networks ({len(ens['members'])} seeds × the last {ens['snapshots']} "

@@ -5,7 +5,7 @@ to its results.json (with its CSV tables under ``tables``), ``reference`` is
 report/reference.json. Every cell is Typst markup; the verdicts come from ``wording``.
 """
 
-from .wording import about, mean_pm, pct, points, sci, sci_text, verdict
+from .wording import about, bonus_options, escape, mean_pm, pct, points, sci, sci_text, verdict
 
 METHODS = {"full": "all data", "running_mean": "running mean", "ema": "EMA 0.99"}
 NOT_RUN = "not run (not in this profile)"
@@ -163,10 +163,7 @@ def abstract(results: dict, reference: dict) -> str:
     models = sorted(f["models"].values(), key=lambda m: m["hidden"])
     finals = " and ".join(f"{mean_pm(m['test_acc_mean'], m['test_acc_std'], ns)} for $m={m['hidden']}$" for m in models)
     single, ens, cfg = b["single"], b["ensemble"], b["single"]["config"]
-    options = [name for name, used in (("random flips", cfg["flip"]), (f"translations of up to {cfg['translate']} px",
-                                                                           cfg["translate"]),
-                                       (f"dropout {cfg['dropout']:g}", cfg["dropout"])) if used]
-    options.append(f"$lambda={sci(cfg['lam'])}$")
+    options = [escape(option) for option in bonus_options(cfg)] + [f"$lambda={sci(cfg['lam'])}$"]
     ref_single, ref_ens = reference["bonus"]["single"]["test_acc"], reference["bonus"]["ensemble"]["test_acc"]
     ref_final = next((m for m in models if m["hidden"] == reference["final"]["m"]), None)
     final_ref = (f"; the reference report reached {pct(reference['final']['test_acc'])} for $m={reference['final']['m']}$ "
@@ -180,7 +177,8 @@ def abstract(results: dict, reference: dict) -> str:
             f"{pct(reference['assignment']['final'], 0)}{final_ref}. Beyond the assignment, a wider network "
             f"($m={cfg['hidden']}$) with {', '.join(options)} and "
             f"{cfg['n_cycles']} cycles, every choice made on validation data, reaches *{mean_pm(single['test_acc_mean'], single['test_acc_std'], len(single['seeds']))}*; "
-            f"an ensemble of {ens['networks']} of its snapshots reaches *{pct(ens['test_acc'])}*. The best published "
+            f"an ensemble of {ens['networks']} of its snapshots{' with mirror images' if ens['mirror'] else ''} reaches "
+            f"*{pct(ens['test_acc'])}*. The best published "
             f"results for this exercise, picked on test accuracy, are {pct(ref_single)} for one network and "
             f"{pct(ref_ens)} for an ensemble: ours are {_versus(single['test_acc_mean'], ref_single)} and "
             f"{_versus(ens['test_acc'], ref_ens)}. Every number, table and figure here is regenerated from the raw "

@@ -226,3 +226,11 @@ def overconfidence(summary: dict) -> str:
     if diff == 0:
         return "as confident as it is accurate"
     return f"{points(abs(diff), 1)} {'more' if diff > 0 else 'less'} confident than accurate"
+
+
+def bonus_options(config: dict) -> list[str]:
+    """The bonus options a network's config (a TrainConfig as a dict) uses: "random flips", "translations of
+    up to 2 px", "dropout 0.1" (as plain text)."""
+    used = (("random flips", config["flip"]), (f"translations of up to {config['translate']} px", config["translate"]),
+            (f"dropout {config['dropout']:g}", config["dropout"]))
+    return [name for name, on in used if on]

@@ -133,3 +133,9 @@ def test_classes_name_the_hardest_easiest_and_worst_confusion():
     text = wording.classes(model_summary("m = 200", 0.05, 0.5, 0.5))
     assert "hardest class is _cat_ (40.0% right) and the easiest _ship_ (80.0%)" in text
     assert "21.0% of the _cat_ images to _dog_" in text
+
+
+def test_bonus_options_name_only_what_the_config_uses():
+    config = {"flip": True, "translate": 0, "dropout": 0.1}
+    assert wording.bonus_options(config) == ["random flips", "dropout 0.1"]
+    assert wording.bonus_options({"flip": False, "translate": 2, "dropout": 0.0}) == ["translations of up to 2 px"]
