@@ -46,10 +46,14 @@ def mirrored(X: np.ndarray) -> np.ndarray:
     return shift_and_flip(X, np.zeros(n, int), np.zeros(n, int), np.ones(n, bool))
 
 
-def random_augment(X: np.ndarray, rng: np.random.Generator, flip: bool, translate: int) -> np.ndarray:
-    """X (n, 3072) with each image flipped with probability 1/2 (if ``flip``) and shifted by
-    independent uniform integers in [-translate, translate] in y and x."""
-    n = len(X)
+def random_moves(n: int, rng: np.random.Generator, flip: bool, translate: int) -> tuple:
+    """(dy, dx, flipped) for n images: each flipped with probability 1/2 (if ``flip``) and shifted by
+    independent uniform integers in [-translate, translate] in y and x; the arguments of ``shift_and_flip``."""
     flipped = rng.random(n) < 0.5 if flip else np.zeros(n, bool)
     dy, dx = rng.integers(-translate, translate + 1, size=(2, n))
-    return shift_and_flip(X, dy, dx, flipped)
+    return dy, dx, flipped
+
+
+def random_augment(X: np.ndarray, rng: np.random.Generator, flip: bool, translate: int) -> np.ndarray:
+    """X (n, 3072) with each image moved as ``random_moves`` draws."""
+    return shift_and_flip(X, *random_moves(len(X), rng, flip, translate))

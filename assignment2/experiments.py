@@ -7,33 +7,41 @@ import numpy as np
 
 from .checks import positive_int, require
 from .gradcheck import compare, numerical_gradients
-from .network import accuracy, dead_units, dropout_mask, gradients, init_params
+from .network import SoftTargets, accuracy, dead_units, dropout_mask, gradients, init_params, log_softmax
 from .parallel import map_tasks
 from .search import best_runs, lambda_search
 from .train import Diverged, TrainConfig, fresh_params, train
 
 
-def _gradient_errors(lam: float, m: int, seed: int, h: float, dropout: float, batch) -> list[dict]:
+def _gradient_errors(lam: float, m: int, seed: int, h: float, dropout: float, distill, batch) -> list[dict]:
     """The rows of ``gradient_check`` for one lam; batch: (X (n, d), y (n,))."""
     X, y = batch
     rng = np.random.default_rng(seed)
     params = init_params(X.shape[1], m, rng=rng)
     keep = dropout_mask(rng, (len(y), m), dropout, np.dtype(np.float64)) if dropout else None
-    report = compare(gradients(params, X, y, lam, keep), numerical_gradients(params, X, y, lam, h, keep))
-    return [{"d": X.shape[1], "m": m, "n": len(y), "lam": lam, "dropout": dropout, "parameter": name, **errors}
-            for name, errors in report.items()]
+    alpha, T = distill or (0.0, 1.0)
+    soft = SoftTargets(np.exp(log_softmax(2 * rng.standard_normal((len(y), params.W2.shape[0])))), alpha, T) \
+        if distill else None
+    report = compare(gradients(params, X, y, lam, keep, soft), numerical_gradients(params, X, y, lam, h, keep, soft))
+    return [{"d": X.shape[1], "m": m, "n": len(y), "lam": lam, "dropout": dropout, "alpha": alpha, "temperature": T,
+             "parameter": name, **errors} for name, errors in report.items()]
 
 
 def gradient_check(X: np.ndarray, y: np.ndarray, m: int, lams, seed: int = 0, h: float = 1e-5,
-                   executor=None, dropout: float = 0.0) -> list[dict]:
+                   executor=None, dropout: float = 0.0, distill=None) -> list[dict]:
     """Analytic vs centred-difference gradients (float64) on X (n, d), y (n,); a row per (lam, parameter).
 
     dropout: if > 0, the hidden layer is multiplied by one fixed inverted-dropout mask of
-    this rate (drawn with ``seed``) in both. The lams are checked in parallel on
-    ``executor`` (see ``parallel.run_tasks``)."""
+    this rate (drawn with ``seed``) in both. distill: (alpha, T) to check the loss of
+    distillation from random teacher probabilities (drawn with ``seed``), or None. The lams
+    are checked in parallel on ``executor`` (see ``parallel.run_tasks``)."""
     require(isinstance(dropout, (int, float)) and 0 <= dropout < 1, "dropout", "a number in [0, 1)", dropout)
+    if distill is not None:
+        require(isinstance(distill, (tuple, list)) and len(distill) == 2, "distill", "an (alpha, T) pair or None",
+                distill)
+        SoftTargets(np.zeros((0, 0)), *distill)   # alpha and T checked by name
     data = ((np.asarray(X, dtype=np.float64), np.asarray(y)),)
-    tables = map_tasks(_gradient_errors, [(lam, m, seed, h, dropout) for lam in lams], data, executor)
+    tables = map_tasks(_gradient_errors, [(lam, m, seed, h, dropout, distill) for lam in lams], data, executor)
     return [row for rows in tables for row in rows]
 
 

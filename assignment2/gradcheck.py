@@ -3,12 +3,13 @@
 import numpy as np
 
 from .checks import non_negative
-from .network import Params, check_data, evaluate
+from .network import Params, check_data, check_soft, evaluate
 
 
-def numerical_gradients(params: Params, X, y, lam: float, h: float = 1e-5, keep=None) -> Params:
+def numerical_gradients(params: Params, X, y, lam: float, h: float = 1e-5, keep=None, soft=None) -> Params:
     """(J(p + h e_i) - J(p - h e_i)) / 2h for every entry i of W1, b1, W2, b2 (J: ``network.cost``,
-    with the hidden layer times the fixed dropout multipliers ``keep`` (n, m) if given).
+    with the hidden layer times the fixed dropout multipliers ``keep`` (n, m) if given, and the
+    loss of distillation from the teacher's SoftTargets ``soft`` if given).
 
     The costs are evaluated in ``numpy.longdouble`` (80-bit on x86), so rounding of the
     cost (about 1e-16 relative in float64, i.e. ~1e-11 after dividing by 2h) does not
@@ -19,15 +20,16 @@ def numerical_gradients(params: Params, X, y, lam: float, h: float = 1e-5, keep=
     X, y = check_data(work, np.asarray(X, dtype=np.longdouble), y)
     lam = non_negative("lam", lam)
     keep = None if keep is None else np.asarray(keep, dtype=np.longdouble)
+    soft = check_soft(soft, len(y), work.W2.shape[0])
     grads = {}
     for name, array in work.arrays().items():
         grad = np.zeros_like(array)
         for i in np.ndindex(array.shape):
             saved = array[i]
             array[i] = saved + h
-            plus = evaluate(work, X, y, lam, keep)[0]
+            plus = evaluate(work, X, y, lam, keep, soft)[0]
             array[i] = saved - h
-            minus = evaluate(work, X, y, lam, keep)[0]
+            minus = evaluate(work, X, y, lam, keep, soft)[0]
             array[i] = saved
             grad[i] = (plus - minus) / (2 * h)
         grads[name] = grad.astype(params.arrays()[name].dtype)

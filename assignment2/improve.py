@@ -19,7 +19,7 @@ import numpy as np
 
 from .augment import mirrored
 from .checks import positive_int, require
-from .ensemble import accuracy, average
+from .ensemble import accuracy, average, ensemble_accuracy
 from .files import write_atomic
 from .network import Params, probabilities
 from .parallel import run_tasks
@@ -29,25 +29,30 @@ from .train import History, TrainConfig, fresh_params, train
 
 @dataclass
 class Member:
-    """One trained network: config, History, row (val_acc, train_acc, seconds) and snapshots (cycle -> Params)."""
+    """One trained network: config, History, row (val_acc, train_acc, seconds), snapshots (cycle -> Params)
+    and the file it is saved in."""
 
     config: TrainConfig
     history: History
     row: dict
     snapshots: dict
+    path: Path | None = None
 
     def last(self, k: int = 1) -> list:
         """The parameters at the last k cycle ends, oldest first."""
         return [self.snapshots[c] for c in sorted(self.snapshots)[-k:]]
 
 
-def run_key(config: TrainConfig) -> str:
-    """A name for the run of ``config``: 16 hex digits of the hash of its fields."""
-    return hashlib.sha256(json.dumps(asdict(config), sort_keys=True).encode()).hexdigest()[:16]
+def run_key(config: TrainConfig, teacher: str = "") -> str:
+    """A name for the run of ``config``: 16 hex digits of the hash of its fields (and of the fingerprint
+    of its teacher's soft targets, for a distilled run)."""
+    fields = {**asdict(config), **({"teacher": teacher} if config.distill else {})}
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _train_member(config: TrainConfig, keep: int, train_data, val_data) -> dict:
-    """Train one network; its row, History (as a dict) and the arrays of its last ``keep`` cycle ends."""
+def _train_member(config: TrainConfig, keep: int, train_data, val_data, soft_views=None) -> dict:
+    """Train one network; its row, History (as a dict) and the arrays of its last ``keep`` cycle ends.
+    soft_views: the teacher's probabilities (n, K) of the plain and of the mirror images, a pair."""
     snapshots = {}
 
     def snapshot(cycle: int, params: Params) -> None:
@@ -56,7 +61,7 @@ def _train_member(config: TrainConfig, keep: int, train_data, val_data) -> dict:
 
     start = time.perf_counter()
     _, history = train(fresh_params(config, train_data[0].shape[1]), train_data, val_data, config,
-                       on_cycle_end=snapshot)
+                       on_cycle_end=snapshot, soft_targets=None if soft_views is None else np.stack(soft_views))
     last = history.final()
     row = {"val_acc": last["val_acc"], "val_loss": last["val_loss"], "train_acc": last["train_acc"],
            "seconds": time.perf_counter() - start}
@@ -84,12 +89,14 @@ def _load(path: Path) -> tuple[dict, dict]:
 
 
 def train_members(configs, train_data, val_data, folder, keep=1, executor=None,
-                  progress: bool = False) -> list[Member]:
+                  progress: bool = False, soft_targets=None) -> list[Member]:
     """A Member per config (in order), trained on ``executor`` or loaded from ``folder``.
 
     keep: how many of the last cycle ends to keep the parameters of, for every config or a
-    list with one number per config. A saved member made by other code or data, or with
-    fewer snapshots, is trained again (with a warning).
+    list with one number per config. soft_targets: the teacher's probabilities (2, n, K) of
+    the training images and of their mirror images (``teacher_targets``), for the configs
+    that distil. A saved member made by other code or data, or with fewer snapshots, is
+    trained again (with a warning).
     """
     configs = list(configs)
     require(all(isinstance(c, TrainConfig) for c in configs), "configs", "TrainConfigs", configs)
@@ -97,25 +104,32 @@ def train_members(configs, train_data, val_data, folder, keep=1, executor=None,
     require(len(keeps) == len(configs) and all(k <= c.n_cycles for k, c in zip(keeps, configs)), "keep",
             "at most n_cycles, for every config or one number per config", keep)
     folder = Path(folder)
+    soft_views = () if soft_targets is None else (tuple(np.asarray(soft_targets, dtype=np.float32)),)
+    require(all(len(pair) == 2 for pair in soft_views), "soft_targets",
+            "(2, n, K): the teacher's probabilities of the plain and of the mirror images", np.shape(soft_targets))
+    require(soft_targets is not None or not any(c.distill for c in configs), "soft_targets",
+            "a teacher's probabilities for configs that distil", None)
+    teacher = data_fingerprint(*soft_views) if soft_views else ""
     made_by = {"code": code_version(), "data": data_fingerprint(train_data, val_data)}
+    paths = [folder / f"{run_key(config, teacher)}.npz" for config in configs]
     members, todo = [None] * len(configs), []
-    for i, config in enumerate(configs):
-        path = folder / f"{run_key(config)}.npz"
+    for i, (config, path) in enumerate(zip(configs, paths)):
         if path.exists():
             meta, snapshots = _load(path)
             if {k: meta.get(k) for k in made_by} == made_by and len(snapshots) >= keeps[i]:
-                members[i] = Member(config, History(**meta["history"]), meta["row"], snapshots)
+                members[i] = Member(config, History(**meta["history"]), meta["row"], snapshots, path)
                 continue
             warnings.warn(f"{path} was made by other code or data, or keeps fewer snapshots: training it again",
                           stacklevel=2)
         todo.append(i)
-    finished = run_tasks(_train_member, [(configs[i], keeps[i]) for i in todo], (train_data, val_data), executor,
-                         desc="networks" if progress else None, fingerprint=made_by["data"])
+    finished = run_tasks(_train_member, [(configs[i], keeps[i]) for i in todo], (train_data, val_data, *soft_views),
+                         executor, desc="networks" if progress else None,
+                         fingerprint=made_by["data"] + (f"+{teacher}" if teacher else ""))
     for j, result in finished:
         i = todo[j]
-        _save(folder / f"{run_key(configs[i])}.npz", result, made_by)
+        _save(paths[i], result, made_by)
         snapshots = {c: Params(**arrays) for c, arrays in result["snapshots"].items()}
-        members[i] = Member(configs[i], History(**result["history"]), result["row"], snapshots)
+        members[i] = Member(configs[i], History(**result["history"]), result["row"], snapshots, paths[i])
     return members
 
 
@@ -158,14 +172,15 @@ def kept_config(base: TrainConfig, steps, rows: list[dict]) -> TrainConfig:
 
 
 def ablation(base: TrainConfig, steps, long_cycles: int, seeds, final_seeds, train_data, val_data, folder,
-             keep: int = 1, executor=None, progress: bool = False, start_label: str = "start"):
-    """The ablation: one change at a time, then a longer schedule for what was kept.
+             keep: int = 1, executor=None, progress: bool = False, start_label: str = "start", long_steps=()):
+    """The ablation: one change at a time, then a longer schedule for what was kept, and changes tried there.
 
     steps: (label, changes) pairs, applied cumulatively to ``base``; the path is trained with
     ``seeds``, all runs at once. The changes that raised the mean validation accuracy are
     kept; their config is then trained for ``long_cycles`` cycles with ``final_seeds``,
-    keeping the last ``keep`` cycle ends. If the longer schedule does not help either, the
-    kept short config is trained with the final seeds instead.
+    keeping the last ``keep`` cycle ends, and so is every step of ``long_steps`` (label,
+    changes), applied to it cumulatively and kept in the same way. If the longer schedule
+    does not help, the kept short config is trained with the final seeds instead.
     Returns (rows of ``ablation_rows``, the first labelled ``start_label``; the chosen config,
     with seed final_seeds[0]; its Members, one per final seed).
     """
@@ -177,15 +192,77 @@ def ablation(base: TrainConfig, steps, long_cycles: int, seeds, final_seeds, tra
     groups = [[m for (i, _), m in zip(runs, members) if i == step] for step in range(len(path))]
     labels = [start_label] + [label for label, _ in steps]
     short = kept_config(base, steps, ablation_rows(labels, groups))
-    chosen = replace(short, n_cycles=long_cycles, seed=final_seeds[0])
-    finals = train_members([replace(chosen, seed=seed) for seed in final_seeds], train_data, val_data, folder,
-                           keep=min(keep, long_cycles), executor=executor, progress=progress)
-    rows = ablation_rows(labels + [f"longer schedule ({long_cycles} cycles)"], groups + [finals])
-    if not rows[-1]["kept"]:
-        chosen = replace(short, seed=final_seeds[0])
-        finals = train_members([replace(chosen, seed=seed) for seed in final_seeds], train_data, val_data, folder,
-                               keep=min(keep, short.n_cycles), executor=executor, progress=progress)
-    return rows, chosen, finals
+    longer = replace(short, n_cycles=long_cycles, seed=final_seeds[0])
+    long_path = ablation_configs(longer, long_steps)
+    long_runs = train_members([replace(c, seed=seed) for c in long_path for seed in final_seeds], train_data,
+                              val_data, folder, keep=min(keep, long_cycles), executor=executor, progress=progress)
+    long_groups = [long_runs[i:i + len(final_seeds)] for i in range(0, len(long_runs), len(final_seeds))]
+    rows = ablation_rows(labels + [f"longer schedule ({long_cycles} cycles)"] + [label for label, _ in long_steps],
+                         groups + long_groups)
+    chosen = kept_config(longer, long_steps, rows[len(path):]) if rows[len(path)]["kept"] else \
+        replace(short, seed=final_seeds[0])
+    if chosen in long_path:
+        return rows, chosen, long_groups[long_path.index(chosen)]
+    return rows, chosen, train_members([replace(chosen, seed=seed) for seed in final_seeds], train_data, val_data,
+                                       folder, keep=min(keep, chosen.n_cycles), executor=executor, progress=progress)
+
+
+def distillation(teachers: list[Member], mixes, seeds, train_data, val_data, folder, max_snapshots: int = 1,
+                 keep: int = 1, executor=None, progress: bool = False) -> dict:
+    """Students of the ensemble ``teachers`` (one config, several seeds), trained on its soft targets.
+
+    The teacher averages the last cycle ends of every member, as many as its best ensemble on
+    validation (``ensemble_choices``, up to ``max_snapshots``); its targets are its probabilities
+    of the training images and of their mirror images (``teacher_targets``). Each (alpha, T) of
+    ``mixes`` trains a student with seeds[0]; the one most accurate on validation is trained
+    with the other seeds too. Returns {"teacher": its ensemble row, "trials": a row per mix
+    (alpha, temperature, seed, val_acc), "config": the chosen student config (seed seeds[0]),
+    "students": its Members, one per seed, "row": the students against the teachers' members
+    as a row of ``ablation_rows``, kept if their mean validation accuracy is higher}.
+    """
+    teacher = best_choice(ensemble_choices(teachers, val_data, max_snapshots))
+    targets = teacher_targets(teachers, train_data[0], teacher["snapshots"])
+    trial_configs = [replace(teachers[0].config, distill=alpha, temperature=T, seed=seeds[0]) for alpha, T in mixes]
+    tried = train_members(trial_configs, train_data, val_data, folder, keep=keep, executor=executor,
+                          progress=progress, soft_targets=targets)
+    trials = [{"alpha": c.distill, "temperature": c.temperature, "seed": c.seed, "val_acc": m.row["val_acc"]}
+              for c, m in zip(trial_configs, tried)]
+    best = max(range(len(tried)), key=lambda i: tried[i].row["val_acc"])
+    chosen = trial_configs[best]
+    others = train_members([replace(chosen, seed=seed) for seed in seeds[1:]], train_data, val_data, folder,
+                           keep=keep, executor=executor, progress=progress, soft_targets=targets)
+    students = [tried[best], *others]
+    label = f"distilled from that ensemble (alpha = {chosen.distill:g}, T = {chosen.temperature:g})"
+    return {"teacher": teacher, "trials": trials, "config": chosen, "students": students,
+            "row": ablation_rows(["the teachers", label], [teachers, students])[1]}
+
+
+def member_rows(members: list[Member], X_test, y_test) -> list[dict]:
+    """Per Member: its seed, training and validation accuracy, seconds, file name, and the test
+    accuracy of its last cycle end on X_test (n, d), y_test (n,)."""
+    return [{"seed": m.config.seed, "train_acc": m.row["train_acc"], "val_acc": m.row["val_acc"],
+             "test_acc": float(ensemble_accuracy(m.last(1), X_test, y_test)), "seconds": m.row["seconds"],
+             "file": m.path.name} for m in members]
+
+
+def group_choices(groups: dict, val_data, max_snapshots: int) -> list[dict]:
+    """``ensemble_choices`` of every group of Members (label -> list), each row labelled by its group
+    ("members"), the networks counted over the whole group."""
+    return [{"members": label, **row} for label, members in groups.items()
+            for row in ensemble_choices(members, val_data, max_snapshots)]
+
+
+def load_member(path) -> Member:
+    """The Member saved at ``path`` by ``train_members``, whatever code or data made it."""
+    meta, snapshots = _load(Path(path))
+    history = History(**meta["history"])
+    return Member(TrainConfig(**history.config), history, meta["row"], snapshots, Path(path))
+
+
+def teacher_targets(members: list[Member], X, snapshots: int = 1) -> np.ndarray:
+    """The soft targets of distillation, (2, n, K): the averaged class probabilities of the last
+    ``snapshots`` cycle ends of every member on the images X (n, d) and on their mirror images."""
+    return np.stack([ensemble_probabilities(members, view, snapshots) for view in _views(X, True)])
 
 
 def _views(X: np.ndarray, mirror: bool) -> list:

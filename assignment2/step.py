@@ -10,12 +10,12 @@ updated the same way.
 import numpy as np
 
 from .blas import gemm_into
-from .network import Params, backprop
+from .network import Params, SoftTargets, backprop
 
 
 class SGDStep:
     """In-place updates of ``params`` (float32 or float64, W1 column-major) by the gradient of the cost
-    loss + lam (||W1||^2 + ||W2||^2) on one mini-batch.
+    loss + lam (||W1||^2 + ||W2||^2) on one mini-batch (the loss of ``network.backprop``).
 
     Plain SGD: p <- (1 - 2 eta lam) p - eta g for the weights (p - eta g for the biases), g the
     gradient of the mean cross-entropy. With ``momentum`` (heavy ball on g): v <- momentum v + g,
@@ -27,10 +27,11 @@ class SGDStep:
         self.velocity = Params(**{k: np.zeros_like(v) for k, v in params.arrays().items()}) if momentum else None
 
     def __call__(self, params: Params, X: np.ndarray, y: np.ndarray, eta: float, lam: float,
-                 keep: np.ndarray | None = None) -> tuple[float, float]:
+                 keep: np.ndarray | None = None, soft: SoftTargets | None = None) -> tuple[float, float]:
         """Update ``params`` in place on the batch X (n, d), y (n,); return its (mean loss, accuracy)
-        before the update. keep: dropout multipliers (n, m) on the hidden layer, or None."""
-        loss, accuracy, H, G, GH = backprop(params, X, y, keep)
+        before the update. keep: dropout multipliers (n, m) on the hidden layer, or None; soft: the
+        teacher's SoftTargets for the batch, or None (the loss is then the cross-entropy)."""
+        loss, accuracy, H, G, GH = backprop(params, X, y, keep, soft)
         decay = 1 - 2 * eta * lam
         if self.velocity is None:
             gemm_into(params.W2, -eta, G.T, H, decay)      # W2 <- decay W2 - eta G^T H

@@ -10,10 +10,10 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from .augment import MAX_TRANSLATE, random_augment
+from .augment import MAX_TRANSLATE, random_moves, shift_and_flip
 from .checks import non_negative, one_of, positive_int, require
 from .files import write_atomic
-from .network import Params, check_data, dropout_mask, evaluate, init_params, penalty
+from .network import Params, SoftTargets, check_data, dropout_mask, evaluate, init_params, penalty
 from .schedule import cyclical_lr, linear_lr
 from .step import SGDStep
 
@@ -46,6 +46,8 @@ class TrainConfig:
     translate: int = 0              # shift each training image by up to this many pixels in y and x
     momentum: float = 0.0           # heavy-ball momentum on the loss gradient (0: plain SGD)
     schedule: str = "cyclical"      # or "range_test": eta rises linearly from eta_min to eta_max over all steps
+    distill: float = 0.0            # weight alpha of a teacher's soft targets in the loss (0: the labels alone)
+    temperature: float = 1.0        # temperature T of distillation
 
     def __post_init__(self):
         positive_int("batch_size", self.batch_size)
@@ -73,6 +75,10 @@ class TrainConfig:
         require(isinstance(self.momentum, (int, float)) and 0 <= self.momentum < 1, "momentum",
                 "a number in [0, 1)", self.momentum)
         one_of("schedule", self.schedule, SCHEDULES)
+        require(isinstance(self.distill, (int, float)) and not isinstance(self.distill, bool)
+                and 0 <= self.distill <= 1, "distill", "a number in [0, 1]", self.distill)
+        require(isinstance(self.temperature, (int, float)) and 0 < self.temperature < math.inf, "temperature",
+                "a finite number > 0", self.temperature)
 
     @property
     def augments(self) -> bool:
@@ -170,11 +176,14 @@ def learning_rates(config: TrainConfig) -> np.ndarray:
     return cyclical_lr(steps, config.eta_min, config.eta_max, config.n_s)
 
 
-def _batches(X: np.ndarray, y: np.ndarray, config: TrainConfig, dtype):
-    """The mini-batches of a run, in order: (X (b, d), y (b,), dropout multipliers (b, m) or None).
+def _batches(X: np.ndarray, y: np.ndarray, config: TrainConfig, dtype, soft_targets=None):
+    """The mini-batches of a run, in order: (X (b, d), y (b,), dropout multipliers (b, m) or None,
+    SoftTargets or None).
 
     Rows are drawn without replacement from a permutation renewed every epoch (``config.seed``);
     flips, translations and dropout masks come from a second generator seeded by ``config.seed``.
+    soft_targets (views, n, K): a mirrored image takes the teacher's probabilities of view 1
+    (the mirror images) if there is one; a translated image keeps those of its unshifted view.
     """
     n, batch = len(y), config.batch_size
     rng = np.random.default_rng(config.seed)
@@ -185,17 +194,41 @@ def _batches(X: np.ndarray, y: np.ndarray, config: TrainConfig, dtype):
             order, position = rng.permutation(n), 0
         rows = np.sort(order[position:position + batch])
         position += batch
-        batch_X = random_augment(X[rows], noise, config.flip, config.translate) if config.augments else X[rows]
+        batch_X, view = X[rows], 0
+        if config.augments:
+            dy, dx, flipped = random_moves(batch, noise, config.flip, config.translate)
+            batch_X = shift_and_flip(batch_X, dy, dx, flipped)
+            view = np.minimum(flipped, len(soft_targets) - 1) if soft_targets is not None else 0
         keep = dropout_mask(noise, (batch, config.hidden), config.dropout, dtype) if config.dropout else None
-        yield batch_X, y[rows], keep
+        soft = None if soft_targets is None else SoftTargets(soft_targets[view, rows], config.distill,
+                                                             config.temperature)
+        yield batch_X, y[rows], keep, soft
+
+
+def _soft_targets(soft_targets, n: int, k: int, config: TrainConfig):
+    """The teacher's probabilities as (views, n, K) float64, or None when the run does not distil."""
+    if not config.distill:
+        return None
+    require(soft_targets is not None, "soft_targets", f"a teacher's probabilities when distill > 0 "
+            f"(distill = {config.distill})", None)
+    P = np.asarray(soft_targets, dtype=np.float64)
+    P = P[None] if P.ndim == 2 else P
+    require(P.ndim == 3 and P.shape[1:] == (n, k) and len(P) in (1, 2), "soft_targets",
+            f"teacher probabilities of shape ({n}, {k}), or (2, {n}, {k}) for the plain and the mirror images",
+            f"shape {np.shape(soft_targets)}")
+    require(np.isfinite(P).all() and (P >= 0).all() and np.allclose(P.sum(axis=2), 1, atol=1e-4),
+            "soft_targets", "probabilities: >= 0, each row summing to 1", "other numbers")
+    return P
 
 
 def train(params: Params, train_data, val_data, config: TrainConfig, progress: bool = False, on_cycle_end=None,
-          blas_threads: int = 1):
+          blas_threads: int = 1, soft_targets=None):
     """Train a copy of ``params`` for exactly ``config.total_steps`` updates; return (Params, History).
 
-    train_data, val_data: (X (n, d), y (n,)) pairs. The training set is reshuffled every
-    epoch (seeded by ``config.seed``); records follow ``config.record_steps()``. Flips,
+    train_data, val_data: (X (n, d), y (n,)) pairs. soft_targets: a teacher's class probabilities
+    for the training images, (n, K), or (2, n, K) for them and their mirror images; used (and
+    needed) when ``config.distill`` > 0, with the loss of ``network.SoftTargets``. The training
+    set is reshuffled every epoch (seeded by ``config.seed``); records follow ``config.record_steps()``. Flips,
     translations and dropout masks are drawn afresh for every mini-batch from a second
     generator seeded by ``config.seed``. BLAS runs with ``blas_threads`` threads (one: the
     default, for runs side by side, one per core) while the records are evaluated on a snapshot
@@ -212,11 +245,12 @@ def train(params: Params, train_data, val_data, config: TrainConfig, progress: b
     lam = config.lam
     require(config.batch_size <= len(y), "batch_size", f"<= the number of training samples ({len(y)})",
             config.batch_size)
+    soft_targets = _soft_targets(soft_targets, len(y), params.W2.shape[0], config)
     etas = learning_rates(config)
     record_at = set(config.record_steps().tolist())
     averages = None if config.cost_method == "full" else _BatchAverage(config.cost_method)
     update = SGDStep(params, config.momentum)
-    batches = _batches(X, y, config, dtype)
+    batches = _batches(X, y, config, dtype, soft_targets)
     start = time.perf_counter()
 
     def record(step: int, snapshot: Params, train_metrics) -> dict:
@@ -230,9 +264,9 @@ def train(params: Params, train_data, val_data, config: TrainConfig, progress: b
             np.errstate(over="ignore", invalid="ignore"), \
             tqdm(total=config.total_steps, disable=not progress, desc="training", leave=False) as bar:
         for t, eta in enumerate(etas.tolist()):
-            batch_X, batch_y, keep = next(batches)
+            batch_X, batch_y, keep, soft = next(batches)
             batch_penalty = float(penalty(params, lam)) if averages is not None else None   # before the update
-            loss, acc = update(params, batch_X, batch_y, eta, lam, keep)
+            loss, acc = update(params, batch_X, batch_y, eta, lam, keep, soft)
             if t == 0:
                 limit = DIVERGENCE_FACTOR * max(1.0, loss)
             if not (math.isfinite(loss) and loss <= limit):

@@ -5,6 +5,7 @@ sentence of the report states a result that its own tables contradict.
 """
 
 import math
+import statistics
 
 #: Characters with a meaning in Typst markup, escaped with a backslash in text.
 TYPST_SPECIAL = set("\\#$*_@<>[]`~/=-+")
@@ -190,6 +191,26 @@ def kept_changes(rows: list[dict]) -> str:
         return text + " Every change was kept, so the chosen network is the last step."
     return (f"{text} Dropped: {', '.join(dropped)}. The steps after a dropped change were trained with it in place; "
             "the chosen network leaves every dropped change out and was trained on its own.")
+
+
+def distillation(d: dict, row: dict) -> str:
+    """Sentences on the students of notebook 06 against their teachers on validation: ``d`` its
+    ``distillation`` results, ``row`` the ablation row of the students (``improve.distillation``)."""
+    students = mean_pm(row["val_acc_mean"], row["val_acc_std"], row["seeds"])
+    teachers = pct(row["val_acc_mean"] - row["gain"])
+    verdict_text = ("so the students are the chosen network" if row["kept"] else
+                    "so the teachers stay the chosen network")
+    return (f"The {row['seeds']} students reach a validation accuracy of {students}, against {teachers} for their "
+            f"{len(d['teachers'])} teachers alone: {gain(row['gain'], row['gain_se'])} points, {verdict_text}.")
+
+
+def teacher_and_students(d: dict) -> str:
+    """A sentence with the test accuracies of notebook 06's teacher ensemble, its networks and the students."""
+    def spread(rows):
+        accs = [r["test_acc"] for r in rows]
+        return mean_pm(statistics.mean(accs), statistics.stdev(accs) if len(accs) > 1 else 0.0, len(accs))
+    return (f"For the record, the teacher ensemble reaches {pct(d['teacher_test_acc'])} on test, its networks one by "
+            f"one {spread(d['teachers'])} and the students {spread(d['students'])}.")
 
 
 def yes_no(flag: bool) -> str:

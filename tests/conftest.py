@@ -16,3 +16,9 @@ def small_problem():
     rng = np.random.default_rng(0)
     params = network.init_params(20, 10, rng=rng)
     return params, rng.standard_normal((5, 20)), rng.integers(0, 10, 5)
+
+
+@pytest.fixture(scope="session")
+def ex3(synthetic_root):
+    """The synthetic data split as exercise 3 splits it: (train, validation, test) (X, y) pairs."""
+    return data.load_cifar10("ex3", synthetic_root)

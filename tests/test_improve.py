@@ -103,3 +103,73 @@ def test_the_best_ensemble_is_the_most_accurate_and_the_smallest_on_a_tie():
             {"snapshots": 3, "mirror": True, "networks": 12, "val_acc": 0.61}]
     assert improve.best_choice(rows) == rows[2]
     assert improve.best_choice(rows[:2] + [{**rows[2], "networks": 8}]) == rows[1]
+
+
+def test_teacher_targets_are_the_ensemble_on_the_images_and_their_mirror_images(split, tmp_path):
+    teachers = improve.train_members([SMALL, TrainConfig(**{**SMALL.__dict__, "seed": 1})], *split, tmp_path, keep=2)
+    X = split[0][0]
+    targets = improve.teacher_targets(teachers, X, snapshots=2)
+    assert targets.shape == (2, len(X), 10)
+    np.testing.assert_allclose(targets[0], improve.ensemble_probabilities(teachers, X, 2), rtol=1e-12)
+    np.testing.assert_allclose(targets[1], improve.ensemble_probabilities(teachers, mirrored(X), 2), rtol=1e-12)
+
+
+def test_a_distilled_member_resumes_and_is_keyed_by_its_teacher(split, tmp_path, monkeypatch):
+    teachers = improve.train_members([SMALL], *split, tmp_path / "teachers", keep=2)
+    targets = improve.teacher_targets(teachers, split[0][0], snapshots=2)
+    student = TrainConfig(**{**SMALL.__dict__, "distill": 0.5, "temperature": 2.0})
+    with pytest.raises(ValueError, match="soft_targets must be a teacher's probabilities"):
+        improve.train_members([student], *split, tmp_path / "students")
+    first = improve.train_members([student], *split, tmp_path / "students", soft_targets=targets)[0]
+    plain = improve.train_members([SMALL], *split, tmp_path / "teachers")[0]
+    assert not np.array_equal(first.last()[0].W1, plain.last()[0].W1)
+    monkeypatch.setattr(improve, "_train_member", lambda *a: pytest.fail("a saved student was trained again"))
+    again = improve.train_members([student], *split, tmp_path / "students", soft_targets=targets)[0]
+    assert again.row == first.row
+    np.testing.assert_array_equal(again.last()[0].W1, first.last()[0].W1)
+    loaded = improve.load_member(next((tmp_path / "students").glob("*.npz")))
+    assert loaded.config == student and loaded.row == first.row
+    monkeypatch.undo()
+    other = improve.train_members([student], *split, tmp_path / "students", soft_targets=targets[::-1])[0]
+    assert len(list((tmp_path / "students").glob("*.npz"))) == 2      # another teacher: another run, kept apart
+    assert not np.array_equal(other.last()[0].W1, first.last()[0].W1)
+
+
+def test_changes_tried_on_the_longer_schedule_are_kept_only_when_they_help(split, tmp_path):
+    base = TrainConfig(hidden=8, n_s=10, batch_size=20, n_cycles=1, records_per_cycle=1, dtype="float32")
+    long_steps = [("no learning, long", {"eta_min": 0.0, "eta_max": 0.0})]
+    rows, chosen, finals = improve.ablation(base, [("wider", {"hidden": 16})], 2, [0, 1], [0, 1], *split, tmp_path,
+                                            start_label="base", long_steps=long_steps)
+    assert [r["change"] for r in rows] == ["base", "wider", "longer schedule (2 cycles)", "no learning, long"]
+    assert rows[-1]["kept"] is False and rows[-1]["seeds"] == 2
+    assert (chosen.hidden, chosen.eta_max, chosen.n_cycles) == (16, base.eta_max, 2)
+    assert rows[2]["val_acc_mean"] == pytest.approx(np.mean([m.row["val_acc"] for m in finals]))
+    assert len(list(tmp_path.glob("*.npz"))) == 2 * 2 + 2 * 2      # the short path and the long one, once each
+
+
+def test_distillation_tries_each_mix_once_and_trains_the_best_with_every_seed(split, tmp_path):
+    teachers = improve.train_members([SMALL, TrainConfig(**{**SMALL.__dict__, "seed": 1})], *split, tmp_path, keep=2)
+    result = improve.distillation(teachers, [(0.5, 2.0), (0.9, 4.0)], [5, 6], *split, tmp_path, max_snapshots=2,
+                                  keep=2)
+    assert result["teacher"] == improve.best_choice(improve.ensemble_choices(teachers, split[1], 2))
+    assert [(t["alpha"], t["temperature"], t["seed"]) for t in result["trials"]] == [(0.5, 2.0, 5), (0.9, 4.0, 5)]
+    best = max(result["trials"], key=lambda t: t["val_acc"])
+    chosen = result["config"]
+    assert (chosen.distill, chosen.temperature, chosen.seed) == (best["alpha"], best["temperature"], 5)
+    assert chosen == TrainConfig(**{**SMALL.__dict__, "distill": best["alpha"], "temperature": best["temperature"],
+                                    "seed": 5})
+    assert [m.config.seed for m in result["students"]] == [5, 6]
+    assert result["students"][0].row["val_acc"] == best["val_acc"]
+    row = result["row"]
+    assert row["seeds"] == 2 and row["kept"] == (row["gain"] > 0)
+    assert row["val_acc_mean"] == pytest.approx(np.mean([m.row["val_acc"] for m in result["students"]]))
+    assert len(list(tmp_path.glob("*.npz"))) == 2 + 2 + 1
+
+
+def test_group_choices_label_every_group(split, tmp_path):
+    a = improve.train_members([SMALL], *split, tmp_path, keep=2)
+    b = improve.train_members([TrainConfig(**{**SMALL.__dict__, "seed": 1})], *split, tmp_path, keep=2)
+    rows = improve.group_choices({"a": a, "a and b": a + b}, split[1], 2)
+    assert [(r["members"], r["networks"]) for r in rows if not r["mirror"]] == [("a", 1), ("a", 2), ("a and b", 2),
+                                                                                ("a and b", 4)]
+    assert rows[0]["val_acc"] == pytest.approx(a[0].row["val_acc"])

@@ -53,7 +53,7 @@ def test_notebooks_are_committed_without_outputs_and_with_parameters():
     ("04_lambda_search", ["coarse.csv", "fine.csv", "best.csv", "confirm.csv", "search.pdf"]),
     ("05_final_model", ["final_runs.csv", "final_m20.pdf", "final_m40.png"]),
     ("06_bonus", ["range_test.pdf", "range_test.png", "ablation.csv", "ensemble_choices.csv", "best_curves.pdf",
-                  "final_runs.csv", "best_history.json"]),
+                  "final_runs.csv", "best_history.json", "distillation_trials.csv"]),
     ("07_analysis", ["confusion.pdf", "hidden_units.pdf", "mistakes.pdf", "reliability.pdf", "class_accuracies.csv"]),
 ])
 def test_notebook_writes_its_artifacts(built, name, artifacts):
@@ -84,12 +84,26 @@ def test_bonus_results_say_what_was_chosen_and_how_it_tested(built):
     assert single["test_acc_mean"] == pytest.approx(sum(single["test_accs"]) / len(single["test_accs"]))
     assert [row["step"] for row in ablation] == list(range(len(ablation))) and ablation[0]["kept"] is None
     changes = " ".join(row["change"] for row in ablation)
-    for change in ("wider", "flips", "translations", "dropout", "range test", "longer schedule"):
+    for change in ("wider", "flips", "translations", "dropout", "range test", "longer schedule", "on the longer",
+                   "distilled"):
         assert change in changes
     assert 0 < bonus["range_test"]["eta_min"] < bonus["range_test"]["eta_max"] <= bonus["range_test"]["eta_top"]
-    choices = {(r["snapshots"], r["mirror"]): r["val_acc"] for r in read_table(built / "06_bonus" / "ensemble_choices.csv")}
-    assert ens["val_acc"] == max(choices.values()) == choices[(ens["snapshots"], ens["mirror"])]
-    assert len(ens["members"]) == len(single["seeds"])
+    choices = {(r["members"], r["snapshots"], r["mirror"]): r["val_acc"]
+               for r in read_table(built / "06_bonus" / "ensemble_choices.csv")}
+    assert ens["val_acc"] == max(choices.values()) == choices[(ens["of"], ens["snapshots"], ens["mirror"])]
+    distillation = bonus["distillation"]
+    students, teachers = distillation["students"], distillation["teachers"]
+    assert {"alpha", "temperature", "teacher_snapshots", "teacher_val_acc", "teacher_test_acc", "trials"} <= set(distillation)
+    assert len(ens["members"]) == {"students": len(students), "teachers": len(teachers),
+                                   "students and teachers": len(students) + len(teachers)}[ens["of"]]
+    assert "distilled" in ablation[-1]["change"] and ablation[-1]["kept"] == single["distilled"] == distillation["kept"]
+    chosen = students if single["distilled"] else teachers
+    assert single["seeds"] == [r["seed"] for r in chosen] and single["test_accs"] == [r["test_acc"] for r in chosen]
+    assert single["config"]["distill"] == (distillation["alpha"] if single["distilled"] else 0.0)
+    best = max(distillation["trials"], key=lambda t: t["val_acc"])
+    assert (best["alpha"], best["temperature"], best["val_acc"]) == (distillation["alpha"], distillation["temperature"],
+                                                                     students[0]["val_acc"])
+    assert all((Path(built) / "06_bonus" / "runs" / name).is_file() for name in single["files"])
 
 
 def test_bonus_notebook_resumes_without_training_again(built, synthetic_root, tmp_path):

@@ -165,3 +165,17 @@ def test_pool_workers_leave_interrupts_to_their_owner():
         time.sleep(0.3)
         assert all(process.is_alive() for process in pool._processes.values())
         assert pool.submit(sum, [3, 4]).result() == 7
+
+
+def test_distilled_members_in_a_process_pool_match_in_process_ones(synthetic_root, tmp_path):
+    from assignment2 import improve
+    ex3 = data.load_cifar10("ex3", synthetic_root, dtype=np.float32)[:2]
+    teacher = replace(CONFIG, dtype="float32", flip=True, n_cycles=2)
+    targets = improve.teacher_targets(improve.train_members([teacher], *ex3, tmp_path / "t"), ex3[0][0])
+    students = [replace(teacher, distill=0.5, temperature=2.0, seed=seed) for seed in (0, 1)]
+    local = improve.train_members(students, *ex3, tmp_path / "local", soft_targets=targets)
+    with parallel.executor(workers=2) as pool:
+        pooled = improve.train_members(students, *ex3, tmp_path / "pool", executor=pool, soft_targets=targets)
+    for a, b in zip(local, pooled):
+        for name, array in a.last()[0].arrays().items():
+            np.testing.assert_array_equal(b.last()[0].arrays()[name], array, err_msg=name)

@@ -4,13 +4,8 @@ from dataclasses import asdict
 import numpy as np
 import pytest
 
-from assignment2 import data, network
+from assignment2 import network
 from assignment2.train import History, TrainConfig, train
-
-
-@pytest.fixture(scope="module")
-def ex3(synthetic_root):
-    return data.load_cifar10("ex3", synthetic_root)
 
 
 def fresh_params(dtype=np.float64, m=20):
@@ -96,10 +91,10 @@ def test_batch_cost_methods(ex3, monkeypatch, method, summary):
     config = TrainConfig(n_s=5, n_cycles=2, batch_size=50, records_per_cycle=1, cost_method=method, lam=0.05)
 
     class Spy(train_module.SGDStep):
-        def __call__(self, params, X, y, eta, lam, keep=None):
+        def __call__(self, params, X, y, eta, lam, keep=None, soft=None):
             cost = network.cost(params, X, y, config.lam)[0]    # the mini-batch cost before the update
             costs.append(cost)
-            return super().__call__(params, X, y, eta, lam, keep)
+            return super().__call__(params, X, y, eta, lam, keep, soft)
 
     monkeypatch.setattr(train_module, "SGDStep", Spy)
     _, history = train(fresh_params(), *ex3[:2], config)
