@@ -172,15 +172,17 @@ def kept_config(base: TrainConfig, steps, rows: list[dict]) -> TrainConfig:
 
 
 def ablation(base: TrainConfig, steps, long_cycles: int, seeds, final_seeds, train_data, val_data, folder,
-             keep: int = 1, executor=None, progress: bool = False, start_label: str = "start", long_steps=()):
+             keep: int = 1, executor=None, progress: bool = False, start_label: str = "start", long_steps=(),
+             long_seeds=None):
     """The ablation: one change at a time, then a longer schedule for what was kept, and changes tried there.
 
     steps: (label, changes) pairs, applied cumulatively to ``base``; the path is trained with
     ``seeds``, all runs at once. The changes that raised the mean validation accuracy are
-    kept; their config is then trained for ``long_cycles`` cycles with ``final_seeds``,
-    keeping the last ``keep`` cycle ends, and so is every step of ``long_steps`` (label,
-    changes), applied to it cumulatively and kept in the same way. If the longer schedule
-    does not help, the kept short config is trained with the final seeds instead.
+    kept; their config is then trained for ``long_cycles`` cycles with ``long_seeds`` (None:
+    ``final_seeds``), keeping the last ``keep`` cycle ends, and every step of ``long_steps``
+    (label, changes), applied to it cumulatively, with ``final_seeds`` and kept in the same way.
+    If the longer schedule does not help, the kept short config is trained with the final
+    seeds instead. All the runs of the longer schedule are trained at once.
     Returns (rows of ``ablation_rows``, the first labelled ``start_label``; the chosen config,
     with seed final_seeds[0]; its Members, one per final seed).
     """
@@ -194,22 +196,25 @@ def ablation(base: TrainConfig, steps, long_cycles: int, seeds, final_seeds, tra
     short = kept_config(base, steps, ablation_rows(labels, groups))
     longer = replace(short, n_cycles=long_cycles, seed=final_seeds[0])
     long_path = ablation_configs(longer, long_steps)
-    long_runs = train_members([replace(c, seed=seed) for c in long_path for seed in final_seeds], train_data,
-                              val_data, folder, keep=min(keep, long_cycles), executor=executor, progress=progress)
-    long_groups = [long_runs[i:i + len(final_seeds)] for i in range(0, len(long_runs), len(final_seeds))]
+    long_seeds = [list(final_seeds if long_seeds is None else long_seeds)] + [list(final_seeds)] * len(long_steps)
+    long_runs = [(i, seed) for i, path_seeds in enumerate(long_seeds) for seed in path_seeds]
+    trained = train_members([replace(long_path[i], seed=seed) for i, seed in long_runs], train_data, val_data, folder,
+                            keep=min(keep, long_cycles), executor=executor, progress=progress)
+    long_groups = [[m for (i, _), m in zip(long_runs, trained) if i == step] for step in range(len(long_path))]
     rows = ablation_rows(labels + [f"longer schedule ({long_cycles} cycles)"] + [label for label, _ in long_steps],
                          groups + long_groups)
     chosen = kept_config(longer, long_steps, rows[len(path):]) if rows[len(path)]["kept"] else \
         replace(short, seed=final_seeds[0])
-    if chosen in long_path:
+    if chosen in long_path and len(long_groups[long_path.index(chosen)]) == len(final_seeds):
         return rows, chosen, long_groups[long_path.index(chosen)]
     return rows, chosen, train_members([replace(chosen, seed=seed) for seed in final_seeds], train_data, val_data,
                                        folder, keep=min(keep, chosen.n_cycles), executor=executor, progress=progress)
 
 
 def distillation(teachers: list[Member], mixes, seeds, train_data, val_data, folder, max_snapshots: int = 1,
-                 keep: int = 1, executor=None, progress: bool = False) -> dict:
-    """Students of the ensemble ``teachers`` (one config, several seeds), trained on its soft targets.
+                 keep: int = 1, executor=None, progress: bool = False, cycles: int | None = None) -> dict:
+    """Students of the ensemble ``teachers`` (one config, several seeds), trained on its soft targets,
+    like their teachers but for ``cycles`` cycles (None: as many as the teachers).
 
     The teacher averages the last cycle ends of every member, as many as its best ensemble on
     validation (``ensemble_choices``, up to ``max_snapshots``); its targets are its probabilities
@@ -220,9 +225,11 @@ def distillation(teachers: list[Member], mixes, seeds, train_data, val_data, fol
     "students": its Members, one per seed, "row": the students against the teachers' members
     as a row of ``ablation_rows``, kept if their mean validation accuracy is higher}.
     """
-    teacher = best_choice(ensemble_choices(teachers, val_data, max_snapshots))
+    teacher = best_choice(ensemble_choices(teachers, val_data, _snapshots(teachers, max_snapshots)))
     targets = teacher_targets(teachers, train_data[0], teacher["snapshots"])
-    trial_configs = [replace(teachers[0].config, distill=alpha, temperature=T, seed=seeds[0]) for alpha, T in mixes]
+    student = replace(teachers[0].config, n_cycles=cycles or teachers[0].config.n_cycles)
+    trial_configs = [replace(student, distill=alpha, temperature=T, seed=seeds[0]) for alpha, T in mixes]
+    keep = min(keep, student.n_cycles)
     tried = train_members(trial_configs, train_data, val_data, folder, keep=keep, executor=executor,
                           progress=progress, soft_targets=targets)
     trials = [{"alpha": c.distill, "temperature": c.temperature, "seed": c.seed, "val_acc": m.row["val_acc"]}
@@ -232,7 +239,8 @@ def distillation(teachers: list[Member], mixes, seeds, train_data, val_data, fol
     others = train_members([replace(chosen, seed=seed) for seed in seeds[1:]], train_data, val_data, folder,
                            keep=keep, executor=executor, progress=progress, soft_targets=targets)
     students = [tried[best], *others]
-    label = f"distilled from that ensemble (alpha = {chosen.distill:g}, T = {chosen.temperature:g})"
+    label = (f"students of that ensemble, {chosen.n_cycles} cycles (distillation, alpha = {chosen.distill:g}, "
+             f"T = {chosen.temperature:g})")
     return {"teacher": teacher, "trials": trials, "config": chosen, "students": students,
             "row": ablation_rows(["the teachers", label], [teachers, students])[1]}
 
@@ -247,9 +255,15 @@ def member_rows(members: list[Member], X_test, y_test) -> list[dict]:
 
 def group_choices(groups: dict, val_data, max_snapshots: int) -> list[dict]:
     """``ensemble_choices`` of every group of Members (label -> list), each row labelled by its group
-    ("members"), the networks counted over the whole group."""
+    ("members"), the networks counted over the whole group; up to ``max_snapshots`` cycle ends, or
+    as many as every member of the group kept."""
     return [{"members": label, **row} for label, members in groups.items()
-            for row in ensemble_choices(members, val_data, max_snapshots)]
+            for row in ensemble_choices(members, val_data, _snapshots(members, max_snapshots))]
+
+
+def _snapshots(members: list[Member], most: int) -> int:
+    """At most ``most``, and no more cycle ends than every one of ``members`` kept."""
+    return min(most, *(len(m.snapshots) for m in members))
 
 
 def load_member(path) -> Member:

@@ -123,9 +123,8 @@ def results_markdown(build_dir) -> str:
     options = wording.bonus_options(cfg) + [f"λ = {cfg['lam']:.3g}"]
     rows += [(f"bonus, one network: m = {cfg['hidden']}, {', '.join(options)}, {cfg['n_cycles']} cycles, "
               f"{b['n_train']} training images, chosen on validation", len(single["seeds"]), acc(single)),
-             (f"bonus, ensemble of {ens['networks']} networks ({len(ens['members'])} seeds × the last {ens['snapshots']} "
-              f"cycle ends){', with mirror images' if ens['mirror'] else ''}, chosen on validation", "—",
-              f"{100 * ens['test_acc']:.2f} %")]
+             (f"bonus, ensemble of {ens['networks']} networks ({wording.ensemble_members(ens)}), chosen on validation",
+              "—", f"{100 * ens['test_acc']:.2f} %")]
     official = "matched" if ctx["gradient_check"]["official_data"] else "did not match"
     lines = ["| run | seeds | test accuracy (mean ± std) |", "|---|---|---|"]
     lines += [f"| {name} | {seeds} | {value} |" for name, seeds, value in rows]

@@ -5,7 +5,7 @@ to its results.json (with its CSV tables under ``tables``), ``reference`` is
 report/reference.json. Every cell is Typst markup; the verdicts come from ``wording``.
 """
 
-from .wording import about, bonus_options, escape, mean_pm, pct, points, sci, sci_text, verdict
+from .wording import about, bonus_options, ensemble_members, escape, mean_pm, pct, points, sci, sci_text, verdict
 
 METHODS = {"full": "all data", "running_mean": "running mean", "ema": "EMA 0.99"}
 NOT_RUN = "not run (not in this profile)"
@@ -177,7 +177,7 @@ def abstract(results: dict, reference: dict) -> str:
             f"{pct(reference['assignment']['final'], 0)}{final_ref}. Beyond the assignment, a wider network "
             f"($m={cfg['hidden']}$) with {', '.join(options)} and "
             f"{cfg['n_cycles']} cycles, every choice made on validation data, reaches *{mean_pm(single['test_acc_mean'], single['test_acc_std'], len(single['seeds']))}*; "
-            f"an ensemble of {ens['networks']} of its snapshots{' with mirror images' if ens['mirror'] else ''} reaches "
+            f"an ensemble of {ens['networks']} networks ({escape(ensemble_members(ens))}) reaches "
             f"*{pct(ens['test_acc'])}*. The best published "
             f"results for this exercise, picked on test accuracy, are {pct(ref_single)} for one network and "
             f"{pct(ref_ens)} for an ensemble: ours are {_versus(single['test_acc_mean'], ref_single)} and "

@@ -253,5 +253,18 @@ def bonus_options(config: dict) -> list[str]:
     """The bonus options a network's config (a TrainConfig as a dict) uses: "random flips", "translations of
     up to 2 px", "dropout 0.1" (as plain text)."""
     used = (("random flips", config["flip"]), (f"translations of up to {config['translate']} px", config["translate"]),
-            (f"dropout {config['dropout']:g}", config["dropout"]))
+            (f"dropout {config['dropout']:g}", config["dropout"]),
+            (f"distillation (alpha = {config.get('distill', 0):g}, T = {config.get('temperature', 1):g})",
+             config.get("distill")))
     return [name for name, on in used if on]
+
+
+def ensemble_members(ensemble: dict) -> str:
+    """What notebook 06's ensemble averages, as plain text: "the last 2 cycle ends of 3 teachers and 3 students,
+    with mirror images" (``ensemble``: its results)."""
+    students = sum(1 for m in ensemble["members"] if m.get("student"))
+    teachers = len(ensemble["members"]) - students
+    kinds = [f"{n} {name}{'s' if n > 1 else ''}" for n, name in ((teachers, "teacher"), (students, "student")) if n]
+    ends = "cycle end" if ensemble["snapshots"] == 1 else f"{ensemble['snapshots']} cycle ends"
+    return (f"the last {ends} of {' and '.join(kinds)}"
+            f"{', with mirror images' if ensemble['mirror'] else ''}")

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -139,25 +141,26 @@ def test_changes_tried_on_the_longer_schedule_are_kept_only_when_they_help(split
     base = TrainConfig(hidden=8, n_s=10, batch_size=20, n_cycles=1, records_per_cycle=1, dtype="float32")
     long_steps = [("no learning, long", {"eta_min": 0.0, "eta_max": 0.0})]
     rows, chosen, finals = improve.ablation(base, [("wider", {"hidden": 16})], 2, [0, 1], [0, 1], *split, tmp_path,
-                                            start_label="base", long_steps=long_steps)
+                                            start_label="base", long_steps=long_steps, long_seeds=[0])
     assert [r["change"] for r in rows] == ["base", "wider", "longer schedule (2 cycles)", "no learning, long"]
-    assert rows[-1]["kept"] is False and rows[-1]["seeds"] == 2
+    assert [r["seeds"] for r in rows] == [2, 2, 1, 2] and rows[-1]["kept"] is False
     assert (chosen.hidden, chosen.eta_max, chosen.n_cycles) == (16, base.eta_max, 2)
-    assert rows[2]["val_acc_mean"] == pytest.approx(np.mean([m.row["val_acc"] for m in finals]))
-    assert len(list(tmp_path.glob("*.npz"))) == 2 * 2 + 2 * 2      # the short path and the long one, once each
+    assert [m.config for m in finals] == [chosen, replace(chosen, seed=1)]     # the final seeds of the chosen config
+    assert rows[2]["val_acc_mean"] == finals[0].row["val_acc"]
+    assert len(list(tmp_path.glob("*.npz"))) == 2 * 2 + 1 + 2 + 1      # short path, long path, the chosen's seed 1
 
 
 def test_distillation_tries_each_mix_once_and_trains_the_best_with_every_seed(split, tmp_path):
     teachers = improve.train_members([SMALL, TrainConfig(**{**SMALL.__dict__, "seed": 1})], *split, tmp_path, keep=2)
     result = improve.distillation(teachers, [(0.5, 2.0), (0.9, 4.0)], [5, 6], *split, tmp_path, max_snapshots=2,
-                                  keep=2)
+                                  keep=2, cycles=2)
     assert result["teacher"] == improve.best_choice(improve.ensemble_choices(teachers, split[1], 2))
     assert [(t["alpha"], t["temperature"], t["seed"]) for t in result["trials"]] == [(0.5, 2.0, 5), (0.9, 4.0, 5)]
     best = max(result["trials"], key=lambda t: t["val_acc"])
     chosen = result["config"]
     assert (chosen.distill, chosen.temperature, chosen.seed) == (best["alpha"], best["temperature"], 5)
     assert chosen == TrainConfig(**{**SMALL.__dict__, "distill": best["alpha"], "temperature": best["temperature"],
-                                    "seed": 5})
+                                    "seed": 5, "n_cycles": 2})
     assert [m.config.seed for m in result["students"]] == [5, 6]
     assert result["students"][0].row["val_acc"] == best["val_acc"]
     row = result["row"]

@@ -85,7 +85,7 @@ def test_bonus_results_say_what_was_chosen_and_how_it_tested(built):
     assert [row["step"] for row in ablation] == list(range(len(ablation))) and ablation[0]["kept"] is None
     changes = " ".join(row["change"] for row in ablation)
     for change in ("wider", "flips", "translations", "dropout", "range test", "longer schedule", "on the longer",
-                   "distilled"):
+                   "distillation"):
         assert change in changes
     assert 0 < bonus["range_test"]["eta_min"] < bonus["range_test"]["eta_max"] <= bonus["range_test"]["eta_top"]
     choices = {(r["members"], r["snapshots"], r["mirror"]): r["val_acc"]
@@ -96,7 +96,7 @@ def test_bonus_results_say_what_was_chosen_and_how_it_tested(built):
     assert {"alpha", "temperature", "teacher_snapshots", "teacher_val_acc", "teacher_test_acc", "trials"} <= set(distillation)
     assert len(ens["members"]) == {"students": len(students), "teachers": len(teachers),
                                    "students and teachers": len(students) + len(teachers)}[ens["of"]]
-    assert "distilled" in ablation[-1]["change"] and ablation[-1]["kept"] == single["distilled"] == distillation["kept"]
+    assert "distillation" in ablation[-1]["change"] and ablation[-1]["kept"] == single["distilled"] == distillation["kept"]
     chosen = students if single["distilled"] else teachers
     assert single["seeds"] == [r["seed"] for r in chosen] and single["test_accs"] == [r["test_acc"] for r in chosen]
     assert single["config"]["distill"] == (distillation["alpha"] if single["distilled"] else 0.0)
