@@ -14,30 +14,45 @@ CHANNELS, SIDE = 3, 32
 MAX_TRANSLATE = SIDE // 2 - 1   # a shift of 16 or more would leave at most half an image
 
 
+class BatchMover:
+    """``shift_and_flip`` for batches of ``n`` rows, reusing one zero-padded image buffer.
+
+    The buffer (n, 3, 32 + 2 pad, 32 + 2 pad) is allocated once; each batch is copied into its
+    centre, whose border stays zero, and each image is cut out of it in one gather through a
+    sliding-window view: of the buffer, or of the buffer read right to left for the images that
+    are mirrored (mirroring after a shift by dx is a shift by -dx of the mirror image).
+    """
+
+    def __init__(self, n: int, pad: int, dtype):
+        require(isinstance(pad, int) and 0 <= pad <= MAX_TRANSLATE, "translate",
+                f"at most {MAX_TRANSLATE} pixels", pad)
+        self.pad = pad
+        self.buffer = np.zeros((n, CHANNELS, SIDE + 2 * pad, SIDE + 2 * pad), dtype=dtype)
+        self.plain = sliding_window_view(self.buffer, (SIDE, SIDE), axis=(2, 3))             # (n, 3, 2 pad + 1, 2 pad + 1, 32, 32)
+        self.mirror = sliding_window_view(self.buffer[..., ::-1], (SIDE, SIDE), axis=(2, 3))
+
+    def __call__(self, X: np.ndarray, dy: np.ndarray, dx: np.ndarray, flipped: np.ndarray) -> np.ndarray:
+        """X (n, 3072) moved as ``shift_and_flip`` moves it (|dy|, |dx| <= pad); a new (n, 3072) array."""
+        n, p = len(X), self.pad
+        self.buffer[:, :, p:p + SIDE, p:p + SIDE] = X.reshape(n, CHANNELS, SIDE, SIDE)
+        out = self.plain[np.arange(n), :, p - dy, p - dx]                  # out[r, c] = in[r - dy, c - dx]
+        mirrored = np.flatnonzero(flipped)
+        if len(mirrored):
+            out[mirrored] = self.mirror[mirrored, :, p - dy[mirrored], p + dx[mirrored]]
+        return out.reshape(n, -1)
+
+
 def shift_and_flip(X: np.ndarray, dy: np.ndarray, dx: np.ndarray, flipped: np.ndarray) -> np.ndarray:
     """X (n, 3072) with image i moved dy[i] pixels down and dx[i] right, then mirrored left-right if flipped[i].
 
-    dy, dx: (n,) integers with |shift| <= MAX_TRANSLATE; flipped: (n,) bools. Each image is
-    cut from a zero-padded copy through a sliding-window view, one gather for the whole
-    batch, no loop over images. Returns a new (n, 3072) array.
+    dy, dx: (n,) integers with |shift| <= MAX_TRANSLATE; flipped: (n,) bools. One gather for the
+    whole batch (``BatchMover``), no loop over images. Returns a new (n, 3072) array.
     """
-    n = len(X)
     require(X.ndim == 2 and X.shape[1] == CHANNELS * SIDE * SIDE, "X",
             f"an array of shape (n, {CHANNELS * SIDE * SIDE}) of CIFAR rows", f"shape {X.shape}")
     dy, dx = np.asarray(dy), np.asarray(dx)
     pad = int(max(np.abs(dy).max(initial=0), np.abs(dx).max(initial=0)))
-    require(pad <= MAX_TRANSLATE, "translate", f"at most {MAX_TRANSLATE} pixels", pad)
-    images = X.reshape(n, CHANNELS, SIDE, SIDE)
-    if pad:
-        padded = np.zeros((n, CHANNELS, SIDE + 2 * pad, SIDE + 2 * pad), dtype=X.dtype)
-        padded[:, :, pad:pad + SIDE, pad:pad + SIDE] = images
-        windows = sliding_window_view(padded, (SIDE, SIDE), axis=(2, 3))   # (n, 3, 2 pad + 1, 2 pad + 1, 32, 32)
-        out = windows[np.arange(n), :, pad - dy, pad - dx]                  # out[r, c] = in[r - dy, c - dx]
-    else:
-        out = images.copy()
-    flipped = np.asarray(flipped, bool)
-    out[flipped] = out[flipped][..., ::-1]
-    return out.reshape(n, -1)
+    return BatchMover(len(X), pad, X.dtype)(X, dy, dx, np.asarray(flipped, bool))
 
 
 def mirrored(X: np.ndarray) -> np.ndarray:

@@ -239,7 +239,7 @@ def distillation(teachers: list[Member], mixes, seeds, train_data, val_data, fol
     others = train_members([replace(chosen, seed=seed) for seed in seeds[1:]], train_data, val_data, folder,
                            keep=keep, executor=executor, progress=progress, soft_targets=targets)
     students = [tried[best], *others]
-    label = (f"students of that ensemble, {chosen.n_cycles} cycles (distillation, alpha = {chosen.distill:g}, "
+    label = (f"students of the kept networks, {chosen.n_cycles} cycles (distillation, alpha = {chosen.distill:g}, "
              f"T = {chosen.temperature:g})")
     return {"teacher": teacher, "trials": trials, "config": chosen, "students": students,
             "row": ablation_rows(["the teachers", label], [teachers, students])[1]}

@@ -5,7 +5,8 @@ to its results.json (with its CSV tables under ``tables``), ``reference`` is
 report/reference.json. Every cell is Typst markup; the verdicts come from ``wording``.
 """
 
-from .wording import about, bonus_options, ensemble_members, escape, mean_pm, pct, points, sci, sci_text, verdict
+from .wording import (about, bonus_options, ensemble_members, escape, mean_pm, pct, points, sci, sci_text,
+                      test_spread, verdict)
 
 METHODS = {"full": "all data", "running_mean": "running mean", "ema": "EMA 0.99"}
 NOT_RUN = "not run (not in this profile)"
@@ -156,6 +157,15 @@ def _versus(ours: float, theirs: float) -> str:
     return f"{points(abs(diff))} {'above' if diff > 0 else 'below'}" if diff else "level with"
 
 
+def _students(d: dict | None) -> str:
+    """The abstract's clause on distilled students that were not chosen ("" if there are none or they were)."""
+    if not d or d["kept"]:
+        return ""
+    return (f"students of the same shape, distilled from the ensemble of those networks ($alpha = {d['alpha']:g}$, "
+            f"$T = {d['temperature']:g}$) and trained for {d['cycles']} cycles instead of {d['teacher_cycles']}, "
+            f"reach {test_spread(d['students'])}; ")
+
+
 def abstract(results: dict, reference: dict) -> str:
     """The report's abstract: what was done and the headline numbers, each with its spread over seeds."""
     g, f, b = results["gradient_check"], results["final_model"], results["bonus"]
@@ -177,6 +187,7 @@ def abstract(results: dict, reference: dict) -> str:
             f"{pct(reference['assignment']['final'], 0)}{final_ref}. Beyond the assignment, a wider network "
             f"($m={cfg['hidden']}$) with {', '.join(options)} and "
             f"{cfg['n_cycles']} cycles, every choice made on validation data, reaches *{mean_pm(single['test_acc_mean'], single['test_acc_std'], len(single['seeds']))}*; "
+            f"{_students(b.get('distillation'))}"
             f"an ensemble of {ens['networks']} networks ({escape(ensemble_members(ens))}) reaches "
             f"*{pct(ens['test_acc'])}*. The best published "
             f"results for this exercise, picked on test accuracy, are {pct(ref_single)} for one network and "

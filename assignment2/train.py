@@ -10,7 +10,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from .augment import MAX_TRANSLATE, random_moves, shift_and_flip
+from .augment import MAX_TRANSLATE, BatchMover, random_moves
 from .checks import non_negative, one_of, positive_int, require
 from .files import write_atomic
 from .network import Params, SoftTargets, check_data, dropout_mask, evaluate, init_params, penalty
@@ -189,6 +189,7 @@ def _batches(X: np.ndarray, y: np.ndarray, config: TrainConfig, dtype, soft_targ
     rng = np.random.default_rng(config.seed)
     noise = np.random.default_rng([config.seed, 1])   # augmentation and dropout
     order, position = rng.permutation(n), 0
+    mover = BatchMover(batch, config.translate, dtype) if config.augments else None
     for _ in range(config.total_steps):
         if position + batch > n:
             order, position = rng.permutation(n), 0
@@ -197,7 +198,7 @@ def _batches(X: np.ndarray, y: np.ndarray, config: TrainConfig, dtype, soft_targ
         batch_X, view = X[rows], 0
         if config.augments:
             dy, dx, flipped = random_moves(batch, noise, config.flip, config.translate)
-            batch_X = shift_and_flip(batch_X, dy, dx, flipped)
+            batch_X = mover(batch_X, dy, dx, flipped)
             view = np.minimum(flipped, len(soft_targets) - 1) if soft_targets is not None else 0
         keep = dropout_mask(noise, (batch, config.hidden), config.dropout, dtype) if config.dropout else None
         soft = None if soft_targets is None else SoftTargets(soft_targets[view, rows], config.distill,

@@ -204,13 +204,16 @@ def distillation(d: dict, row: dict) -> str:
             f"{len(d['teachers'])} teachers alone: {gain(row['gain'], row['gain_se'])} points, {verdict_text}.")
 
 
+def test_spread(rows: list[dict]) -> str:
+    """The mean ± sd of the rows' "test_acc" over the runs (``mean_pm``)."""
+    accs = [r["test_acc"] for r in rows]
+    return mean_pm(statistics.mean(accs), statistics.stdev(accs) if len(accs) > 1 else 0.0, len(accs))
+
+
 def teacher_and_students(d: dict) -> str:
     """A sentence with the test accuracies of notebook 06's teacher ensemble, its networks and the students."""
-    def spread(rows):
-        accs = [r["test_acc"] for r in rows]
-        return mean_pm(statistics.mean(accs), statistics.stdev(accs) if len(accs) > 1 else 0.0, len(accs))
     return (f"For the record, the teacher ensemble reaches {pct(d['teacher_test_acc'])} on test, its networks one by "
-            f"one {spread(d['teachers'])} and the students {spread(d['students'])}.")
+            f"one {test_spread(d['teachers'])} and the students {test_spread(d['students'])}.")
 
 
 def yes_no(flag: bool) -> str:

@@ -66,3 +66,31 @@ def test_bad_input_names_the_parameter():
         shift_and_flip(np.zeros((2, 100)), *no_shift(2), np.zeros(2, bool))
     with pytest.raises(ValueError, match="translate must be at most 15"):
         shift_and_flip(np.zeros((1, 3072)), np.array([16]), np.array([0]), np.array([False]))
+
+
+def reference_move(X, dy, dx, flipped):
+    """Image by image, with np.roll and explicit zero fill: the definition of shift_and_flip."""
+    out = np.zeros_like(images(X))
+    for i, image in enumerate(images(X)):
+        moved = np.roll(image, (dy[i], dx[i]), axis=(1, 2))
+        if dy[i] > 0:
+            moved[:, :dy[i]] = 0
+        elif dy[i] < 0:
+            moved[:, dy[i]:] = 0
+        if dx[i] > 0:
+            moved[:, :, :dx[i]] = 0
+        elif dx[i] < 0:
+            moved[:, :, dx[i]:] = 0
+        out[i] = moved[..., ::-1] if flipped[i] else moved
+    return out.reshape(len(X), -1)
+
+
+def test_a_reused_batch_mover_moves_every_batch_as_the_reference():
+    from assignment2.augment import BatchMover, random_moves
+    rng = np.random.default_rng(1)
+    mover = BatchMover(8, 3, np.float32)
+    for _ in range(5):   # the buffer is reused: earlier batches must leave no trace
+        X = rng.standard_normal((8, CHANNELS * SIDE * SIDE)).astype(np.float32)
+        moves = random_moves(8, rng, flip=True, translate=3)
+        np.testing.assert_array_equal(mover(X, *moves), reference_move(X, *moves))
+        np.testing.assert_array_equal(shift_and_flip(X, *moves), reference_move(X, *moves))
