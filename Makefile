@@ -15,6 +15,11 @@ README_RESULTS ?= --readme README.md
 NOTEBOOKS := 01_gradient_check 02_overfit 03_cyclical_lr 04_lambda_search 05_final_model 06_bonus 07_analysis
 RESULTS := $(foreach nb,$(NOTEBOOKS),$(BUILD)/$(nb)/results.json)
 SOURCES := $(wildcard assignment2/*.py)
+# Modules only the PDF uses: a change to them rebuilds the PDF and executes no notebook.
+REPORT_ONLY := assignment2/report.py assignment2/reproduction.py assignment2/wording.py
+NOTEBOOK_SOURCES := $(filter-out $(REPORT_ONLY),$(SOURCES))
+# The run store every notebook of a build shares: a run kept there is read, never trained again.
+STORE ?= $(BUILD)/runs
 
 # The notebooks run in notebooks/: hand them an absolute data folder; the report shows it as given.
 ifndef DATA_LABEL
@@ -41,12 +46,13 @@ $(BUILD)/.data-root: FORCE
 	@mkdir -p $(BUILD)
 	@echo "$(CIFAR10_DIR) $(NB_PARAMS)" | cmp -s - $@ || echo "$(CIFAR10_DIR) $(NB_PARAMS)" > $@
 
-# A notebook is re-run only when it, the module, the installed environment or the data changed.
+# A notebook is re-run only when it, a module it can use, the installed environment or the data
+# changed; its networks come from the run store, so a re-run trains only what the store lacks.
 # The executed notebook is also rendered to HTML beside its artifacts.
-$(BUILD)/%/results.json: notebooks/%.ipynb $(SOURCES) $(VENV)/.installed $(BUILD)/.data-root
+$(BUILD)/%/results.json: notebooks/%.ipynb $(NOTEBOOK_SOURCES) $(VENV)/.installed $(BUILD)/.data-root
 	@mkdir -p $(@D)
-	$(PY) -m papermill --log-level WARNING -k python3 --cwd notebooks $< $(@D)/$*.ipynb \
-	  -p out_dir $(abspath $(@D)) $(NB_PARAMS) $(EXTRA_PARAMS)
+	ASSIGNMENT2_STORE=$(abspath $(STORE)) $(PY) -m papermill --log-level WARNING -k python3 --cwd notebooks \
+	  $< $(@D)/$*.ipynb -p out_dir $(abspath $(@D)) $(NB_PARAMS) $(EXTRA_PARAMS)
 	$(PY) -m nbconvert --log-level WARN --to html $(@D)/$*.ipynb
 
 $(BUILD)/05_final_model/results.json: $(BUILD)/04_lambda_search/results.json
@@ -57,7 +63,7 @@ $(BUILD)/07_analysis/results.json: $(BUILD)/05_final_model/results.json $(BUILD)
 $(BUILD)/07_analysis/results.json: EXTRA_PARAMS = -p final_dir $(abspath $(BUILD)/05_final_model) \
   -p bonus_dir $(abspath $(BUILD)/06_bonus)
 
-$(REPORT_PDF): $(RESULTS) report/report.typ.j2 report/reference.json
+$(REPORT_PDF): $(RESULTS) $(SOURCES) report/report.typ.j2 report/reference.json
 	$(PY) -m assignment2.report $(BUILD) $@ --data-dir "$(DATA_LABEL)" $(README_RESULTS)
 
 test: $(VENV)/.installed

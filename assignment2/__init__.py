@@ -5,11 +5,11 @@ Modules, one job each: ``data`` (CIFAR-10), ``network`` (model and gradients),
 trainer and History), ``step`` (one in-place update), ``blas`` (gemm with beta),
 ``augment`` (flips and translations), ``range_test`` (learning-rate range test),
 ``ensemble`` (averaged probabilities), ``improve`` (notebook 06's ablation and ensembles),
-``analysis`` (notebook 07: confusions, calibration, mistakes, units), ``search`` (resumable
-lambda search), ``parallel`` (runs in a process pool or on Dask), ``experiments`` (the
+``analysis`` (notebook 07: confusions, calibration, mistakes, units), ``store`` (every
+trained network, keyed by what determines it), ``search`` (lambda search), ``parallel`` (runs in a process pool or on Dask), ``experiments`` (the
 study's experiments), ``provenance`` (code version, data fingerprint, machine), ``plots``
 and ``artifacts`` (figures, tables, results), ``report``, ``reproduction`` and ``wording``
 (the PDF), ``bench`` (timings).
 """
 
-__version__ = "1.3.0"
+__version__ = "1.4.0"

@@ -11,9 +11,10 @@ from dataclasses import fields
 import numpy as np
 
 from .data import load_cifar10, write_synthetic
-from .experiments import run
+from .experiments import run_all
 from .parallel import executor
 from .search import best_runs, lambda_search, sample_lambdas
+from .store import RunStore
 from .train import TrainConfig
 
 
@@ -22,11 +23,11 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("train", help="train one network and save its History")
     run.add_argument("--out", default="history.json", help="where to save the History (JSON)")
-    search = commands.add_parser("search", help="random search of lambda on a log scale (resumable)")
+    search = commands.add_parser("search", help="random search of lambda on a log scale (resumes from the store)")
     search.add_argument("--n", type=int, default=20, help="number of lambdas")
     search.add_argument("--l-min", type=float, default=-5, help="log10 of the smallest lambda")
     search.add_argument("--l-max", type=float, default=-1, help="log10 of the largest lambda")
-    search.add_argument("--results", default="search.csv", help="results file (CSV); re-running resumes")
+    search.add_argument("--results", default="search.csv", help="results file (CSV)")
     search.add_argument("--workers", type=int, default=None, help="runs at once in a process pool (default: one per core)")
     search.add_argument("--scheduler", default=None, help="address of a Dask scheduler to run the search on instead")
     synthetic = commands.add_parser("synthetic", help="write a small synthetic data set in the CIFAR-10 format")
@@ -36,6 +37,8 @@ def _parser() -> argparse.ArgumentParser:
     for sub, split in ((run, "ex3"), (search, "search")):
         sub.add_argument("--split", default=split, help="data split: ex3, search or final")
         sub.add_argument("--root", default=None, help="CIFAR-10 folder (default: $CIFAR10_DIR or the cache)")
+        sub.add_argument("--store", default=None, help="the run store: a run kept there is read, not trained again "
+                         "(default: $ASSIGNMENT2_STORE or build/runs)")
         for f in fields(TrainConfig):
             option = "--" + f.name.replace("_", "-")
             if isinstance(f.default, bool):      # --flip / --no-flip
@@ -54,14 +57,15 @@ def main(argv=None) -> int:
         config = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)})
         train_data, val_data, test_data = load_cifar10(args.split, args.root, dtype=config.dtype)
         if args.command == "train":
-            history, row = run(config, train_data, val_data, test_data, progress=True)
+            [(history, row)] = run_all([config], (train_data, val_data, test_data), RunStore(args.store), progress=True)
             history.save(args.out)
             print(f"training accuracy {row['train_acc']:.4f}, validation accuracy {row['val_acc']:.4f}, "
                   f"test accuracy {row['test_acc']:.4f}; history saved to {args.out}")
         else:
             lambdas = sample_lambdas(args.n, args.l_min, args.l_max, np.random.default_rng(config.seed))
             pool = executor(args.workers, args.scheduler)
-            rows = lambda_search(lambdas, train_data, val_data, config, args.results, pool, progress=True)
+            rows = lambda_search(lambdas, train_data, val_data, config, RunStore(args.store), args.results, pool,
+                                 progress=True)
             for row in best_runs(rows):
                 print(f"lambda {row['lambda']:.3e}: validation accuracy {row['val_acc']:.4f}")
             print(f"{len(rows)} runs in {args.results}")

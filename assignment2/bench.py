@@ -17,7 +17,6 @@ import os
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -27,6 +26,7 @@ from .experiments import search_n_s
 from .network import EVAL_ROWS, accuracy
 from .parallel import release
 from .search import lambda_search
+from .store import RunStore
 from .train import TrainConfig, fresh_params, train
 
 
@@ -102,9 +102,9 @@ def _timed_search(label: str, lambdas, split, config, pool) -> float:
     release()   # every search shares its data afresh
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        rows = lambda_search(lambdas, *split, config, Path(tmp) / "runs.csv", pool)
+        rows = lambda_search(lambdas, *split, config, RunStore(tmp), executor=pool)   # a new store: all trained
         seconds = time.perf_counter() - start
-    runs = ", ".join(f"{row['wall_time']:.1f}" for row in rows)
+    runs = ", ".join(f"{row['seconds']:.1f}" for row in rows)
     print(f"{label}: {seconds:.1f} s (each run: {runs} s)", flush=True)
     return seconds
 

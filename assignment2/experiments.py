@@ -1,6 +1,5 @@
 """The study's experiments as functions returning plain rows (list of dicts) for tables."""
 
-import time
 from dataclasses import replace
 
 import numpy as np
@@ -10,7 +9,8 @@ from .gradcheck import compare, numerical_gradients
 from .network import SoftTargets, accuracy, dead_units, dropout_mask, gradients, init_params, log_softmax
 from .parallel import map_tasks
 from .search import best_runs, lambda_search
-from .train import Diverged, TrainConfig, fresh_params, train
+from .store import Run, RunStore
+from .train import TrainConfig
 
 
 def _gradient_errors(lam: float, m: int, seed: int, h: float, dropout: float, distill, batch) -> list[dict]:
@@ -46,60 +46,45 @@ def gradient_check(X: np.ndarray, y: np.ndarray, m: int, lams, seed: int = 0, h:
 
 
 def _setting(config: TrainConfig) -> dict:
-    """The config values a result row of ``run`` names."""
+    """The config values a result row of ``run_all`` names."""
     return {"seed": config.seed, "hidden": config.hidden, "batch_size": config.batch_size, "n_s": config.n_s,
             "n_cycles": config.n_cycles, "lam": config.lam, "eta_min": config.eta_min, "eta_max": config.eta_max,
             "cost_method": config.cost_method}
 
 
-def run(config: TrainConfig, train_data, val_data, test_data, progress: bool = False):
-    """Initialise (seeded by config.seed), train and test one network: (History, row).
-
-    The row's ``dead_units`` counts hidden units that are zero on every training image.
-    """
-    start = time.perf_counter()
-    params, history = train(fresh_params(config, train_data[0].shape[1]), train_data, val_data, config,
-                            progress=progress)
-    last = history.final()
-    return history, {**_setting(config), "train_acc": last["train_acc"], "val_acc": last["val_acc"],
-                     "test_acc": accuracy(params, *test_data), "seconds": time.perf_counter() - start,
-                     "dead_units": dead_units(params, train_data[0])}
-
-
-def run_or_diverge(config: TrainConfig, train_data, val_data, test_data, progress: bool = False):
-    """``run``, but a run that diverges gives (None, row) with NaN accuracies and the step
-    (``diverged_at``), learning rate and cost at which it was stopped; others have diverged_at None."""
-    start = time.perf_counter()
-    try:
-        history, row = run(config, train_data, val_data, test_data, progress)
-        return history, {**row, "diverged_at": None, "diverged_eta": None}
-    except Diverged as err:
+def test_row(run: Run, train_data, test_data) -> dict:
+    """The result row of a stored run: its config values, training and validation accuracy, seconds,
+    the test accuracy of its final parameters and its ``dead_units`` (hidden units that are zero on
+    every training image); a run that diverged has NaN for these and the step (``diverged_at``) and
+    learning rate at which it was stopped."""
+    row = {**_setting(run.config), "train_acc": run.row["train_acc"], "val_acc": run.row["val_acc"]}
+    if run.diverged:
         nan = float("nan")
-        return None, {**_setting(config), "train_acc": nan, "val_acc": nan, "test_acc": nan,
-                      "seconds": time.perf_counter() - start, "dead_units": nan,
-                      "diverged_at": err.step, "diverged_eta": err.eta}
+        return {**row, "train_acc": nan, "val_acc": nan, "test_acc": nan, "seconds": run.row["seconds"],
+                "dead_units": nan, "diverged_at": run.row["diverged_at"], "diverged_eta": run.row["diverged_eta"]}
+    return {**row, "test_acc": accuracy(run.final, *test_data), "seconds": run.row["seconds"],
+            "dead_units": dead_units(run.final, train_data[0]), "diverged_at": None, "diverged_eta": None}
 
 
-def run_all(configs, data, executor=None, progress: bool = False, task=run) -> list[tuple]:
-    """``task`` (``run`` or ``run_or_diverge``) for every config on data = (train, val, test) pairs,
-    in parallel on ``executor``.
+def run_all(configs, data, store: RunStore, executor=None, progress: bool = False, repeats=None) -> list[tuple]:
+    """Every config trained (seeded by its seed) on data = (train, val, test) pairs, or read from
+    ``store``: [(History, ``test_row``)] in the order of ``configs``.
 
-    Returns [(History, row)] in the order of ``configs``. In this process (executor None),
-    ``progress`` shows each run's steps; on an executor, the finished runs."""
+    Runs not stored yet are trained in parallel on ``executor``, the longest first, so that no
+    worker is left with a long run at the end. repeats: see ``RunStore.runs``."""
     configs = list(configs)
-    if executor is None:
-        return [task(config, *data, progress=progress) for config in configs]
-    # the longest runs first, so that no worker is left with a long run at the end
+    train_data, val_data, test_data = data
     order = sorted(range(len(configs)), key=lambda i: -configs[i].total_steps * configs[i].batch_size * configs[i].hidden)
+    runs = store.runs([configs[i] for i in order], train_data, val_data, executor=executor, progress=progress,
+                      repeats=None if repeats is None else [repeats[i] for i in order])
     results = [None] * len(configs)
-    for i, result in zip(order, map_tasks(task, [(configs[i],) for i in order], data, executor,
-                                          "runs" if progress else None)):
-        results[i] = result
+    for i, run in zip(order, runs):
+        results[i] = (run.history, test_row(run, train_data, test_data))
     return results
 
 
-def over_seeds(configs: dict, seeds, data, executor=None, progress: bool = False) -> dict:
-    """``run`` every named config once per seed, all in parallel on ``executor``.
+def over_seeds(configs: dict, seeds, data, store: RunStore, executor=None, progress: bool = False) -> dict:
+    """``run_all`` for every named config once per seed, all in parallel on ``executor``.
 
     configs: name -> TrainConfig. Returns name -> (histories by seed, rows). Only the first
     seed records as config says (its curves are the ones shown); the others record only at
@@ -109,7 +94,7 @@ def over_seeds(configs: dict, seeds, data, executor=None, progress: bool = False
     runs = [(name, seed) for name in configs for seed in seeds]
     final_only = {"records_per_cycle": 1, "record_cycles": 1}
     results = run_all([replace(configs[name], seed=seed, **({} if seed == first else final_only))
-                       for name, seed in runs], data, executor, progress)
+                       for name, seed in runs], data, store, executor, progress)
     out = {name: ({}, []) for name in configs}
     for (name, seed), (history, row) in zip(runs, results):
         out[name][0][seed] = history
@@ -131,7 +116,7 @@ SUMMARY = ("train_acc", "val_acc", "test_acc", "seconds", "dead_units")
 def summarise(rows: list[dict], by: list[str]) -> list[dict]:
     """One row per distinct value of the ``by`` keys (in order of appearance): those keys, the
     number of seeds, and the mean and std of every SUMMARY key over the seeds whose run finished;
-    rows of ``run_or_diverge`` add how many diverged, and the earliest step and its learning rate."""
+    rows of ``test_row`` add how many diverged, and the earliest step and its learning rate."""
     groups = {}
     for row in rows:
         groups.setdefault(tuple(row[k] for k in by), []).append(row)
@@ -151,15 +136,18 @@ def summarise(rows: list[dict], by: list[str]) -> list[dict]:
     return summary
 
 
-def cost_methods(config: TrainConfig, data, methods=("full", "running_mean", "ema"), repeats: int = 3):
+def cost_methods(config: TrainConfig, data, store: RunStore, methods=("full", "running_mean", "ema"),
+                 repeats: int = 3):
     """Each training-cost method run ``repeats`` times (same seed), one after another in this
     process so the wall times compare: (histories by method, rows with the median, min and max seconds)."""
     repeats = positive_int("repeats", repeats)
+    configs = [replace(config, cost_method=method) for method in methods for _ in range(repeats)]
+    results = run_all(configs, data, store, repeats=list(range(repeats)) * len(methods))
     histories, rows = {}, []
-    for method in methods:
-        results = [run(replace(config, cost_method=method), *data) for _ in range(repeats)]
-        history, row = results[0]
-        seconds = [r["seconds"] for _, r in results]
+    for i, method in enumerate(methods):
+        timed = results[i * repeats:(i + 1) * repeats]
+        history, row = timed[0]
+        seconds = [r["seconds"] for _, r in timed]
         histories[method] = history
         rows.append({"method": method, "final_train_cost": history.train_cost[-1],
                      "final_val_cost": history.val_cost[-1], "test_acc": row["test_acc"], "repeats": repeats,
@@ -170,16 +158,17 @@ def cost_methods(config: TrainConfig, data, methods=("full", "running_mean", "em
 SAME_RUN = ("batch_size", "n_s", "n_cycles", "lam", "eta_min", "eta_max")
 
 
-def hidden_sizes(config: TrainConfig, data, sizes=(50, 100, 200), seeds=(0,), executor=None, runs=()) -> list[dict]:
+def hidden_sizes(config: TrainConfig, data, store: RunStore, sizes=(50, 100, 200), seeds=(0,), executor=None,
+                 runs=()) -> list[dict]:
     """Every hidden size with every seed, otherwise ``config``: summary rows (see ``summarise``).
 
-    ``runs``: rows of ``run`` made already (e.g. by ``over_seeds``); those made with this
+    ``runs``: rows of ``run_all`` made already (e.g. by ``over_seeds``); those made with this
     config's SAME_RUN settings are reused rather than trained again.
     """
     reused = {(row["hidden"], row["seed"]): row for row in runs
               if all(row[k] == getattr(config, k) for k in SAME_RUN)}
     todo = [(m, seed) for m in sizes for seed in seeds if (m, seed) not in reused]
-    new = run_all([replace(config, hidden=m, seed=seed) for m, seed in todo], data, executor)
+    new = run_all([replace(config, hidden=m, seed=seed) for m, seed in todo], data, store, executor)
     made = {**reused, **{key: row for key, (_, row) in zip(todo, new)}}
     return summarise([made[m, seed] for m in sizes for seed in seeds], ["hidden", "n_cycles", "n_s"])
 
@@ -187,7 +176,8 @@ def hidden_sizes(config: TrainConfig, data, sizes=(50, 100, 200), seeds=(0,), ex
 ETA_SCALINGS = ("fixed", "linear")
 
 
-def batch_sizes(config: TrainConfig, data, sizes=(10, 50, 100, 200), seeds=(0,), executor=None) -> list[dict]:
+def batch_sizes(config: TrainConfig, data, store: RunStore, sizes=(10, 50, 100, 200), seeds=(0,),
+                executor=None) -> list[dict]:
     """Every batch size with every seed, with the learning rates fixed and scaled linearly with the batch.
 
     n_s is scaled so every run sees the same number of epochs: n_s = config.n_s * config.batch_size / b.
@@ -206,7 +196,7 @@ def batch_sizes(config: TrainConfig, data, sizes=(10, 50, 100, 200), seeds=(0,),
                 configs.append(replace(config, batch_size=b, n_s=n_s, seed=seed,
                                        eta_min=config.eta_min * factor, eta_max=config.eta_max * factor))
                 scalings.append(scaling)
-    runs = run_all(configs, data, executor, task=run_or_diverge)
+    runs = run_all(configs, data, store, executor)
     rows = [{"eta_scaling": scaling, **row} for scaling, (_, row) in zip(scalings, runs)]
     return summarise(rows, ["eta_scaling", "batch_size", "n_s", "eta_min", "eta_max"])
 
@@ -223,16 +213,16 @@ def fine_range(rows: list[dict], k: int = 3, margin: float = 0.25) -> tuple[floa
     return float(logs.min() - margin), float(logs.max() + margin)
 
 
-def confirm_best(rows: list[dict], k: int, seeds, train_data, val_data, config: TrainConfig, results_path,
-                 executor=None, progress: bool = False) -> list[dict]:
+def confirm_best(rows: list[dict], k: int, seeds, train_data, val_data, config: TrainConfig, store: RunStore,
+                 results_path, executor=None, progress: bool = False) -> list[dict]:
     """Re-train the k best lambdas of ``rows`` with ``config`` (e.g. the final model's schedule) and ``seeds``.
 
-    The runs go to the resumable CSV ``results_path`` (see ``lambda_search``). Returns one row
+    The runs go to the CSV ``results_path`` (see ``lambda_search``). Returns one row
     per lambda with the mean and std of the validation accuracy over the seeds, best mean first.
     """
     lambdas = [row["lambda"] for row in best_runs(rows, k)]
     by_lambda = {lam: [] for lam in lambdas}
-    runs = lambda_search(lambdas, train_data, val_data, config, results_path, executor, progress, seeds)
+    runs = lambda_search(lambdas, train_data, val_data, config, store, results_path, executor, progress, seeds)
     for row in runs:
         if row["lambda"] in by_lambda and row["seed"] in seeds:
             by_lambda[row["lambda"]].append(row)

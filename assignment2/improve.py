@@ -1,136 +1,20 @@
 """Beyond the assignment: wide, regularised networks kept with their snapshots, an ablation, ensembles.
 
-Every trained network is a ``Member``: its config, History, validation accuracy and the
-parameters at the end of its last ``keep`` cycles. Members are saved one file each
-(``<folder>/<key>.npz``, the key a hash of the config) the moment they finish, so an
-interrupted study resumes without training them again. Only validation data are used here;
-the test set is for the caller, once the configurations are fixed.
+Every network is a ``store.Run`` of the run store: its config, History, row and the parameters
+at the end of its last ``keep`` cycles. Only validation data are used here; the test set is
+for the caller, once the configurations are fixed.
 """
 
-import hashlib
-import io
-import json
-import time
-import warnings
-from dataclasses import asdict, dataclass, replace
-from pathlib import Path
+from dataclasses import asdict, replace
 
 import numpy as np
 
 from .augment import mirrored
 from .checks import positive_int, require
 from .ensemble import accuracy, average, ensemble_accuracy
-from .files import write_atomic
-from .network import Params, probabilities
-from .parallel import run_tasks
-from .provenance import code_version, data_fingerprint
-from .train import History, TrainConfig, fresh_params, train
-
-
-@dataclass
-class Member:
-    """One trained network: config, History, row (val_acc, train_acc, seconds), snapshots (cycle -> Params)
-    and the file it is saved in."""
-
-    config: TrainConfig
-    history: History
-    row: dict
-    snapshots: dict
-    path: Path | None = None
-
-    def last(self, k: int = 1) -> list:
-        """The parameters at the last k cycle ends, oldest first."""
-        return [self.snapshots[c] for c in sorted(self.snapshots)[-k:]]
-
-
-def run_key(config: TrainConfig, teacher: str = "") -> str:
-    """A name for the run of ``config``: 16 hex digits of the hash of its fields (and of the fingerprint
-    of its teacher's soft targets, for a distilled run)."""
-    fields = {**asdict(config), **({"teacher": teacher} if config.distill else {})}
-    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def _train_member(config: TrainConfig, keep: int, train_data, val_data, soft_views=None) -> dict:
-    """Train one network; its row, History (as a dict) and the arrays of its last ``keep`` cycle ends.
-    soft_views: the teacher's probabilities (n, K) of the plain and of the mirror images, a pair."""
-    snapshots = {}
-
-    def snapshot(cycle: int, params: Params) -> None:
-        if cycle > config.n_cycles - keep:
-            snapshots[cycle] = params.copy().arrays()
-
-    start = time.perf_counter()
-    _, history = train(fresh_params(config, train_data[0].shape[1]), train_data, val_data, config,
-                       on_cycle_end=snapshot, soft_targets=None if soft_views is None else np.stack(soft_views))
-    last = history.final()
-    row = {"val_acc": last["val_acc"], "val_loss": last["val_loss"], "train_acc": last["train_acc"],
-           "seconds": time.perf_counter() - start}
-    return {"row": row, "history": asdict(history), "snapshots": snapshots}
-
-
-def _save(path: Path, result: dict, made_by: dict) -> None:
-    arrays = {f"{cycle}/{name}": a for cycle, params in result["snapshots"].items() for name, a in params.items()}
-    meta = {"row": result["row"], "history": result["history"], **made_by}
-    buffer = io.BytesIO()
-    np.savez(buffer, meta=np.array(json.dumps(meta)), **arrays)
-    write_atomic(path, buffer.getvalue())
-
-
-def _load(path: Path) -> tuple[dict, dict]:
-    """(meta, snapshots) of a saved member."""
-    with np.load(path) as saved:
-        meta = json.loads(str(saved["meta"]))
-        snapshots = {}
-        for key in saved.files:
-            if key != "meta":
-                cycle, name = key.split("/")
-                snapshots.setdefault(int(cycle), {})[name] = saved[key]
-    return meta, {cycle: Params(**arrays) for cycle, arrays in snapshots.items()}
-
-
-def train_members(configs, train_data, val_data, folder, keep=1, executor=None,
-                  progress: bool = False, soft_targets=None) -> list[Member]:
-    """A Member per config (in order), trained on ``executor`` or loaded from ``folder``.
-
-    keep: how many of the last cycle ends to keep the parameters of, for every config or a
-    list with one number per config. soft_targets: the teacher's probabilities (2, n, K) of
-    the training images and of their mirror images (``teacher_targets``), for the configs
-    that distil. A saved member made by other code or data, or with fewer snapshots, is
-    trained again (with a warning).
-    """
-    configs = list(configs)
-    require(all(isinstance(c, TrainConfig) for c in configs), "configs", "TrainConfigs", configs)
-    keeps = [positive_int("keep", k) for k in (keep if isinstance(keep, (list, tuple)) else [keep] * len(configs))]
-    require(len(keeps) == len(configs) and all(k <= c.n_cycles for k, c in zip(keeps, configs)), "keep",
-            "at most n_cycles, for every config or one number per config", keep)
-    folder = Path(folder)
-    soft_views = () if soft_targets is None else (tuple(np.asarray(soft_targets, dtype=np.float32)),)
-    require(all(len(pair) == 2 for pair in soft_views), "soft_targets",
-            "(2, n, K): the teacher's probabilities of the plain and of the mirror images", np.shape(soft_targets))
-    require(soft_targets is not None or not any(c.distill for c in configs), "soft_targets",
-            "a teacher's probabilities for configs that distil", None)
-    teacher = data_fingerprint(*soft_views) if soft_views else ""
-    made_by = {"code": code_version(), "data": data_fingerprint(train_data, val_data)}
-    paths = [folder / f"{run_key(config, teacher)}.npz" for config in configs]
-    members, todo = [None] * len(configs), []
-    for i, (config, path) in enumerate(zip(configs, paths)):
-        if path.exists():
-            meta, snapshots = _load(path)
-            if {k: meta.get(k) for k in made_by} == made_by and len(snapshots) >= keeps[i]:
-                members[i] = Member(config, History(**meta["history"]), meta["row"], snapshots, path)
-                continue
-            warnings.warn(f"{path} was made by other code or data, or keeps fewer snapshots: training it again",
-                          stacklevel=2)
-        todo.append(i)
-    finished = run_tasks(_train_member, [(configs[i], keeps[i]) for i in todo], (train_data, val_data, *soft_views),
-                         executor, desc="networks" if progress else None,
-                         fingerprint=made_by["data"] + (f"+{teacher}" if teacher else ""))
-    for j, result in finished:
-        i = todo[j]
-        _save(paths[i], result, made_by)
-        snapshots = {c: Params(**arrays) for c, arrays in result["snapshots"].items()}
-        members[i] = Member(configs[i], History(**result["history"]), result["row"], snapshots, paths[i])
-    return members
+from .network import probabilities
+from .store import Run, RunStore
+from .train import TrainConfig
 
 
 def ablation_configs(base: TrainConfig, steps) -> list[TrainConfig]:
@@ -143,13 +27,13 @@ def ablation_configs(base: TrainConfig, steps) -> list[TrainConfig]:
     return configs
 
 
-def ablation_rows(labels: list[str], groups: list[list[Member]]) -> list[dict]:
+def ablation_rows(labels: list[str], groups: list[list[Run]]) -> list[dict]:
     """One row per step of the path: its label, seeds, mean and sd of the validation accuracy, the
     gain over the step before with its standard error, and whether the change is kept (gain > 0).
 
-    labels: a label per step, the first one the starting point; groups: its Members (one per seed).
+    labels: a label per step, the first one the starting point; groups: its Runs (one per seed).
     """
-    require(len(labels) == len(groups) and all(groups), "groups", "a non-empty list of Members per label",
+    require(len(labels) == len(groups) and all(groups), "groups", "a non-empty list of Runs per label",
             [len(g) for g in groups])
     rows = []
     for label, members in zip(labels, groups):
@@ -171,7 +55,7 @@ def kept_config(base: TrainConfig, steps, rows: list[dict]) -> TrainConfig:
     return ablation_configs(base, [step for step, row in zip(steps, rows[1:]) if row["kept"]])[-1]
 
 
-def ablation(base: TrainConfig, steps, long_cycles: int, seeds, final_seeds, train_data, val_data, folder,
+def ablation(base: TrainConfig, steps, long_cycles: int, seeds, final_seeds, train_data, val_data, store: RunStore,
              keep: int = 1, executor=None, progress: bool = False, start_label: str = "start", long_steps=(),
              long_seeds=None):
     """The ablation: one change at a time, then a longer schedule for what was kept, and changes tried there.
@@ -184,13 +68,13 @@ def ablation(base: TrainConfig, steps, long_cycles: int, seeds, final_seeds, tra
     If the longer schedule does not help, the kept short config is trained with the final
     seeds instead. All the runs of the longer schedule are trained at once.
     Returns (rows of ``ablation_rows``, the first labelled ``start_label``; the chosen config,
-    with seed final_seeds[0]; its Members, one per final seed).
+    with seed final_seeds[0]; its Runs, one per final seed).
     """
     positive_int("long_cycles", long_cycles)
     path = ablation_configs(base, steps)
     runs = [(i, seed) for i in range(len(path)) for seed in seeds]
-    members = train_members([replace(path[i], seed=seed) for i, seed in runs], train_data, val_data, folder,
-                            executor=executor, progress=progress)
+    members = store.runs([replace(path[i], seed=seed) for i, seed in runs], train_data, val_data,
+                         executor=executor, progress=progress)
     groups = [[m for (i, _), m in zip(runs, members) if i == step] for step in range(len(path))]
     labels = [start_label] + [label for label, _ in steps]
     short = kept_config(base, steps, ablation_rows(labels, groups))
@@ -198,8 +82,8 @@ def ablation(base: TrainConfig, steps, long_cycles: int, seeds, final_seeds, tra
     long_path = ablation_configs(longer, long_steps)
     long_seeds = [list(final_seeds if long_seeds is None else long_seeds)] + [list(final_seeds)] * len(long_steps)
     long_runs = [(i, seed) for i, path_seeds in enumerate(long_seeds) for seed in path_seeds]
-    trained = train_members([replace(long_path[i], seed=seed) for i, seed in long_runs], train_data, val_data, folder,
-                            keep=min(keep, long_cycles), executor=executor, progress=progress)
+    trained = store.runs([replace(long_path[i], seed=seed) for i, seed in long_runs], train_data, val_data,
+                         keep=keep, executor=executor, progress=progress)
     long_groups = [[m for (i, _), m in zip(long_runs, trained) if i == step] for step in range(len(long_path))]
     rows = ablation_rows(labels + [f"longer schedule ({long_cycles} cycles)"] + [label for label, _ in long_steps],
                          groups + long_groups)
@@ -207,11 +91,11 @@ def ablation(base: TrainConfig, steps, long_cycles: int, seeds, final_seeds, tra
         replace(short, seed=final_seeds[0])
     if chosen in long_path and len(long_groups[long_path.index(chosen)]) == len(final_seeds):
         return rows, chosen, long_groups[long_path.index(chosen)]
-    return rows, chosen, train_members([replace(chosen, seed=seed) for seed in final_seeds], train_data, val_data,
-                                       folder, keep=min(keep, chosen.n_cycles), executor=executor, progress=progress)
+    return rows, chosen, store.runs([replace(chosen, seed=seed) for seed in final_seeds], train_data, val_data,
+                                    keep=keep, executor=executor, progress=progress)
 
 
-def distillation(teachers: list[Member], mixes, seeds, train_data, val_data, folder, max_snapshots: int = 1,
+def distillation(teachers: list[Run], mixes, seeds, train_data, val_data, store: RunStore, max_snapshots: int = 1,
                  keep: int = 1, executor=None, progress: bool = False, cycles: int | None = None) -> dict:
     """Students of the ensemble ``teachers`` (one config, several seeds), trained on its soft targets,
     like their teachers but for ``cycles`` cycles (None: as many as the teachers).
@@ -222,7 +106,7 @@ def distillation(teachers: list[Member], mixes, seeds, train_data, val_data, fol
     ``mixes`` trains a student with seeds[0]; the one most accurate on validation is trained
     with the other seeds too. Returns {"teacher": its ensemble row, "trials": a row per mix
     (alpha, temperature, seed, val_acc), "config": the chosen student config (seed seeds[0]),
-    "students": its Members, one per seed, "row": the students against the teachers' members
+    "students": its Runs, one per seed, "row": the students against the teachers' members
     as a row of ``ablation_rows``, kept if their mean validation accuracy is higher}.
     """
     teacher = best_choice(ensemble_choices(teachers, val_data, _snapshots(teachers, max_snapshots)))
@@ -230,14 +114,14 @@ def distillation(teachers: list[Member], mixes, seeds, train_data, val_data, fol
     student = replace(teachers[0].config, n_cycles=cycles or teachers[0].config.n_cycles)
     trial_configs = [replace(student, distill=alpha, temperature=T, seed=seeds[0]) for alpha, T in mixes]
     keep = min(keep, student.n_cycles)
-    tried = train_members(trial_configs, train_data, val_data, folder, keep=keep, executor=executor,
-                          progress=progress, soft_targets=targets)
+    tried = store.runs(trial_configs, train_data, val_data, keep=keep, soft_targets=targets, executor=executor,
+                       progress=progress)
     trials = [{"alpha": c.distill, "temperature": c.temperature, "seed": c.seed, "val_acc": m.row["val_acc"]}
               for c, m in zip(trial_configs, tried)]
     best = max(range(len(tried)), key=lambda i: tried[i].row["val_acc"])
     chosen = trial_configs[best]
-    others = train_members([replace(chosen, seed=seed) for seed in seeds[1:]], train_data, val_data, folder,
-                           keep=keep, executor=executor, progress=progress, soft_targets=targets)
+    others = store.runs([replace(chosen, seed=seed) for seed in seeds[1:]], train_data, val_data, keep=keep,
+                        soft_targets=targets, executor=executor, progress=progress)
     students = [tried[best], *others]
     label = (f"students of the kept networks, {chosen.n_cycles} cycles (distillation, alpha = {chosen.distill:g}, "
              f"T = {chosen.temperature:g})")
@@ -245,35 +129,28 @@ def distillation(teachers: list[Member], mixes, seeds, train_data, val_data, fol
             "row": ablation_rows(["the teachers", label], [teachers, students])[1]}
 
 
-def member_rows(members: list[Member], X_test, y_test) -> list[dict]:
-    """Per Member: its seed, training and validation accuracy, seconds, file name, and the test
+def member_rows(members: list[Run], X_test, y_test) -> list[dict]:
+    """Per Run: its seed, training and validation accuracy, seconds, key in the run store, and the test
     accuracy of its last cycle end on X_test (n, d), y_test (n,)."""
     return [{"seed": m.config.seed, "train_acc": m.row["train_acc"], "val_acc": m.row["val_acc"],
              "test_acc": float(ensemble_accuracy(m.last(1), X_test, y_test)), "seconds": m.row["seconds"],
-             "file": m.path.name} for m in members]
+             "run": m.key} for m in members]
 
 
 def group_choices(groups: dict, val_data, max_snapshots: int) -> list[dict]:
-    """``ensemble_choices`` of every group of Members (label -> list), each row labelled by its group
+    """``ensemble_choices`` of every group of Runs (label -> list), each row labelled by its group
     ("members"), the networks counted over the whole group; up to ``max_snapshots`` cycle ends, or
     as many as every member of the group kept."""
     return [{"members": label, **row} for label, members in groups.items()
             for row in ensemble_choices(members, val_data, _snapshots(members, max_snapshots))]
 
 
-def _snapshots(members: list[Member], most: int) -> int:
+def _snapshots(members: list[Run], most: int) -> int:
     """At most ``most``, and no more cycle ends than every one of ``members`` kept."""
     return min(most, *(len(m.snapshots) for m in members))
 
 
-def load_member(path) -> Member:
-    """The Member saved at ``path`` by ``train_members``, whatever code or data made it."""
-    meta, snapshots = _load(Path(path))
-    history = History(**meta["history"])
-    return Member(TrainConfig(**history.config), history, meta["row"], snapshots, Path(path))
-
-
-def teacher_targets(members: list[Member], X, snapshots: int = 1) -> np.ndarray:
+def teacher_targets(members: list[Run], X, snapshots: int = 1) -> np.ndarray:
     """The soft targets of distillation, (2, n, K): the averaged class probabilities of the last
     ``snapshots`` cycle ends of every member on the images X (n, d) and on their mirror images."""
     return np.stack([ensemble_probabilities(members, view, snapshots) for view in _views(X, True)])
@@ -283,7 +160,7 @@ def _views(X: np.ndarray, mirror: bool) -> list:
     return [X, mirrored(X)] if mirror else [X]
 
 
-def ensemble_probabilities(members: list[Member], X, snapshots: int = 1, mirror: bool = False) -> np.ndarray:
+def ensemble_probabilities(members: list[Run], X, snapshots: int = 1, mirror: bool = False) -> np.ndarray:
     """Averaged class probabilities (n, K) on X (n, d) of the last ``snapshots`` cycle ends of every
     member; with ``mirror``, averaged over each image and its mirror image too."""
     views = _views(X, mirror)
@@ -291,7 +168,7 @@ def ensemble_probabilities(members: list[Member], X, snapshots: int = 1, mirror:
                    for view in views)
 
 
-def ensemble_choices(members: list[Member], val_data, max_snapshots: int) -> list[dict]:
+def ensemble_choices(members: list[Run], val_data, max_snapshots: int) -> list[dict]:
     """Validation accuracy of the ensembles of all members' last 1..max_snapshots cycle ends,
     without and with mirror images: a row per (snapshots, mirror).
 

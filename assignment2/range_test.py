@@ -5,16 +5,18 @@ from dataclasses import replace
 import numpy as np
 
 from .checks import positive_int, require
-from .train import Diverged, History, TrainConfig, fresh_params, train
+from .store import RunStore
+from .train import History, TrainConfig
 
 SMOOTHING = 5          # records in the moving average the bounds are read from
 MIN_FRACTION = 10      # eta_min = eta_max / MIN_FRACTION
 
 
-def range_test(train_data, val_data, config: TrainConfig, steps: int, records: int = 40,
+def range_test(train_data, val_data, config: TrainConfig, steps: int, store: RunStore, records: int = 40,
                progress: bool = False) -> History:
     """Train one network from config's initialisation for ``steps`` updates with eta rising linearly
-    from config.eta_min to config.eta_max; the History has ``records`` evenly spaced records.
+    from config.eta_min to config.eta_max (or read it from ``store``); the History has ``records``
+    evenly spaced records.
 
     A run that diverges on the way (as a range test may, near its top) ends there: its History
     holds the records before that step, and its config a ``diverged_at_eta`` entry.
@@ -23,11 +25,10 @@ def range_test(train_data, val_data, config: TrainConfig, steps: int, records: i
     require(steps % 2 == 0 and records <= steps, "steps", f"an even number >= records ({records})", steps)
     config = replace(config, schedule="range_test", n_s=steps // 2, n_cycles=1, records_per_cycle=records,
                      record_cycles=0)
-    try:
-        return train(fresh_params(config, train_data[0].shape[1]), train_data, val_data, config, progress)[1]
-    except Diverged as err:
-        err.history.config["diverged_at_eta"] = err.eta
-        return err.history
+    run = store.runs([config], train_data, val_data, progress=progress)[0]
+    if run.diverged:
+        run.history.config["diverged_at_eta"] = run.row["diverged_eta"]
+    return run.history
 
 
 def smoothed(values, width: int = SMOOTHING) -> np.ndarray:

@@ -146,6 +146,23 @@ def fresh_params(config: TrainConfig, d: int, k: int = 10) -> Params:
     return init_params(d, config.hidden, k, rng=np.random.default_rng(config.seed), dtype=config.dtype)
 
 
+def train_run(config: TrainConfig, train_data, val_data, keep: int = 1, soft_targets=None, progress: bool = False):
+    """Train a network from ``fresh_params(config, d)``: (History, {cycle: Params at the end of that
+    cycle}) for the last ``keep`` cycles (the last one holds the final parameters).
+
+    train_data, val_data: (X (n, d), y (n,)); soft_targets: see ``train``. Raises ``Diverged``."""
+    keep = positive_int("keep", keep)
+    snapshots = {}
+
+    def snapshot(cycle: int, params: Params) -> None:
+        if cycle > config.n_cycles - keep:
+            snapshots[cycle] = params.copy()
+
+    _, history = train(fresh_params(config, np.shape(train_data[0])[1]), train_data, val_data, config,
+                       progress=progress, on_cycle_end=snapshot, soft_targets=soft_targets)
+    return history, snapshots
+
+
 def _dataset(params: Params, data, name: str, dtype):
     """Checked (X (n, d), y (n,)) from a pair, X converted to ``dtype``."""
     require(isinstance(data, (tuple, list)) and len(data) == 2, name, "an (X, y) pair", type(data).__name__)
@@ -238,6 +255,10 @@ def train(params: Params, train_data, val_data, config: TrainConfig, progress: b
     every cycle (cycle = 1, 2, ...); copy params to keep them.
     """
     require(isinstance(config, TrainConfig), "config", "a TrainConfig", type(config).__name__)
+    require(isinstance(params, Params), "params", "a network's Params", type(params).__name__)
+    require(params.W1.shape[0] == config.hidden, "params", f"a network of config.hidden = {config.hidden} hidden "
+            "units (the config is the one source of truth of the network's shape)",
+            f"W1 of shape {params.W1.shape}: {params.W1.shape[0]} hidden units")
     blas_threads = positive_int("blas_threads", blas_threads)
     dtype = np.dtype(config.dtype)
     params = params.astype(dtype)

@@ -1,5 +1,8 @@
 import json
 
+import pytest
+
+from assignment2 import store
 from assignment2.__main__ import main
 from assignment2.bench import run_flops
 from assignment2.train import TrainConfig
@@ -8,7 +11,7 @@ from assignment2.train import TrainConfig
 def test_train_command(synthetic_root, tmp_path, capsys):
     out = tmp_path / "h.json"
     code = main(["train", "--root", str(synthetic_root), "--n-s", "10", "--batch-size", "50",
-                 "--dtype", "float32", "--out", str(out)])
+                 "--dtype", "float32", "--out", str(out), "--store", str(tmp_path / "runs")])
     assert code == 0
     assert "test accuracy" in capsys.readouterr().out
     assert json.loads(out.read_text())["config"]["dtype"] == "float32"
@@ -17,7 +20,8 @@ def test_train_command(synthetic_root, tmp_path, capsys):
 def test_train_command_takes_the_bonus_options(synthetic_root, tmp_path, capsys):
     out = tmp_path / "h.json"
     code = main(["train", "--root", str(synthetic_root), "--n-s", "10", "--batch-size", "50", "--hidden", "20",
-                 "--flip", "--translate", "2", "--dropout", "0.2", "--momentum", "0.5", "--out", str(out)])
+                 "--flip", "--translate", "2", "--dropout", "0.2", "--momentum", "0.5", "--out", str(out),
+                 "--store", str(tmp_path / "runs")])
     assert code == 0
     config = json.loads(out.read_text())["config"]
     assert (config["flip"], config["translate"], config["dropout"], config["momentum"]) == (True, 2, 0.2, 0.5)
@@ -25,10 +29,11 @@ def test_train_command_takes_the_bonus_options(synthetic_root, tmp_path, capsys)
     assert "error: translate must be an integer number of pixels from 0 to 15, got 16" in capsys.readouterr().err
 
 
-def test_search_command_resumes(synthetic_root, tmp_path, capsys):
+def test_search_command_resumes_from_the_store(synthetic_root, tmp_path, capsys, monkeypatch):
     args = ["search", "--root", str(synthetic_root), "--n", "2", "--n-s", "5", "--batch-size", "100",
-            "--results", str(tmp_path / "r.csv")]
+            "--results", str(tmp_path / "r.csv"), "--store", str(tmp_path / "runs")]
     assert main(args) == 0
+    monkeypatch.setattr(store, "_train", lambda *a: pytest.fail("a stored run was trained again"))
     assert main(args) == 0
     assert "2 runs in" in capsys.readouterr().out.splitlines()[-1]
 

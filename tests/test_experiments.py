@@ -1,7 +1,11 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
-from assignment2 import data, experiments, search
+from assignment2 import data, experiments, store
+from assignment2.artifacts import read_table
+from assignment2.store import RunStore
 from assignment2.train import TrainConfig
 
 CONFIG = TrainConfig(n_s=10, batch_size=50, records_per_cycle=1, hidden=10)
@@ -22,11 +26,11 @@ def test_fine_range_spans_the_best_runs_with_a_margin():
 def test_confirm_best_retrains_the_top_k_with_every_seed(split, tmp_path, monkeypatch):
     rows = [{"lambda": lam, "val_acc": acc, "val_cost": 1.0} for lam, acc in [(1e-4, 0.5), (1e-3, 0.1), (1e-2, 0.4)]]
     path = tmp_path / "confirm.csv"
-    confirm = lambda: experiments.confirm_best(rows, 2, [0, 3], *split[:2], CONFIG, path)
+    confirm = lambda: experiments.confirm_best(rows, 2, [0, 3], *split[:2], CONFIG, RunStore(tmp_path / "runs"), path)
     summary = confirm()
     assert sorted(r["lambda"] for r in summary) == [1e-4, 1e-2]
     assert [r["val_acc_mean"] for r in summary] == sorted((r["val_acc_mean"] for r in summary), reverse=True)
-    runs = search.read_results(path)
+    runs = read_table(path)
     assert sorted((r["lambda"], r["seed"]) for r in runs) == [(1e-4, 0), (1e-4, 3), (1e-2, 0), (1e-2, 3)]
     assert {r["n_cycles"] for r in runs} == {CONFIG.n_cycles}
     for row in summary:
@@ -34,7 +38,7 @@ def test_confirm_best_retrains_the_top_k_with_every_seed(split, tmp_path, monkey
         assert row["n_seeds"] == 2 and row["val_acc_mean"] == pytest.approx(np.mean(accs))
         assert row["val_acc_std"] == pytest.approx(np.std(accs, ddof=1))
 
-    monkeypatch.setattr(search, "_run_one", lambda *args: pytest.fail("finished runs must not be repeated"))
+    monkeypatch.setattr(store, "_train", lambda *args: pytest.fail("finished runs must not be repeated"))
     assert confirm() == summary
 
 
@@ -54,9 +58,9 @@ def test_summarise_groups_and_averages_over_seeds():
     assert summary[1]["test_acc_std"] == 0.0
 
 
-def test_batch_sizes_scale_n_s_and_optionally_eta(synthetic_root):
+def test_batch_sizes_scale_n_s_and_optionally_eta(synthetic_root, tmp_path):
     ex3 = data.load_cifar10("ex3", synthetic_root)
-    rows = experiments.batch_sizes(CONFIG, ex3, sizes=[25, 100], seeds=[0])
+    rows = experiments.batch_sizes(CONFIG, ex3, RunStore(tmp_path), sizes=[25, 100], seeds=[0])
     by = {(r["eta_scaling"], r["batch_size"]): r for r in rows}
     assert by["fixed", 25]["n_s"] == 20 and by["fixed", 100]["n_s"] == 5
     assert by["fixed", 25]["eta_max"] == CONFIG.eta_max and by["linear", 25]["eta_max"] == pytest.approx(CONFIG.eta_max / 2)
@@ -64,15 +68,16 @@ def test_batch_sizes_scale_n_s_and_optionally_eta(synthetic_root):
     assert all(r["n_seeds"] == 1 for r in rows)
 
 
-def test_a_diverging_run_is_counted_not_raised(synthetic_root):
+def test_a_diverging_run_is_counted_not_raised_and_stored(synthetic_root, tmp_path, monkeypatch):
     (X, y), val, test = data.load_cifar10("ex3", synthetic_root)
     scaled = ((X * 1e6, y), (val[0] * 1e6, val[1]), test)
     config = TrainConfig(n_s=10, batch_size=50, records_per_cycle=1, hidden=10, eta_min=10.0, eta_max=100.0)
-    history, row = experiments.run_or_diverge(config, *scaled)
-    assert history is None and row["diverged_at"] >= 0 and row["diverged_eta"] >= 10 and np.isnan(row["test_acc"])
-    with pytest.raises(FloatingPointError):
-        experiments.run(config, *scaled)
-    _, fine = experiments.run_or_diverge(CONFIG, (X, y), val, test)
+    [(history, row)] = experiments.run_all([config], scaled, RunStore(tmp_path))
+    assert history.step == [] and row["diverged_at"] >= 0 and row["diverged_eta"] >= 10 and np.isnan(row["test_acc"])
+    monkeypatch.setattr(store, "_train", lambda *args: pytest.fail("a stored run that diverged was trained again"))
+    assert experiments.run_all([config], scaled, RunStore(tmp_path))[0][1]["diverged_at"] == row["diverged_at"]
+    monkeypatch.undo()
+    [(_, fine)] = experiments.run_all([CONFIG], ((X, y), val, test), RunStore(tmp_path))
     assert fine["diverged_at"] is None
     summary = experiments.summarise([row, fine, {**fine, "test_acc": 0.5}], ["lam"])[0]
     assert summary["n_seeds"] == 3 and summary["n_diverged"] == 1 and summary["diverged_at"] == row["diverged_at"]
@@ -81,16 +86,17 @@ def test_a_diverging_run_is_counted_not_raised(synthetic_root):
     assert np.isnan(alone["test_acc_mean"]) and alone["n_diverged"] == 1
 
 
-def test_hidden_sizes_reuse_runs_made_already(synthetic_root, monkeypatch):
+def test_hidden_sizes_reuse_runs_made_already(synthetic_root, monkeypatch, tmp_path):
     ex3 = data.load_cifar10("ex3", synthetic_root)
     config = TrainConfig(n_s=5, batch_size=50, records_per_cycle=1, hidden=10)
-    _, done = experiments.over_seeds({"m10": config}, [0, 1], ex3)["m10"]
-    real, trained = experiments.train, []
-    monkeypatch.setattr(experiments, "train", lambda p, t, v, c, **k: trained.append((c.hidden, c.seed)) or real(p, t, v, c, **k))
-    rows = experiments.hidden_sizes(config, ex3, sizes=[10, 20], seeds=[0, 1], runs=done)
+    runs = RunStore(tmp_path)
+    _, done = experiments.over_seeds({"m10": replace(config, records_per_cycle=2)}, [0, 1], ex3, runs)["m10"]
+    real, trained = store._train, []
+    monkeypatch.setattr(store, "_train", lambda c, *a: trained.append((c.hidden, c.seed)) or real(c, *a))
+    rows = experiments.hidden_sizes(config, ex3, runs, sizes=[10, 20], seeds=[0, 1], runs=done)
     assert trained == [(20, 0), (20, 1)]
     assert [r["hidden"] for r in rows] == [10, 20] and rows[0]["test_acc_mean"] == pytest.approx(np.mean([r["test_acc"] for r in done]))
-    other = experiments.hidden_sizes(TrainConfig(n_s=6, batch_size=50, records_per_cycle=1, hidden=10), ex3,
+    other = experiments.hidden_sizes(TrainConfig(n_s=6, batch_size=50, records_per_cycle=1, hidden=10), ex3, runs,
                                      sizes=[10], seeds=[0], runs=done)
     assert trained[-1] == (10, 0) and other[0]["n_seeds"] == 1
 

@@ -5,6 +5,7 @@ import pytest
 
 from assignment2 import data, ensemble, improve, range_test
 from assignment2.augment import mirrored
+from assignment2.store import RunStore
 from assignment2.train import TrainConfig
 
 SMALL = TrainConfig(hidden=8, n_s=10, batch_size=20, n_cycles=3, records_per_cycle=2, lam=1e-3, dtype="float32",
@@ -16,30 +17,8 @@ def split(synthetic_root):
     return data.load_cifar10("ex3", synthetic_root, dtype=np.float32)[:2]
 
 
-def test_members_keep_their_last_snapshots_and_resume_without_training(split, tmp_path, monkeypatch):
-    configs = [SMALL, TrainConfig(**{**SMALL.__dict__, "seed": 1})]
-    members = improve.train_members(configs, *split, tmp_path, keep=2)
-    assert [sorted(m.snapshots) for m in members] == [[2, 3], [2, 3]]
-    assert len(list(tmp_path.glob("*.npz"))) == 2
-    assert members[0].row["val_acc"] == members[0].history.val_acc[-1]
-    monkeypatch.setattr(improve, "_train_member", lambda *a: pytest.fail("a saved member was trained again"))
-    again = improve.train_members(configs, *split, tmp_path, keep=2)
-    for a, b in zip(members, again):
-        assert a.row == b.row and a.history == b.history
-        np.testing.assert_array_equal(a.last()[0].W1, b.last()[0].W1)
-
-
-def test_members_made_by_other_data_are_trained_again(split, tmp_path):
-    improve.train_members([SMALL], *split, tmp_path)
-    (X, y), val = split
-    changed = (X.copy(), y)
-    changed[0][0, 0] += 1
-    with pytest.warns(UserWarning, match="other code or data"):
-        improve.train_members([SMALL], changed, val, tmp_path)
-
-
 def test_snapshot_ensembles_are_scored_on_validation(split, tmp_path):
-    members = improve.train_members([SMALL], *split, tmp_path, keep=3)
+    members = RunStore(tmp_path).runs([SMALL], *split, keep=3)
     rows = improve.ensemble_choices(members, split[1], 3)
     assert [(r["networks"], r["mirror"]) for r in rows] == [(1, False), (2, False), (3, False),
                                                              (1, True), (2, True), (3, True)]
@@ -59,9 +38,9 @@ def test_ablation_configs_are_cumulative():
         improve.ablation_configs(SMALL, [("bad", {"width": 3})])
 
 
-def test_range_test_records_a_rising_eta_and_proposes_bounds(split):
+def test_range_test_records_a_rising_eta_and_proposes_bounds(split, tmp_path):
     config = TrainConfig(**{**SMALL.__dict__, "eta_min": 0.0, "eta_max": 0.5})
-    history = range_test.range_test(*split, config, steps=40, records=10)
+    history = range_test.range_test(*split, config, 40, RunStore(tmp_path), records=10)
     assert len(history.eta) == 10 and history.eta == sorted(history.eta) and history.eta[-1] == pytest.approx(0.5)
     eta_min, eta_max = range_test.propose_bounds(history)
     assert eta_max in history.eta and eta_min == pytest.approx(eta_max / range_test.MIN_FRACTION)
@@ -79,7 +58,7 @@ def test_proposed_eta_max_is_the_peak_of_the_smoothed_accuracy():
 def test_ablation_drops_a_change_that_hurts_and_trains_the_kept_ones_longer(split, tmp_path):
     base = TrainConfig(hidden=8, n_s=10, batch_size=20, n_cycles=1, records_per_cycle=1, dtype="float32")
     steps = [("no learning", {"eta_min": 0.0, "eta_max": 0.0}), ("wider", {"hidden": 16})]
-    rows, chosen, finals = improve.ablation(base, steps, 2, [0, 1], [0, 1, 2], *split, tmp_path, keep=2,
+    rows, chosen, finals = improve.ablation(base, steps, 2, [0, 1], [0, 1, 2], *split, RunStore(tmp_path), keep=2,
                                             start_label="base")
     assert [r["change"] for r in rows] == ["base", "no learning", "wider", "longer schedule (2 cycles)"]
     assert [r["seeds"] for r in rows] == [2, 2, 2, 3]
@@ -90,12 +69,13 @@ def test_ablation_drops_a_change_that_hurts_and_trains_the_kept_ones_longer(spli
     assert rows[1]["gain"] == pytest.approx(rows[1]["val_acc_mean"] - rows[0]["val_acc_mean"])
 
 
-def test_a_range_test_that_diverges_keeps_the_records_before(split):
-    """With eta rising far too high the run diverges part-way: the test keeps what it recorded."""
+def test_a_range_test_that_diverges_keeps_the_records_before(split, tmp_path):
+    """With eta rising far too high the run diverges part-way: the test keeps what it recorded, stored too."""
     config = TrainConfig(**{**SMALL.__dict__, "eta_min": 0.0, "eta_max": 2.0, "lam": 0.0})
-    history = range_test.range_test(*split, config, steps=100, records=20)
+    history = range_test.range_test(*split, config, 100, RunStore(tmp_path), records=20)
     assert 5 <= len(history.eta) < 20 and history.config["diverged_at_eta"] > history.eta[-1]
     assert range_test.propose_bounds(history)[1] <= history.eta[-1]
+    assert range_test.range_test(*split, config, 100, RunStore(tmp_path), records=20) == history
 
 
 def test_the_best_ensemble_is_the_most_accurate_and_the_smallest_on_a_tie():
@@ -108,7 +88,7 @@ def test_the_best_ensemble_is_the_most_accurate_and_the_smallest_on_a_tie():
 
 
 def test_teacher_targets_are_the_ensemble_on_the_images_and_their_mirror_images(split, tmp_path):
-    teachers = improve.train_members([SMALL, TrainConfig(**{**SMALL.__dict__, "seed": 1})], *split, tmp_path, keep=2)
+    teachers = RunStore(tmp_path).runs([SMALL, TrainConfig(**{**SMALL.__dict__, "seed": 1})], *split, keep=2)
     X = split[0][0]
     targets = improve.teacher_targets(teachers, X, snapshots=2)
     assert targets.shape == (2, len(X), 10)
@@ -116,31 +96,10 @@ def test_teacher_targets_are_the_ensemble_on_the_images_and_their_mirror_images(
     np.testing.assert_allclose(targets[1], improve.ensemble_probabilities(teachers, mirrored(X), 2), rtol=1e-12)
 
 
-def test_a_distilled_member_resumes_and_is_keyed_by_its_teacher(split, tmp_path, monkeypatch):
-    teachers = improve.train_members([SMALL], *split, tmp_path / "teachers", keep=2)
-    targets = improve.teacher_targets(teachers, split[0][0], snapshots=2)
-    student = TrainConfig(**{**SMALL.__dict__, "distill": 0.5, "temperature": 2.0})
-    with pytest.raises(ValueError, match="soft_targets must be a teacher's probabilities"):
-        improve.train_members([student], *split, tmp_path / "students")
-    first = improve.train_members([student], *split, tmp_path / "students", soft_targets=targets)[0]
-    plain = improve.train_members([SMALL], *split, tmp_path / "teachers")[0]
-    assert not np.array_equal(first.last()[0].W1, plain.last()[0].W1)
-    monkeypatch.setattr(improve, "_train_member", lambda *a: pytest.fail("a saved student was trained again"))
-    again = improve.train_members([student], *split, tmp_path / "students", soft_targets=targets)[0]
-    assert again.row == first.row
-    np.testing.assert_array_equal(again.last()[0].W1, first.last()[0].W1)
-    loaded = improve.load_member(next((tmp_path / "students").glob("*.npz")))
-    assert loaded.config == student and loaded.row == first.row
-    monkeypatch.undo()
-    other = improve.train_members([student], *split, tmp_path / "students", soft_targets=targets[::-1])[0]
-    assert len(list((tmp_path / "students").glob("*.npz"))) == 2      # another teacher: another run, kept apart
-    assert not np.array_equal(other.last()[0].W1, first.last()[0].W1)
-
-
 def test_changes_tried_on_the_longer_schedule_are_kept_only_when_they_help(split, tmp_path):
     base = TrainConfig(hidden=8, n_s=10, batch_size=20, n_cycles=1, records_per_cycle=1, dtype="float32")
     long_steps = [("no learning, long", {"eta_min": 0.0, "eta_max": 0.0})]
-    rows, chosen, finals = improve.ablation(base, [("wider", {"hidden": 16})], 2, [0, 1], [0, 1], *split, tmp_path,
+    rows, chosen, finals = improve.ablation(base, [("wider", {"hidden": 16})], 2, [0, 1], [0, 1], *split, RunStore(tmp_path),
                                             start_label="base", long_steps=long_steps, long_seeds=[0])
     assert [r["change"] for r in rows] == ["base", "wider", "longer schedule (2 cycles)", "no learning, long"]
     assert [r["seeds"] for r in rows] == [2, 2, 1, 2] and rows[-1]["kept"] is False
@@ -151,8 +110,8 @@ def test_changes_tried_on_the_longer_schedule_are_kept_only_when_they_help(split
 
 
 def test_distillation_tries_each_mix_once_and_trains_the_best_with_every_seed(split, tmp_path):
-    teachers = improve.train_members([SMALL, TrainConfig(**{**SMALL.__dict__, "seed": 1})], *split, tmp_path, keep=2)
-    result = improve.distillation(teachers, [(0.5, 2.0), (0.9, 4.0)], [5, 6], *split, tmp_path, max_snapshots=2,
+    teachers = RunStore(tmp_path).runs([SMALL, TrainConfig(**{**SMALL.__dict__, "seed": 1})], *split, keep=2)
+    result = improve.distillation(teachers, [(0.5, 2.0), (0.9, 4.0)], [5, 6], *split, RunStore(tmp_path), max_snapshots=2,
                                   keep=2, cycles=2)
     assert result["teacher"] == improve.best_choice(improve.ensemble_choices(teachers, split[1], 2))
     assert [(t["alpha"], t["temperature"], t["seed"]) for t in result["trials"]] == [(0.5, 2.0, 5), (0.9, 4.0, 5)]
@@ -170,8 +129,8 @@ def test_distillation_tries_each_mix_once_and_trains_the_best_with_every_seed(sp
 
 
 def test_group_choices_label_every_group(split, tmp_path):
-    a = improve.train_members([SMALL], *split, tmp_path, keep=2)
-    b = improve.train_members([TrainConfig(**{**SMALL.__dict__, "seed": 1})], *split, tmp_path, keep=2)
+    a = RunStore(tmp_path).runs([SMALL], *split, keep=2)
+    b = RunStore(tmp_path).runs([TrainConfig(**{**SMALL.__dict__, "seed": 1})], *split, keep=2)
     rows = improve.group_choices({"a": a, "a and b": a + b}, split[1], 2)
     assert [(r["members"], r["networks"]) for r in rows if not r["mirror"]] == [("a", 1), ("a", 2), ("a and b", 2),
                                                                                 ("a and b", 4)]

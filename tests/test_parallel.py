@@ -11,13 +11,15 @@ from concurrent.futures.process import BrokenProcessPool
 import numpy as np
 import pytest
 
-from assignment2 import data, experiments, parallel, search
+from assignment2 import data, experiments, parallel, search, store
+from assignment2.artifacts import read_table
 from assignment2.__main__ import main
+from assignment2.store import RunStore
 from assignment2.train import TrainConfig
 
 CONFIG = TrainConfig(n_s=10, batch_size=50, records_per_cycle=2, hidden=10)
 LAMBDAS = [1e-4, 1e-3, 1e-2, 1e-1]
-search_run_one = search._run_one   # the real one, for tasks that wrap it
+store_train = store._train   # the real one, for tasks that wrap it
 RESULT = ("lambda", "seed", "val_acc", "val_cost", "train_acc")
 
 
@@ -39,26 +41,28 @@ def key_results(rows):
 
 
 def test_same_rows_in_process_in_a_process_pool_and_on_dask(split, tmp_path, dask_client):
-    local = search.lambda_search(LAMBDAS, *split[:2], CONFIG, tmp_path / "local.csv")
+    local = search.lambda_search(LAMBDAS, *split[:2], CONFIG, RunStore(tmp_path / "local"), tmp_path / "local.csv")
     with ProcessPoolExecutor(2) as pool:
-        pooled = search.lambda_search(LAMBDAS, *split[:2], CONFIG, tmp_path / "pool.csv", executor=pool)
-    on_dask = search.lambda_search(LAMBDAS, *split[:2], CONFIG, tmp_path / "dask.csv",
+        pooled = search.lambda_search(LAMBDAS, *split[:2], CONFIG, RunStore(tmp_path / "pool"), tmp_path / "pool.csv",
+                                      executor=pool)
+    on_dask = search.lambda_search(LAMBDAS, *split[:2], CONFIG, RunStore(tmp_path / "dask"), tmp_path / "dask.csv",
                                    executor=dask_client.get_executor())
     assert key_results(local) == key_results(pooled) == key_results(on_dask)
     for rows, name in ((pooled, "pool.csv"), (on_dask, "dask.csv")):
-        assert key_results(search.read_results(tmp_path / name)) == key_results(rows)
+        assert key_results(read_table(tmp_path / name)) == key_results(rows)
         assert len({r["lambda"] for r in rows}) == len(rows) == len(LAMBDAS)
 
 
-def test_runs_of_every_seed_in_parallel_match_in_process_runs(synthetic_root):
+def test_runs_of_every_seed_in_parallel_match_in_process_runs(synthetic_root, tmp_path):
     ex3 = data.load_cifar10("ex3", synthetic_root)
     config = TrainConfig(n_s=5, batch_size=50, records_per_cycle=5, hidden=8, n_cycles=2)
     with parallel.executor(workers=2) as pool:
-        pooled = experiments.over_seeds({"a": config, "b": replace(config, hidden=4)}, [0, 1, 2], ex3, pool)
+        pooled = experiments.over_seeds({"a": config, "b": replace(config, hidden=4)}, [0, 1, 2], ex3,
+                                        RunStore(tmp_path / "pool"), pool)
     histories, rows = pooled["a"]
     assert len(histories[0].step) == 10 and len(histories[1].step) == 1   # curves for the first seed only
     for seed, row in zip([0, 1, 2], rows):
-        history, local = experiments.run(replace(config, seed=seed), *ex3)   # every record, in this process
+        [(history, local)] = experiments.run_all([replace(config, seed=seed)], ex3, RunStore(tmp_path / "here"))
         assert {k: v for k, v in row.items() if k != "seconds"} == {k: v for k, v in local.items() if k != "seconds"}
         assert histories[seed].val_cost[-1] == history.val_cost[-1]
     assert [r["hidden"] for r in pooled["b"][1]] == [4, 4, 4]
@@ -76,30 +80,29 @@ def test_data_travel_once_per_worker_not_per_task(split):
     assert parallel.share(None, pair) is pair
 
 
-def _dies_on_large_lambda(lam, *args):
+def _dies_on_large_lambda(config, *args):
     """A task that kills its worker process mid-search (for lambda >= 1e-2)."""
-    if lam >= 1e-2:
+    if config.lam >= 1e-2:
         time.sleep(0.5)
         os._exit(1)
-    return search_run_one(lam, *args)
+    return store_train(config, *args)
 
 
 def test_resume_after_a_worker_is_killed_mid_search(split, tmp_path, monkeypatch):
-    path = tmp_path / "runs.csv"
-    monkeypatch.setattr(search, "_run_one", _dies_on_large_lambda)
+    runs = RunStore(tmp_path / "runs")
+    monkeypatch.setattr(store, "_train", _dies_on_large_lambda)
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
         with pytest.raises(BrokenProcessPool):
-            search.lambda_search(LAMBDAS, *split[:2], CONFIG, path, executor=pool)
-    survived = search.read_results(path)
-    assert {r["lambda"] for r in survived} <= {1e-4, 1e-3}
-    assert len({r["lambda"] for r in survived}) == len(survived)          # one row per finished run
+            search.lambda_search(LAMBDAS, *split[:2], CONFIG, runs, executor=pool)
+    survived = runs.trained
+    assert survived <= 2 and len(list((tmp_path / "runs").iterdir())) == survived   # whole entries only
 
     calls = []
-    monkeypatch.setattr(search, "_run_one", lambda lam, *args: calls.append(lam) or search_run_one(lam, *args))
-    rows = search.lambda_search(LAMBDAS, *split[:2], CONFIG, path)
-    assert sorted(calls) == sorted(set(LAMBDAS) - {r["lambda"] for r in survived})
-    assert sorted(r["lambda"] for r in rows) == LAMBDAS
-    assert key_results(rows) == key_results(search.lambda_search(LAMBDAS, *split[:2], CONFIG, tmp_path / "ref.csv"))
+    monkeypatch.setattr(store, "_train", lambda config, *args: calls.append(config.lam) or store_train(config, *args))
+    rows = search.lambda_search(LAMBDAS, *split[:2], CONFIG, RunStore(tmp_path / "runs"))
+    assert len(calls) == len(LAMBDAS) - survived and set(calls) >= {1e-2, 1e-1}
+    assert [r["lambda"] for r in rows] == LAMBDAS
+    assert key_results(rows) == key_results(search.lambda_search(LAMBDAS, *split[:2], CONFIG, RunStore(tmp_path / "ref")))
 
 
 def test_dask_workers_that_cannot_see_the_copy_get_the_arrays_scattered(split, tmp_path, dask_client, monkeypatch):
@@ -108,19 +111,19 @@ def test_dask_workers_that_cannot_see_the_copy_get_the_arrays_scattered(split, t
     parallel.release()
     pool = dask_client.get_executor()
     assert not isinstance(parallel.share(pool, split[:2]), parallel._Mapped)
-    rows = search.lambda_search(LAMBDAS[:2], *split[:2], CONFIG, tmp_path / "scattered.csv", executor=pool)
+    rows = search.lambda_search(LAMBDAS[:2], *split[:2], CONFIG, RunStore(tmp_path / "scattered"), executor=pool)
     monkeypatch.setattr(parallel, "_mapped_copy", real)
     parallel.release()
-    assert key_results(rows) == key_results(search.lambda_search(LAMBDAS[:2], *split[:2], CONFIG, tmp_path / "local.csv"))
+    assert key_results(rows) == key_results(search.lambda_search(LAMBDAS[:2], *split[:2], CONFIG, RunStore(tmp_path / "here")))
 
 
 def test_search_on_a_dask_local_cluster_resumes(split, tmp_path, dask_client):
-    path = tmp_path / "dask.csv"
+    runs = RunStore(tmp_path)
     pool = dask_client.get_executor()
-    first = search.lambda_search(LAMBDAS[:2], *split[:2], CONFIG, path, executor=pool)
-    rows = search.lambda_search(LAMBDAS, *split[:2], CONFIG, path, executor=pool, seeds=[0, 1])
-    assert len(first) == 2 and len(rows) == 8
-    assert key_results(rows[:2]) == key_results(first)
+    first = search.lambda_search(LAMBDAS[:2], *split[:2], CONFIG, runs, executor=pool)
+    rows = search.lambda_search(LAMBDAS, *split[:2], CONFIG, runs, executor=pool, seeds=[0, 1])
+    assert len(first) == 2 and len(rows) == 8 and (runs.trained, runs.read) == (8, 2)
+    assert key_results([r for r in rows if r["seed"] == 0 and r["lambda"] in LAMBDAS[:2]]) == key_results(first)
     assert sorted((r["lambda"], r["seed"]) for r in rows) == sorted((lam, s) for lam in LAMBDAS for s in (0, 1))
 
 
@@ -143,9 +146,9 @@ def test_bad_workers_and_executor_are_named():
 
 def test_cli_workers_and_scheduler_flags(synthetic_root, tmp_path, capsys, monkeypatch):
     args = ["search", "--root", str(synthetic_root), "--n", "2", "--n-s", "5", "--batch-size", "100"]
-    assert main(args + ["--results", str(tmp_path / "a.csv"), "--workers", "2"]) == 0
-    assert main(args + ["--results", str(tmp_path / "b.csv"), "--workers", "1"]) == 0
-    assert key_results(search.read_results(tmp_path / "a.csv")) == key_results(search.read_results(tmp_path / "b.csv"))
+    assert main(args + ["--results", str(tmp_path / "a.csv"), "--workers", "2", "--store", str(tmp_path / "a")]) == 0
+    assert main(args + ["--results", str(tmp_path / "b.csv"), "--workers", "1", "--store", str(tmp_path / "b")]) == 0
+    assert key_results(read_table(tmp_path / "a.csv")) == key_results(read_table(tmp_path / "b.csv"))
     monkeypatch.setattr(parallel, "SCHEDULER_TIMEOUT", 1)
     assert main(args + ["--results", str(tmp_path / "c.csv"), "--scheduler", "tcp://127.0.0.1:9"]) == 2
     assert "error: scheduler 'tcp://127.0.0.1:9': no Dask scheduler answered" in capsys.readouterr().err
@@ -171,11 +174,11 @@ def test_distilled_members_in_a_process_pool_match_in_process_ones(synthetic_roo
     from assignment2 import improve
     ex3 = data.load_cifar10("ex3", synthetic_root, dtype=np.float32)[:2]
     teacher = replace(CONFIG, dtype="float32", flip=True, n_cycles=2)
-    targets = improve.teacher_targets(improve.train_members([teacher], *ex3, tmp_path / "t"), ex3[0][0])
+    targets = improve.teacher_targets(RunStore(tmp_path / "t").runs([teacher], *ex3), ex3[0][0])
     students = [replace(teacher, distill=0.5, temperature=2.0, seed=seed) for seed in (0, 1)]
-    local = improve.train_members(students, *ex3, tmp_path / "local", soft_targets=targets)
+    local = RunStore(tmp_path / "local").runs(students, *ex3, soft_targets=targets)
     with parallel.executor(workers=2) as pool:
-        pooled = improve.train_members(students, *ex3, tmp_path / "pool", executor=pool, soft_targets=targets)
+        pooled = RunStore(tmp_path / "pool").runs(students, *ex3, executor=pool, soft_targets=targets)
     for a, b in zip(local, pooled):
         for name, array in a.last()[0].arrays().items():
             np.testing.assert_array_equal(b.last()[0].arrays()[name], array, err_msg=name)

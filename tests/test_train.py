@@ -8,7 +8,7 @@ from assignment2 import network
 from assignment2.train import History, TrainConfig, train
 
 
-def fresh_params(dtype=np.float64, m=20):
+def fresh_params(dtype=np.float64, m=50):
     return network.init_params(3072, m, rng=np.random.default_rng(0), dtype=dtype)
 
 
@@ -215,7 +215,7 @@ def test_the_harshest_setting_of_the_study_does_not_trip_the_divergence_check(ex
     assert np.isfinite(history.train_cost[-1])
 
 
-BONUS = dict(QUICK, hidden=20, dropout=0.3, flip=True, translate=2, momentum=0.5, lam=1e-3, n_cycles=2)
+BONUS = dict(QUICK, dropout=0.3, flip=True, translate=2, momentum=0.5, lam=1e-3, n_cycles=2)
 
 
 def test_augmented_dropout_momentum_runs_are_seeded_and_differ_from_plain_ones(ex3):
@@ -280,3 +280,14 @@ def test_range_test_schedule_rises_linearly_over_all_steps(ex3):
     np.testing.assert_allclose(np.diff(etas), 0.2 / config.total_steps)
     _, history = train(fresh_params(), *ex3[:2], config)
     assert history.eta == sorted(history.eta) and len(history.eta) == 8
+
+
+def test_params_whose_shape_disagrees_with_the_config_are_refused_by_name(ex3):
+    """The config is the one source of truth of the network's shape: no History that misstates it."""
+    with pytest.raises(ValueError, match=r"params must be a network of config.hidden = 50 hidden units .*"
+                                         r"got 'W1 of shape \(20, 3072\): 20 hidden units'"):
+        train(fresh_params(m=20), *ex3[:2], TrainConfig(**QUICK))
+    with pytest.raises(ValueError, match="config.hidden = 50"):
+        train(fresh_params(m=20), *ex3[:2], TrainConfig(**QUICK, dropout=0.1))
+    _, history = train(fresh_params(m=20), *ex3[:2], TrainConfig(**QUICK, hidden=20, dropout=0.1))
+    assert history.config["hidden"] == 20

@@ -1,0 +1,233 @@
+"""One store for every trained network: an entry per run, keyed by what determines its result.
+
+A run's key hashes the whole ``TrainConfig``, a fingerprint of its training and validation
+data, the teacher's soft targets (a distilled run), a repeat number (the timed repeats of one
+run) and the source of ``TRAINING_MODULES``, the modules that compute a run. An edit to any
+other module (the study, the plots, the report) leaves every key, and so every entry, as it was.
+
+An entry is one file ``<root>/<key>.npz``, written atomically: a JSON header (what made it, the
+History and the row: accuracies, costs, seconds), the parameters at the last ``keep`` cycle
+ends, and a SHA-256 checksum of both. It is read without pickle. An entry that is cut short,
+corrupted, or holds fewer cycle ends than asked for is trained again (with a warning naming it).
+"""
+
+import hashlib
+import io
+import json
+import os
+import time
+import warnings
+import zipfile
+import zlib
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .checks import positive_int, require
+from .files import write_atomic
+from .network import Params
+from .parallel import run_tasks
+from .provenance import PACKAGE, data_fingerprint
+from .train import Diverged, History, TrainConfig, train_run
+
+#: The modules that compute a training run: train.py and everything it imports, and nothing else.
+TRAINING_MODULES = ("augment", "blas", "checks", "files", "network", "schedule", "step", "train")
+FORMAT = 1
+ENVIRONMENT = "ASSIGNMENT2_STORE"
+DEFAULT_ROOT = PACKAGE.parent / "build" / "runs"
+ROW = ("train_cost", "train_loss", "train_acc", "val_cost", "val_loss", "val_acc")
+BROKEN = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error)
+
+
+@lru_cache(maxsize=None)
+def code_hash() -> str:
+    """16 hex digits of the SHA-256 of the source of every module in ``TRAINING_MODULES``."""
+    digest = hashlib.sha256()
+    for name in TRAINING_MODULES:
+        digest.update(name.encode() + b"\0" + (PACKAGE / f"{name}.py").read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def run_key(config: TrainConfig, data: str, teacher: str = "", repeat: int = 0) -> str:
+    """The name of a run's entry: 16 hex digits of the hash of its config, its data fingerprint
+    ``data``, its teacher's (``data_fingerprint`` of the soft targets, "" for none), ``repeat``
+    and ``code_hash()``."""
+    parts = {"config": asdict(config), "data": data, "teacher": teacher, "repeat": repeat, "code": code_hash()}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@dataclass
+class Run:
+    """One trained network: its config, History, row (``ROW`` of its last record, seconds, and
+    ``diverged_at`` / ``diverged_eta``, None unless it diverged), snapshots (cycle -> Params, the
+    last cycle ends; none if it diverged) and its entry's key."""
+
+    config: TrainConfig
+    history: History
+    row: dict
+    snapshots: dict
+    key: str
+
+    @property
+    def diverged(self) -> bool:
+        return self.row["diverged_at"] is not None
+
+    @property
+    def final(self) -> Params:
+        """The parameters at the end of training."""
+        require(not self.diverged, "run", "a run that finished", f"a run that diverged at step {self.row['diverged_at']}")
+        return self.snapshots[max(self.snapshots)]
+
+    def last(self, k: int = 1) -> list:
+        """The parameters at the last k cycle ends, oldest first."""
+        return [self.snapshots[c] for c in sorted(self.snapshots)[-k:]]
+
+
+def _train(config: TrainConfig, keep: int, progress: bool, train_data, val_data, soft_views=None) -> dict:
+    """Train one run (see ``train.train_run``): its History (a dict), row and snapshot arrays.
+    soft_views: the teacher's probabilities (n, K) of the plain and of the mirror images, a pair."""
+    start = time.perf_counter()
+    try:
+        history, snapshots = train_run(config, train_data, val_data, keep,
+                                       None if soft_views is None else np.stack(soft_views), progress)
+        diverged = {"diverged_at": None, "diverged_eta": None}
+    except Diverged as err:
+        history, snapshots = err.history, {}
+        diverged = {"diverged_at": err.step, "diverged_eta": err.eta}
+    last = history.final() if history.step else {}
+    row = {**{name: last.get(name, float("nan")) for name in ROW}, "seconds": time.perf_counter() - start, **diverged}
+    return {"history": asdict(history), "row": row,
+            "snapshots": {cycle: params.arrays() for cycle, params in snapshots.items()}}
+
+
+def _checksum(header: bytes, arrays: dict) -> str:
+    digest = hashlib.sha256(header)
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name])
+        digest.update(f"{name}{a.dtype.str}{a.shape}".encode())
+        digest.update(memoryview(a).cast("B"))
+    return digest.hexdigest()
+
+
+class RunStore:
+    """The entries in the folder ``root`` (None: $ASSIGNMENT2_STORE, else build/runs of the project).
+
+    ``trained`` and ``read`` count the runs this object trained and read back."""
+
+    def __init__(self, root=None):
+        self.root = Path(root or os.environ.get(ENVIRONMENT) or DEFAULT_ROOT)
+        self.trained = self.read = 0
+
+    def __repr__(self) -> str:
+        return f"RunStore({str(self.root)!r})"
+
+    def summary(self) -> str:
+        return f"{self.trained} runs trained, {self.read} read from the store ({self.root})"
+
+    def path(self, key: str) -> Path:
+        return self.root / f"{key}.npz"
+
+    def runs(self, configs, train_data, val_data, keep=1, soft_targets=None, repeats=None, executor=None,
+             progress: bool = False) -> list[Run]:
+        """A Run per config (in order): read from its entry, or trained (on ``executor``) and stored.
+
+        train_data, val_data: (X (n, d), y (n,)). keep: how many of the last cycle ends to keep the
+        parameters of (at most n_cycles; at least the last), one number or one per config.
+        soft_targets: the teacher's probabilities (2, n, K) of the training images and of their
+        mirror images, for the configs that distil. repeats: a repeat number per config (None: 0),
+        for timing one run several times. ``progress``: each run's steps in this process, the
+        finished runs on an executor."""
+        configs = list(configs)
+        require(all(isinstance(c, TrainConfig) for c in configs), "configs", "TrainConfigs", configs)
+        keeps = list(keep) if isinstance(keep, (list, tuple)) else [keep] * len(configs)
+        repeats = [0] * len(configs) if repeats is None else [int(r) for r in repeats]
+        require(len(keeps) == len(configs) == len(repeats), "keep", "one number, or one per config", keep)
+        keeps = [min(positive_int("keep", k), c.n_cycles) for k, c in zip(keeps, configs)]
+        soft_views = () if soft_targets is None else (tuple(np.asarray(soft_targets, dtype=np.float32)),)
+        require(all(len(pair) == 2 for pair in soft_views), "soft_targets",
+                "(2, n, K): the teacher's probabilities of the plain and of the mirror images", np.shape(soft_targets))
+        require(soft_targets is not None or not any(c.distill for c in configs), "soft_targets",
+                "a teacher's probabilities for configs that distil", None)
+        data = data_fingerprint(train_data, val_data)
+        teacher = data_fingerprint(*soft_views) if soft_views else ""
+        keys = [run_key(c, data, teacher if c.distill else "", r) for c, r in zip(configs, repeats)]
+        found = {}
+        for key, config, k in zip(keys, configs, keeps):
+            if key not in found:
+                found[key] = self._read(key, config, k)
+        todo = [i for i, key in enumerate(keys) if found[key] is None and keys.index(key) == i]
+        self.read += len(configs) - len(todo)
+        made_of = {"data": data, "teacher": teacher}
+        finished = run_tasks(_train, [(configs[i], keeps[i], progress and executor is None) for i in todo],
+                             (train_data, val_data, *soft_views), executor,
+                             desc="networks" if progress and executor is not None else None,
+                             fingerprint=data + (f"+{teacher}" if teacher else ""))
+        for j, result in finished:
+            i = todo[j]
+            found[keys[i]] = self._write(keys[i], configs[i], {**made_of, "repeat": repeats[i]}, result)
+            self.trained += 1
+        return [found[key] for key in keys]
+
+    def load(self, key: str) -> Run:
+        """The Run of the entry ``key`` (a name from ``Run.key``), however it was made."""
+        path = self.path(key)
+        if not path.is_file():
+            raise FileNotFoundError(f"no run {key} in the store {self.root}: {path} is missing")
+        try:
+            header, snapshots = self._open(path)
+        except BROKEN as err:
+            raise ValueError(f"{path} is not a whole entry of the run store ({type(err).__name__}: {err})") from None
+        return self._run(TrainConfig(**header["made_of"]["config"]), header, snapshots, key)
+
+    def _open(self, path: Path) -> tuple[dict, dict]:
+        """(header, snapshots) of an entry, its checksum verified."""
+        with np.load(path, allow_pickle=False) as saved:
+            stored = {name: saved[name] for name in saved.files}
+        header_bytes = stored.pop("header").tobytes()
+        checksum = stored.pop("checksum").tobytes().decode()
+        if checksum != _checksum(header_bytes, stored):
+            raise ValueError("its checksum does not match its contents")
+        header = json.loads(header_bytes)
+        snapshots = {}
+        for name, array in stored.items():
+            cycle, field = name.split("/")
+            snapshots.setdefault(int(cycle), {})[field] = array
+        return header, {cycle: Params(**arrays) for cycle, arrays in snapshots.items()}
+
+    @staticmethod
+    def _run(config: TrainConfig, header: dict, snapshots: dict, key: str) -> Run:
+        return Run(config, History(**header["history"]), header["row"], snapshots, key)
+
+    def _read(self, key: str, config: TrainConfig, keep: int) -> Run | None:
+        """The stored Run of ``key``, or None (with a warning for an entry that cannot be used)."""
+        path = self.path(key)
+        if not path.exists():
+            return None
+        try:
+            header, snapshots = self._open(path)
+            if header.get("format") != FORMAT or header.get("key") != key:
+                raise ValueError(f"it is an entry of format {header.get('format')} for {header.get('key')}")
+        except BROKEN as err:
+            warnings.warn(f"{path} is not a whole entry of the run store ({type(err).__name__}: {err}): "
+                          "training it again", stacklevel=3)
+            return None
+        run = self._run(config, header, snapshots, key)
+        if not run.diverged and len(snapshots) < keep:
+            warnings.warn(f"{path} keeps {len(snapshots)} cycle ends, {keep} asked for: training it again",
+                          stacklevel=3)
+            return None
+        return run
+
+    def _write(self, key: str, config: TrainConfig, made_of: dict, result: dict) -> Run:
+        header = json.dumps({"format": FORMAT, "key": key,
+                             "made_of": {"config": asdict(config), **made_of, "code": code_hash()},
+                             "history": result["history"], "row": result["row"]}).encode()
+        arrays = {f"{cycle}/{name}": a for cycle, params in result["snapshots"].items() for name, a in params.items()}
+        buffer = io.BytesIO()
+        np.savez(buffer, header=np.frombuffer(header, dtype=np.uint8),
+                 checksum=np.frombuffer(_checksum(header, arrays).encode(), dtype=np.uint8), **arrays)
+        write_atomic(self.path(key), buffer.getvalue())
+        snapshots = {cycle: Params(**arrays) for cycle, arrays in result["snapshots"].items()}
+        return self._run(config, json.loads(header), snapshots, key)

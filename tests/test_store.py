@@ -1,0 +1,218 @@
+"""The run store: what names an entry, what it holds, and entries that cannot be trusted."""
+
+import ast
+import multiprocessing
+import stat
+from dataclasses import fields, replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assignment2 import data, store
+from assignment2.provenance import PACKAGE, data_fingerprint
+from assignment2.train import TrainConfig
+
+SMALL = TrainConfig(hidden=8, n_s=10, batch_size=20, n_cycles=3, records_per_cycle=2, lam=1e-3, dtype="float32",
+                    flip=True, translate=1)
+OTHER_VALUES = {"batch_size": 25, "eta_min": 2e-5, "eta_max": 0.05, "n_s": 11, "n_cycles": 2, "lam": 0.02,
+                "records_per_cycle": 3, "record_cycles": 1, "cost_method": "ema", "seed": 4, "dtype": "float64",
+                "hidden": 9, "dropout": 0.1, "flip": False, "translate": 2, "momentum": 0.5, "schedule": "range_test",
+                "distill": 0.5, "temperature": 2.0}
+
+
+@pytest.fixture(scope="module")
+def split(synthetic_root):
+    return data.load_cifar10("ex3", synthetic_root, dtype=np.float32)[:2]
+
+
+def test_the_key_changes_with_every_field_of_the_config_the_data_the_teacher_and_the_repeat():
+    assert set(OTHER_VALUES) == {f.name for f in fields(TrainConfig)}
+    key = store.run_key(SMALL, "sha256:data")
+    for name, value in OTHER_VALUES.items():
+        assert getattr(SMALL, name) != value, name
+        assert store.run_key(replace(SMALL, **{name: value}), "sha256:data") != key, name
+    assert store.run_key(SMALL, "sha256:other") != key
+    assert store.run_key(SMALL, "sha256:data", teacher="sha256:teacher") != key
+    assert store.run_key(SMALL, "sha256:data", repeat=1) != key
+    assert store.run_key(SMALL, "sha256:data") == key
+
+
+def _with_sources(monkeypatch, edited: set) -> str:
+    """The key of SMALL with a comment added to the source of every module in ``edited``."""
+    real = Path.read_bytes
+
+    def read_bytes(path):
+        text = real(path)
+        return text + b"\n# an edit\n" if path.parent == PACKAGE and path.stem in edited else text
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    store.code_hash.cache_clear()
+    try:
+        return store.run_key(SMALL, "sha256:data")
+    finally:
+        monkeypatch.undo()
+        store.code_hash.cache_clear()
+
+
+def test_the_key_changes_with_the_source_of_each_training_module_and_of_no_other(monkeypatch):
+    key = store.run_key(SMALL, "sha256:data")
+    for name in store.TRAINING_MODULES:
+        assert _with_sources(monkeypatch, {name}) != key, name
+    others = {path.stem for path in PACKAGE.glob("*.py")} - set(store.TRAINING_MODULES)
+    assert {"plots", "wording", "report", "experiments", "improve", "store"} <= others
+    assert _with_sources(monkeypatch, others) == key
+
+
+def _imports(module: str) -> set:
+    """The modules of the package that ``module`` imports."""
+    tree = ast.parse((PACKAGE / f"{module}.py").read_text())
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            found |= {node.module} if node.module else {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith("assignment2"):
+            found.add(node.module.split(".")[1] if "." in node.module else node.names[0].name)
+    return found
+
+
+def test_the_training_modules_are_all_that_the_training_code_imports():
+    closure, todo = set(), ["train"]
+    while todo:
+        module = todo.pop()
+        if module not in closure:
+            closure.add(module)
+            todo += sorted(_imports(module))
+    assert closure == set(store.TRAINING_MODULES)
+
+
+def test_an_entry_holds_the_history_the_row_and_the_snapshots_and_is_read_back(split, tmp_path, monkeypatch):
+    runs = store.RunStore(tmp_path)
+    configs = [SMALL, replace(SMALL, seed=1)]
+    trained = runs.runs(configs, *split, keep=2)
+    assert (runs.trained, runs.read) == (2, 0)
+    assert [sorted(r.snapshots) for r in trained] == [[2, 3], [2, 3]]
+    assert trained[0].row["val_acc"] == trained[0].history.val_acc[-1] and trained[0].row["seconds"] > 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{r.key}.npz" for r in trained)
+    assert all(stat.S_IMODE(p.stat().st_mode) & 0o044 == 0o044 for p in tmp_path.iterdir())   # readable as the build
+    monkeypatch.setattr(store, "_train", lambda *a: pytest.fail("a stored run was trained again"))
+    again = store.RunStore(tmp_path)
+    read = again.runs(configs, *split, keep=2)
+    assert (again.trained, again.read) == (0, 2) and "0 runs trained, 2 read" in again.summary()
+    for a, b in zip(trained, read):
+        assert (a.row, a.history, a.key, a.config) == (b.row, b.history, b.key, b.config)
+        for cycle in (2, 3):
+            for x, y in zip(a.snapshots[cycle].arrays().values(), b.snapshots[cycle].arrays().values()):
+                assert x.dtype == y.dtype and x.flags.f_contiguous == y.flags.f_contiguous
+                np.testing.assert_array_equal(x, y)
+    assert again.load(trained[1].key).row == trained[1].row
+    with pytest.raises(FileNotFoundError, match="no run 0123 in the store"):
+        again.load("0123")
+
+
+def test_an_entry_with_fewer_snapshots_than_asked_for_is_trained_again(split, tmp_path):
+    runs = store.RunStore(tmp_path)
+    runs.runs([SMALL], *split, keep=1)
+    with pytest.warns(UserWarning, match=r"keeps 1 cycle ends, 3 asked for: training it again"):
+        [run] = runs.runs([SMALL], *split, keep=3)
+    assert sorted(run.snapshots) == [1, 2, 3] and runs.trained == 2
+
+
+def test_other_data_give_another_entry(split, tmp_path):
+    runs = store.RunStore(tmp_path)
+    [a] = runs.runs([SMALL], *split)
+    (X, y), val = split
+    X = X.copy()
+    X[0, 0] += 1
+    [b] = runs.runs([SMALL], (X, y), val)
+    assert a.key != b.key and runs.trained == 2
+
+
+def _cut(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def _wrong_checksum(path: Path) -> None:
+    """Change one byte of the stored parameters: the zip is whole, the checksum disagrees."""
+    import zipfile
+    with zipfile.ZipFile(path) as z:
+        members = {name: z.read(name) for name in z.namelist()}
+    name = next(n for n in members if n.endswith("W1.npy"))
+    raw = bytearray(members[name])
+    raw[-1] ^= 0xFF
+    members[name] = bytes(raw)
+    with zipfile.ZipFile(path, "w") as z:
+        for n, content in members.items():
+            z.writestr(n, content)
+
+
+@pytest.mark.parametrize("damage, message", [(_cut, "not a whole entry"), (_wrong_checksum, "checksum does not match")])
+def test_a_damaged_entry_is_trained_again_with_a_warning_naming_it(split, tmp_path, damage, message):
+    runs = store.RunStore(tmp_path)
+    [first] = runs.runs([SMALL], *split)
+    path = runs.path(first.key)
+    damage(path)
+    with pytest.warns(UserWarning, match=f"{path.name} .*{message}.*training it again"):
+        [again] = runs.runs([SMALL], *split)
+    assert runs.trained == 2 and again.row["val_acc"] == first.row["val_acc"]
+    assert store.RunStore(tmp_path).runs([SMALL], *split)[0].row == again.row     # whole again
+    damage(path)
+    with pytest.raises(ValueError, match="is not a whole entry of the run store"):
+        runs.load(first.key)
+
+
+def _write_one(root: str, result: dict, rounds: int) -> None:
+    runs = store.RunStore(root)
+    for _ in range(rounds):
+        runs._write("0" * 16, SMALL, {"data": "", "teacher": "", "repeat": 0}, result)
+
+
+def test_two_processes_writing_one_entry_at_once_leave_one_whole_entry(split, tmp_path):
+    result = store._train(SMALL, 2, False, *split)
+    context = multiprocessing.get_context("spawn")
+    writers = [context.Process(target=_write_one, args=(str(tmp_path), result, 20)) for _ in range(2)]
+    for w in writers:
+        w.start()
+    for w in writers:
+        w.join()
+        assert w.exitcode == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["0" * 16 + ".npz"]       # no temporary file left
+    run = store.RunStore(tmp_path).load("0" * 16)
+    assert run.row == result["row"] and sorted(run.snapshots) == [2, 3]
+
+
+def test_reading_an_entry_runs_no_code(split, tmp_path):
+    """An entry is an npz of plain arrays: one holding a pickled object is refused, not loaded."""
+    runs = store.RunStore(tmp_path)
+    [run] = runs.runs([SMALL], *split)
+    path = runs.path(run.key)
+    with np.load(path) as saved:
+        arrays = {name: saved[name] for name in saved.files}
+    np.savez(path, **arrays, evil=np.array([object()], dtype=object))
+    with pytest.warns(UserWarning, match="not a whole entry"):
+        runs.runs([SMALL], *split)
+
+
+def test_the_store_is_found_from_its_parameter_then_the_environment(tmp_path, monkeypatch):
+    monkeypatch.delenv(store.ENVIRONMENT, raising=False)
+    assert store.RunStore().root == store.DEFAULT_ROOT
+    monkeypatch.setenv(store.ENVIRONMENT, str(tmp_path / "env"))
+    assert store.RunStore().root == tmp_path / "env"
+    assert store.RunStore(tmp_path / "given").root == tmp_path / "given"
+
+
+def test_a_distilled_run_is_keyed_by_its_teacher(split, tmp_path):
+    runs = store.RunStore(tmp_path)
+    n = len(split[0][1])
+    targets = np.full((2, n, 10), 0.1)
+    student = replace(SMALL, distill=0.5, temperature=2.0)
+    with pytest.raises(ValueError, match="soft_targets must be a teacher's probabilities"):
+        runs.runs([student], *split)
+    [a] = runs.runs([student], *split, soft_targets=targets)
+    other = targets.copy()
+    other[:, :, 0], other[:, :, 1] = 0.05, 0.15
+    [b] = runs.runs([student, SMALL], *split, soft_targets=other)[:1]
+    [plain] = runs.runs([SMALL], *split)
+    [c] = runs.runs([SMALL], *split, soft_targets=other)    # a run that does not distil ignores the teacher
+    assert a.key != b.key and plain.key == c.key
+    assert data_fingerprint(*tuple(np.asarray(targets, np.float32))) != data_fingerprint(*tuple(np.asarray(other, np.float32)))
