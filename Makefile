@@ -1,6 +1,7 @@
 # make report : run the seven notebooks (papermill) and build report/report.pdf (Typst, from PyPI)
 # make test   : the test suite (module, notebooks in the quick profile, report build)
-# make smoke  : the whole pipeline on synthetic data in the quick profile (build-smoke/)
+# make smoke  : the whole pipeline on synthetic data in the quick profile (build-smoke/; QUICK=1 gives
+#              -p quick True to the notebooks that have it)
 # make bench  : time the default run (python -m assignment2.bench; add --search 4 for a parallel search)
 # make lab    : open the notebooks in JupyterLab with the project's environment
 # make clean  : remove build outputs (build/, build-smoke/)
@@ -52,7 +53,8 @@ $(BUILD)/.data-root: FORCE
 $(BUILD)/%/results.json: notebooks/%.ipynb $(NOTEBOOK_SOURCES) $(VENV)/.installed $(BUILD)/.data-root
 	@mkdir -p $(@D)
 	ASSIGNMENT2_STORE=$(abspath $(STORE)) $(PY) -m papermill --log-level WARNING -k python3 --cwd notebooks \
-	  $< $(@D)/$*.ipynb -p out_dir $(abspath $(@D)) $(NB_PARAMS) $(EXTRA_PARAMS)
+	  $< $(@D)/$*.ipynb -p out_dir $(abspath $(@D)) $(NB_PARAMS) $(EXTRA_PARAMS) \
+	  $(if $(QUICK),$(if $(shell grep -l '"quick: bool' $<),-p quick True))
 	$(PY) -m nbconvert --log-level WARN --to html $(@D)/$*.ipynb
 
 $(BUILD)/05_final_model/results.json: $(BUILD)/04_lambda_search/results.json
@@ -72,7 +74,7 @@ test: $(VENV)/.installed
 smoke: $(VENV)/.installed
 	$(PY) -m assignment2 synthetic build-smoke/synthetic
 	$(MAKE) report BUILD=build-smoke REPORT_PDF=build-smoke/report.pdf README_RESULTS= DATA_LABEL=build-smoke/synthetic \
-	  NB_PARAMS="-p quick True -p data_root $(abspath build-smoke/synthetic)"
+	  QUICK=1 NB_PARAMS="-p data_root $(abspath build-smoke/synthetic)"
 
 bench: $(VENV)/.installed
 	$(PY) -m assignment2.bench

@@ -24,11 +24,12 @@ def execute(name, build, data_root, out=None):
     out = out or build / name
     out.mkdir(exist_ok=True)
     notebook = ROOT / "notebooks" / f"{name}.ipynb"
-    store = {"store_dir": str(build / "runs")} if "store_dir" in papermill.inspect_notebook(notebook) else {}
+    given = dict(data_root=str(data_root), out_dir=str(out), quick=True, store_dir=str(build / "runs"),
+                 **{key: str(build / folder) for key, folder in INPUTS.get(name, {}).items()})
+    declared = papermill.inspect_notebook(notebook)
     return papermill.execute_notebook(
         notebook, out / f"{name}.ipynb", cwd=ROOT / "notebooks", kernel_name="python3", progress_bar=False,
-        parameters=dict(data_root=str(data_root), out_dir=str(out), quick=True, **store,
-                        **{key: str(build / folder) for key, folder in INPUTS.get(name, {}).items()}))
+        parameters={key: value for key, value in given.items() if key in declared})
 
 
 @pytest.fixture(scope="module")
@@ -187,7 +188,7 @@ def test_make_renders_every_executed_notebook_to_html(synthetic_root, tmp_path):
         pytest.skip("make needs the project's .venv (made by make test)")
     build = tmp_path / "build"
     result = subprocess.run(["make", "-C", str(ROOT), f"{build}/02_overfit/results.json", f"BUILD={build}",
-                             f"NB_PARAMS=-p quick True -p data_root {synthetic_root}"], capture_output=True, text=True)
+                             "QUICK=1", f"NB_PARAMS=-p data_root {synthetic_root}"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
     html = (build / "02_overfit" / "02_overfit.html").read_text()
     assert "<html" in html and "overfitting 100 training images" in html
