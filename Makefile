@@ -52,8 +52,8 @@ $(BUILD)/.data-root: FORCE
 # The executed notebook is also rendered to HTML beside its artifacts.
 $(BUILD)/%/results.json: notebooks/%.ipynb $(NOTEBOOK_SOURCES) $(VENV)/.installed $(BUILD)/.data-root
 	@mkdir -p $(@D)
-	ASSIGNMENT2_STORE=$(abspath $(STORE)) $(PY) -m papermill --log-level WARNING -k python3 --cwd notebooks \
-	  $< $(@D)/$*.ipynb -p out_dir $(abspath $(@D)) $(NB_PARAMS) $(EXTRA_PARAMS) \
+	ASSIGNMENT2_STORE=$(abspath $(STORE)) $(PY) -m papermill --engine assignment2 --log-level WARNING -k python3 \
+	  --cwd notebooks $< $(@D)/$*.ipynb -p out_dir $(abspath $(@D)) $(NB_PARAMS) $(EXTRA_PARAMS) \
 	  $(if $(QUICK),$(if $(shell grep -l '"quick: bool' $<),-p quick True))
 	$(PY) -m nbconvert --log-level WARN --to html $(@D)/$*.ipynb
 

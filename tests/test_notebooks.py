@@ -192,3 +192,48 @@ def test_make_renders_every_executed_notebook_to_html(synthetic_root, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     html = (build / "02_overfit" / "02_overfit.html").read_text()
     assert "<html" in html and "overfitting 100 training images" in html
+
+
+@pytest.mark.parametrize("name, damage, path, writer", [
+    ("05_final_model", lambda build: shutil.rmtree(build / "04_lambda_search"), "04_lambda_search", "04_lambda_search"),
+    ("06_bonus", lambda build: (build / "05_final_model" / "results.json").write_text('{"lam": 0.0'),
+     "05_final_model", "05_final_model"),
+    ("07_analysis", lambda build: shutil.rmtree(build / "06_bonus"), "06_bonus", "06_bonus"),
+])
+def test_a_missing_or_broken_input_stops_the_notebook_early_with_one_line(built, synthetic_root, tmp_path, name, damage,
+                                                                         path, writer):
+    build = tmp_path / "build"
+    shutil.copytree(built, build, ignore=shutil.ignore_patterns("runs"))
+    (build / path).mkdir(exist_ok=True)
+    damage(build)
+    with pytest.raises(papermill.PapermillExecutionError) as err:
+        execute(name, build, synthetic_root, out=tmp_path / "out")
+    assert err.value.ename == "InputError" and err.value.exec_count <= 3     # the parameters, injected ones, setup
+    assert "\n" not in err.value.evalue
+    assert str(build / path / "results.json") in err.value.evalue and f"notebook {writer} writes it" in err.value.evalue
+
+
+def test_every_cell_of_the_bonus_notebook_can_run_twice_in_a_row(built, synthetic_root, tmp_path):
+    """As a person re-running cells in JupyterLab: the same tables and results as one run of each cell."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    out = tmp_path / "twice"
+    out.mkdir()
+    prepared = tmp_path / "prepared.ipynb"
+    papermill.execute_notebook(ROOT / "notebooks" / "06_bonus.ipynb", prepared, prepare_only=True,
+                               parameters=dict(data_root=str(synthetic_root), out_dir=str(out), quick=True,
+                                               store_dir=str(built / "runs"), final_dir=str(built / "05_final_model")))
+    nb = nbformat.read(prepared, as_version=4)
+    client = NotebookClient(nb, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "notebooks")}})
+    with client.setup_kernel():
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type == "code":
+                client.execute_cell(cell, index)
+                client.execute_cell(cell, index)
+    once = built / "06_bonus"
+    tables = sorted(p.name for p in once.glob("*.csv"))
+    assert tables == sorted(p.name for p in out.glob("*.csv")) and "ablation.csv" in tables
+    for table in tables:
+        assert read_table(out / table) == read_table(once / table), table
+    assert json.loads((out / "results.json").read_text()) == json.loads((once / "results.json").read_text())

@@ -1,0 +1,116 @@
+"""What each notebook's ``results.json`` holds, built here from the notebook's runs and tested on its own.
+
+The report reads only these files and the notebooks' CSV tables; whatever it says beyond them is
+computed in Python (``report``, ``reproduction``, ``wording``), never in its template.
+"""
+
+from dataclasses import asdict
+
+import numpy as np
+
+from .experiments import mean_std
+from .train import History, TrainConfig
+
+
+def seed_summary(rows: list[dict]) -> dict:
+    """The test accuracy of one setting over its seeds (mean, sd, each seed's), and the mean
+    validation and training accuracy; rows: ``experiments.test_row`` of each seed."""
+    mean, std = mean_std(rows, "test_acc")
+    return {"test_acc_mean": mean, "test_acc_std": std, "test_accs": [r["test_acc"] for r in rows],
+            "val_acc_mean": mean_std(rows, "val_acc")[0], "train_acc_mean": mean_std(rows, "train_acc")[0]}
+
+
+def gradient_check(rows: list[dict], settings: dict, official_data: bool) -> dict:
+    """Notebook 01: the settings checked, the largest relative and absolute error over all rows
+    (``experiments.gradient_check``), and whether the data matched the official checksums."""
+    return {**settings, "max_rel": max(r["max_rel"] for r in rows), "max_abs": max(r["max_abs"] for r in rows),
+            "official_data": official_data}
+
+
+def overfit(n_images: int, config: TrainConfig, history: History, row: dict) -> dict:
+    """Notebook 02: the run on ``n_images`` images, its updates and epochs, and where it ended."""
+    return {"n_images": n_images, "steps": config.total_steps,
+            "epochs": config.total_steps * config.batch_size // n_images,
+            "train_acc": history.train_acc[-1], "train_loss": history.train_loss[-1],
+            "val_acc": history.val_acc[-1], "test_acc": row["test_acc"], "config": history.config}
+
+
+def cyclical_lr(base: TrainConfig, seeds, n_train: int, schedules: dict, seed_rows: dict, method_rows: list[dict],
+                timing_repeats: int, hidden_rows: list[dict], batch_rows: list[dict]) -> dict:
+    """Notebook 03: the shared settings; per schedule (name -> TrainConfig) its n_s, cycles and
+    ``seed_summary`` of its rows (name -> rows); the cost methods by name; the size tables."""
+    summary = {name: {"n_s": config.n_s, "cycles": config.n_cycles, **seed_summary(seed_rows[name])}
+               for name, config in schedules.items()}
+    return {"seeds": list(seeds), "dtype": base.dtype, "lam": base.lam, "batch_size": base.batch_size,
+            "n_train": n_train, "hidden": base.hidden, "eta_min": base.eta_min, "eta_max": base.eta_max, **summary,
+            "cost_methods": {r["method"]: r for r in method_rows}, "timing_repeats": timing_repeats,
+            "hidden_sizes": hidden_rows, "batch_sizes": batch_rows}
+
+
+def lambda_search(config: TrainConfig, n_train: int, n_val: int, settings: dict, coarse: list[dict],
+                  fine: list[dict], fine_range, best: list[dict], confirmed: list[dict]) -> dict:
+    """Notebook 04: the search's settings, how many runs each stage made, the fine range, the best
+    runs, the confirmed lambdas (best mean validation accuracy first) and the chosen one: the first,
+    and the seconds the two searches trained for."""
+    return {"n_train": n_train, **settings, "n_val": n_val, "n_s": config.n_s, "n_cycles": config.n_cycles,
+            "hidden": config.hidden, "seed": config.seed, "batch_size": config.batch_size,
+            "n_coarse": len(coarse), "n_fine": len(fine), "fine_range": list(fine_range), "best": best,
+            "confirmed": confirmed, "best_lambda": confirmed[0]["lambda"],
+            "seconds": sum(r["seconds"] for r in coarse + fine)}
+
+
+def final_model(configs: dict, seed_rows: dict, seeds, n_train: int, n_val: int) -> dict:
+    """Notebook 05: the schedule the final models share (configs: m -> TrainConfig) and, per hidden
+    size, its ``seed_summary`` (seed_rows: m -> rows)."""
+    first = next(iter(configs.values()))
+    return {"lam": first.lam, "n_s": first.n_s, "n_cycles": first.n_cycles, "batch_size": first.batch_size,
+            "n_train": n_train, "n_val": n_val, "seeds": list(seeds),
+            "models": {str(m): {"hidden": m, **seed_summary(seed_rows[m])} for m in configs}}
+
+
+def _spread(values) -> tuple[float, float]:
+    values = np.asarray(values, dtype=float)
+    return float(values.mean()), float(values.std(ddof=1))
+
+
+def bonus(base: TrainConfig, n_val: int, n_train: int, range_test: dict, ablation: list[dict], chosen: TrainConfig,
+          finals: list, single_rows: list[dict], pick: dict, ensemble_members: list, ensemble_test: float,
+          distilled: dict, teacher_test: float, teacher_rows: list[dict], student_rows: list[dict],
+          teacher_cycles: int) -> dict:
+    """Notebook 06: the start, the range test, the ablation rows, the chosen network (config without
+    its seed; each final seed's validation and test accuracy, their mean and sd; whether it is a
+    distilled student; its runs in the store), the chosen ensemble (``improve.best_choice`` row
+    ``pick`` of ``ensemble_members``, and its test accuracy) and the distillation."""
+    test_accs = [row["test_acc"] for row in single_rows]
+    val_mean, val_std = _spread([m.row["val_acc"] for m in finals])
+    test_mean, test_std = _spread(test_accs)
+    teacher = distilled["teacher"]
+    return {
+        "n_train": n_train, "n_val": n_val, "start": asdict(base), "range_test": range_test, "ablation": ablation,
+        "single": {"config": {k: v for k, v in asdict(chosen).items() if k != "seed"},
+                   "seeds": [m.config.seed for m in finals], "val_acc_mean": val_mean, "val_acc_std": val_std,
+                   "test_acc_mean": test_mean, "test_acc_std": test_std, "test_accs": test_accs,
+                   "seconds_mean": float(np.mean([m.row["seconds"] for m in finals])),
+                   "distilled": distilled["row"]["kept"], "runs": [row["run"] for row in single_rows]},
+        "ensemble": {"members": [{"seed": m.config.seed, "cycles": sorted(m.snapshots)[-pick["snapshots"]:],
+                                  "student": bool(m.config.distill), "run": m.key} for m in ensemble_members],
+                     "of": pick["members"], "networks": pick["networks"], "snapshots": pick["snapshots"],
+                     "mirror": pick["mirror"], "val_acc": pick["val_acc"], "test_acc": ensemble_test},
+        "distillation": {"teachers": teacher_rows, "teacher_snapshots": teacher["snapshots"],
+                         "teacher_mirror": teacher["mirror"], "teacher_val_acc": teacher["val_acc"],
+                         "teacher_test_acc": teacher_test, "alpha": distilled["config"].distill,
+                         "temperature": distilled["config"].temperature, "cycles": distilled["config"].n_cycles,
+                         "teacher_cycles": teacher_cycles, "trials": distilled["trials"], "students": student_rows,
+                         "kept": distilled["row"]["kept"]},
+    }
+
+
+def analysis(settings: dict, single_label: str, ensemble_label: str, summaries: dict, worst, P: np.ndarray,
+             y: np.ndarray, classes: list[str]) -> dict:
+    """Notebook 07: its settings, the labels of the chosen network and ensemble, every network's
+    ``analysis.summary``, and the most confident mistakes ``worst`` (indices into the test set) of
+    the probabilities P (n, K) against the labels y (n,)."""
+    return {**settings, "single_label": single_label, "ensemble_label": ensemble_label,
+            "models": list(summaries.values()),
+            "worst_mistakes": [{"index": int(i), "true": classes[y[i]], "predicted": classes[int(P[i].argmax())],
+                                "probability": float(P[i].max())} for i in worst]}
