@@ -17,7 +17,7 @@ NOTEBOOKS := 01_gradient_check 02_overfit 03_cyclical_lr 04_lambda_search 05_fin
 RESULTS := $(foreach nb,$(NOTEBOOKS),$(BUILD)/$(nb)/results.json)
 SOURCES := $(wildcard assignment2/*.py)
 # Modules only the PDF uses: a change to them rebuilds the PDF and executes no notebook.
-REPORT_ONLY := assignment2/report.py assignment2/reproduction.py assignment2/wording.py
+REPORT_ONLY := assignment2/report.py assignment2/reproduction.py assignment2/wording.py assignment2/facts.py
 NOTEBOOK_SOURCES := $(filter-out $(REPORT_ONLY),$(SOURCES))
 # The run store every notebook of a build shares: a run kept there is read, never trained again.
 STORE ?= $(BUILD)/runs
@@ -50,12 +50,12 @@ $(BUILD)/.data-root: FORCE
 # A notebook is re-run only when it, a module it can use, the installed environment or the data
 # changed; its networks come from the run store, so a re-run trains only what the store lacks.
 # The executed notebook is also rendered to HTML beside its artifacts.
-$(BUILD)/%/results.json: notebooks/%.ipynb $(NOTEBOOK_SOURCES) $(VENV)/.installed $(BUILD)/.data-root
+$(BUILD)/%/results.json: notebooks/%.ipynb $(NOTEBOOK_SOURCES) report/notebook.html.j2 $(VENV)/.installed $(BUILD)/.data-root
 	@mkdir -p $(@D)
 	ASSIGNMENT2_STORE=$(abspath $(STORE)) $(PY) -m papermill --engine assignment2 --log-level WARNING -k python3 \
 	  --cwd notebooks $< $(@D)/$*.ipynb -p out_dir $(abspath $(@D)) $(NB_PARAMS) $(EXTRA_PARAMS) \
 	  $(if $(QUICK),$(if $(shell grep -l '"quick: bool' $<),-p quick True))
-	$(PY) -m nbconvert --log-level WARN --to html $(@D)/$*.ipynb
+	$(PY) -m nbconvert --log-level WARN --to html --template-file report/notebook.html.j2 $(@D)/$*.ipynb
 
 $(BUILD)/05_final_model/results.json: $(BUILD)/04_lambda_search/results.json
 $(BUILD)/05_final_model/results.json: EXTRA_PARAMS = -p search_dir $(abspath $(BUILD)/04_lambda_search)

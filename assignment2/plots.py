@@ -2,11 +2,18 @@
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import EngFormatter, MaxNLocator
 
 from .schedule import cyclical_lr
 from .train import History
 
 PANELS = (("cost", "Cost (loss + L2)"), ("loss", "Cross-entropy loss"), ("acc", "Accuracy"))
+
+
+def _step_axis(ax) -> None:
+    """At most five update-step ticks, written short (28800 -> 28.8k), so that long runs' labels never collide."""
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+    ax.xaxis.set_major_formatter(EngFormatter(sep=""))
 
 
 def history_figure(history: History, title: str = "") -> plt.Figure:
@@ -16,6 +23,7 @@ def history_figure(history: History, title: str = "") -> plt.Figure:
         ax.plot(history.step, getattr(history, f"train_{key}"), "o-", ms=3, label="training")
         ax.plot(history.step, getattr(history, f"val_{key}"), "s-", ms=3, label="validation")
         ax.set(xlabel="update step", ylabel=label)
+        _step_axis(ax)
         ax.grid(alpha=0.3)
     axes[0].legend()
     if title:
@@ -29,6 +37,7 @@ def schedule_figure(eta_min: float, eta_max: float, n_s: int, n_cycles: int) -> 
     fig, ax = plt.subplots(figsize=(6, 2.6), constrained_layout=True)
     ax.plot(t, cyclical_lr(t, eta_min, eta_max, n_s))
     ax.set(xlabel="update step", ylabel="learning rate", title=f"n_s = {n_s}, {n_cycles} cycle{'s' * (n_cycles > 1)}")
+    _step_axis(ax)
     ax.grid(alpha=0.3)
     return fig
 
@@ -50,6 +59,7 @@ def compare_figure(histories: dict, metric: str = "train_cost", ylabel: str = "t
     for label, history in histories.items():
         ax.plot(history.step, getattr(history, metric), "o-", ms=3, label=label)
     ax.set(xlabel="update step", ylabel=ylabel)
+    _step_axis(ax)
     ax.grid(alpha=0.3)
     ax.legend()
     return fig
@@ -105,14 +115,17 @@ def confusion_figure(counts: dict, classes: list[str]) -> plt.Figure:
 
 
 def _image_grid(images, titles, columns: int, size: float = 1.05, fontsize: int = 7) -> plt.Figure:
+    """Images in a grid of ``columns``, each under its title; the layout makes room for every title line."""
     rows = -(-len(images) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(size * columns, (size + 0.3) * rows), squeeze=False)
+    lines = max((title.count("\n") + 1 for title in titles), default=1)
+    fig, axes = plt.subplots(rows, columns, figsize=(size * columns, (size + 0.15 * lines) * rows), squeeze=False,
+                             layout="constrained")
+    fig.get_layout_engine().set(w_pad=0.01, h_pad=0.01, wspace=0.02, hspace=0.02)
     for ax in axes.ravel():
         ax.axis("off")
     for ax, image, title in zip(axes.ravel(), images, titles):
         ax.imshow(image, interpolation="nearest")
         ax.set_title(title, fontsize=fontsize)
-    fig.subplots_adjust(wspace=0.08, hspace=0.45, left=0.01, right=0.99, top=0.93, bottom=0.01)
     return fig
 
 

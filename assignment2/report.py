@@ -17,6 +17,7 @@ import typst
 
 from . import plots, reproduction, wording
 from .artifacts import read_table, save_figure
+from .facts import facts
 from .files import write_atomic
 from .provenance import environment
 from .train import DIVERGENCE_FACTOR
@@ -66,6 +67,7 @@ def context(build_dir, data_dir=None, reference=REFERENCE) -> dict:
         ctx[key]["dir"] = folder.as_posix()
         ctx["seconds"][name] = notebook_seconds(folder / f"{name}.ipynb")
     ctx["reference"] = json.loads(Path(reference).read_text())
+    ctx["facts"] = facts(ctx)
     ctx["reproduction"] = reproduction.rows(ctx, ctx["reference"])
     ctx["headline"] = reproduction.headline(ctx, ctx["reference"])
     ctx["abstract"] = reproduction.abstract(ctx, ctx["reference"])

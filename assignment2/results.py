@@ -105,12 +105,13 @@ def bonus(base: TrainConfig, n_val: int, n_train: int, range_test: dict, ablatio
     }
 
 
-def analysis(settings: dict, single_label: str, ensemble_label: str, summaries: dict, worst, P: np.ndarray,
-             y: np.ndarray, classes: list[str]) -> dict:
-    """Notebook 07: its settings, the labels of the chosen network and ensemble, every network's
+def analysis(settings: dict, labels: dict, summaries: dict, worst, P: np.ndarray, y: np.ndarray,
+             classes: list[str]) -> dict:
+    """Notebook 07: its settings, the labels of the networks the figures show (labels: "single",
+    "ensemble" and "final", notebook 05's widest, each -> its label), every network's
     ``analysis.summary``, and the most confident mistakes ``worst`` (indices into the test set) of
     the probabilities P (n, K) against the labels y (n,)."""
-    return {**settings, "single_label": single_label, "ensemble_label": ensemble_label,
+    return {**settings, **{f"{role}_label": label for role, label in labels.items()},
             "models": list(summaries.values()),
             "worst_mistakes": [{"index": int(i), "true": classes[y[i]], "predicted": classes[int(P[i].argmax())],
                                 "probability": float(P[i].max())} for i in worst]}

@@ -95,11 +95,12 @@ def test_bonus_states_the_chosen_network_and_ensemble():
 
 def test_analysis_names_the_most_confident_mistakes():
     P = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])
-    out = results.analysis({"bins": 15}, "one", "many", {"one": {"label": "one"}}, [0, 2], P, np.array([1, 1, 0]),
-                           ["cat", "dog"])
+    out = results.analysis({"bins": 15}, {"single": "one", "ensemble": "many", "final": "small"},
+                           {"one": {"label": "one"}}, [0, 2], P, np.array([1, 1, 0]), ["cat", "dog"])
     assert out["worst_mistakes"] == [{"index": 0, "true": "dog", "predicted": "cat", "probability": 0.9},
                                      {"index": 2, "true": "cat", "predicted": "cat", "probability": 0.6}]
     assert out["models"] == [{"label": "one"}] and out["bins"] == 15 and out["single_label"] == "one"
+    assert (out["ensemble_label"], out["final_label"]) == ("many", "small")
 
 
 @pytest.mark.parametrize("content, message", [

@@ -1,0 +1,92 @@
+"""The report's template only formats: rendered from a small fixed set of results, it prints the numbers
+that ``facts`` computes from them."""
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assignment2 import facts, report
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE = Path(__file__).parent / "fixtures" / "results"
+
+
+@pytest.fixture
+def build(tmp_path):
+    """The fixed results of a quick run, with a few numbers set by hand."""
+    build = tmp_path / "build"
+    shutil.copytree(FIXTURE, build)
+
+    def patch(name, change):
+        path = build / name / "results.json"
+        results = json.loads(path.read_text())
+        change(results)
+        path.write_text(json.dumps(results))
+
+    def search(s):
+        s["n_val"] = 5000
+        s["best"][0]["val_acc"], s["best"][-1]["val_acc"] = 0.5232, 0.5100
+        for row, std in zip(s["confirmed"], (0.0034, 0.0012, 0.002)):
+            row["val_acc_std"] = std
+
+    def bonus(b):
+        b["n_val"], b["single"]["val_acc_mean"] = 5000, 0.629
+
+    patch("04_lambda_search", search)
+    patch("06_bonus", bonus)
+    patch("05_final_model", lambda f: f.update(n_val=1000))
+    return build
+
+
+def rendered(build) -> tuple[str, dict]:
+    ctx = report.context(build, data_dir="../data")
+    return report.render(ROOT / "report" / "report.typ.j2", ctx), ctx
+
+
+def test_the_template_prints_the_numbers_computed_in_python(build):
+    text, ctx = rendered(build)
+    # the noise of the search: sqrt(0.5232 * 0.4768 / 5000) = 0.71%, against a spread of 1.32 points
+    assert "an accuracy near 52.32% has a standard error of about 0.71% from the choice of validation images alone, " \
+           "less than the spread of the 3 best runs, 1.32 points." in text
+    assert "range from 0.12% to 0.34% (@tab-confirm)" in text
+    # one standard error of the bonus network's validation accuracy on 5,000 and on 1,000 images
+    assert "measured to within\n0.68 points (one standard error); on the 1,000 validation images of\n@sec-final it would be 1.53 points" in text
+    kept = [facts.kept(row) for row in ctx["bonus"]["ablation"]]
+    assert kept[0] == "start" and set(kept[1:]) <= {"yes", "*no*"}
+    for row, cell in zip(ctx["bonus"]["ablation"], kept):
+        assert f"[{cell}]," in text
+    cfg = ctx["bonus"]["single"]["config"]
+    epochs = 2 * cfg["n_s"] * cfg["n_cycles"] * cfg["batch_size"] / ctx["bonus"]["n_train"]
+    assert f"{epochs:.0f} epochs; a run took" in text
+    assert f"$m = {max(m['hidden'] for m in ctx['final_model']['models'].values())}$ of @sec-final" in text
+
+
+def test_the_template_computes_nothing():
+    """No arithmetic, filter of statistics or lookup by position in the template: those are in facts.py."""
+    source = (ROOT / "report" / "report.typ.j2").read_text()
+    code = " ".join("".join(groups) for groups in re.findall(r"\(\(\((.*?)\)\)\)|\(\(\*(.*?)\*\)\)", source, re.S))
+    assert "facts." in code and "pct(" in code
+    for computation in ("**", "|sum", "|min", "|max", "|length", "selectattr", "|map", "namespace", " - ", " / ",
+                        " * ", "sort"):
+        assert computation not in code, computation
+
+
+def test_facts_choose_by_label_and_pair_batch_sizes(build):
+    _, ctx = rendered(build)
+    f, a = ctx["facts"], ctx["analysis"]
+    assert f["single_summary"]["label"] == a["single_label"] and f["final_summary"]["label"] == a["final_label"]
+    assert all(fixed["batch_size"] == scaled["batch_size"] and (fixed["eta_scaling"], scaled["eta_scaling"]) ==
+               ("fixed", "linear") for fixed, scaled in f["batch_pairs"])
+    assert [r["lambda"] for r in f["coarse"]] == sorted(r["lambda"] for r in ctx["lambda_search"]["tables"]["coarse"])
+
+
+@pytest.mark.parametrize("max_rel, says", [(4e-9, "taken as correct"), (3e-4, "should be investigated")])
+def test_the_gradient_verdict_follows_the_largest_error(max_rel, says):
+    assert says in facts.gradients({"max_rel": max_rel})
+
+
+def test_the_standard_error_of_an_accuracy():
+    assert facts.standard_error(0.5, 10000) == pytest.approx(0.005)
