@@ -216,3 +216,22 @@ def test_a_distilled_run_is_keyed_by_its_teacher(split, tmp_path):
     [c] = runs.runs([SMALL], *split, soft_targets=other)    # a run that does not distil ignores the teacher
     assert a.key != b.key and plain.key == c.key
     assert data_fingerprint(*tuple(np.asarray(targets, np.float32))) != data_fingerprint(*tuple(np.asarray(other, np.float32)))
+
+
+def test_no_notebook_and_no_module_it_can_use_imports_a_module_only_the_pdf_uses():
+    """So the Makefile may rebuild the PDF alone when one of them changes: no notebook output depends on them."""
+    import json
+    import re
+
+    root = PACKAGE.parent
+    line = re.search(r"^REPORT_ONLY := (.*)$", (root / "Makefile").read_text(), re.M).group(1)
+    report_only = {Path(path).stem for path in line.split()}
+    assert report_only == {"report", "reproduction", "wording", "facts"}
+    for path in PACKAGE.glob("*.py"):
+        if path.stem not in report_only:
+            assert not _imports(path.stem) & report_only, path.stem
+    for notebook in (root / "notebooks").glob("*.ipynb"):
+        code = "\n".join("".join(c["source"]) for c in json.loads(notebook.read_text())["cells"] if c["cell_type"] == "code")
+        used = set(re.findall(r"from assignment2 import ([\w, ]+)", code)) | set(re.findall(r"assignment2\.(\w+)", code))
+        names = {name.strip() for group in used for name in group.split(",")}
+        assert names and not names & report_only, notebook.name
