@@ -195,7 +195,8 @@ def test_make_renders_every_executed_notebook_to_html(synthetic_root, tmp_path):
 
 
 @pytest.mark.parametrize("name, damage, path, writer", [
-    ("05_final_model", lambda build: shutil.rmtree(build / "04_lambda_search"), "04_lambda_search", "04_lambda_search"),
+    ("05_final_model", lambda build: (build / "04_lambda_search" / "results.json").unlink(), "04_lambda_search",
+     "04_lambda_search"),
     ("06_bonus", lambda build: (build / "05_final_model" / "results.json").write_text('{"lam": 0.0'),
      "05_final_model", "05_final_model"),
     ("07_analysis", lambda build: shutil.rmtree(build / "06_bonus"), "06_bonus", "06_bonus"),
@@ -203,9 +204,8 @@ def test_make_renders_every_executed_notebook_to_html(synthetic_root, tmp_path):
 def test_a_missing_or_broken_input_stops_the_notebook_early_with_one_line(built, synthetic_root, tmp_path, name, damage,
                                                                          path, writer):
     build = tmp_path / "build"
-    shutil.copytree(built, build, ignore=shutil.ignore_patterns("runs"))
-    (build / path).mkdir(exist_ok=True)
-    damage(build)
+    shutil.copytree(built, build, ignore=shutil.ignore_patterns("runs", "*.csv", "*.p*", "*.html", "*.ipynb"))
+    damage(build)       # 05: an empty search_dir; 06: a cut-short results.json; 07: no bonus_dir at all
     with pytest.raises(papermill.PapermillExecutionError) as err:
         execute(name, build, synthetic_root, out=tmp_path / "out")
     assert err.value.ename == "InputError" and err.value.exec_count <= 3     # the parameters, injected ones, setup
