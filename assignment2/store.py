@@ -230,4 +230,4 @@ class RunStore:
                  checksum=np.frombuffer(_checksum(header, arrays).encode(), dtype=np.uint8), **arrays)
         write_atomic(self.path(key), buffer.getvalue())
         snapshots = {cycle: Params(**arrays) for cycle, arrays in result["snapshots"].items()}
-        return self._run(config, json.loads(header), snapshots, key)
+        return self._run(config, json.loads(header), snapshots, key)   # as a later read gives it, to the bit
