@@ -89,9 +89,9 @@ def read_input(folder, notebook: str, keys=()) -> dict:
 
 
 def markdown_table(rows: list[dict], columns: dict) -> str:
-    """A Markdown table of ``rows``; ``columns``: key -> (header, format spec such as ".4f")."""
+    """A Markdown table of ``rows``; ``columns``: key -> (header, format spec such as ".4f"); None is "–"."""
     lines = ["| " + " | ".join(header for header, _ in columns.values()) + " |",
              "|" + "---|" * len(columns)]
     for row in rows:
-        lines.append("| " + " | ".join(format(row[key], spec) for key, (_, spec) in columns.items()) + " |")
+        lines.append("| " + " | ".join("–" if row[key] is None else format(row[key], spec) for key, (_, spec) in columns.items()) + " |")
     return "\n".join(lines)

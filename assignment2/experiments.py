@@ -4,6 +4,8 @@ from dataclasses import replace
 
 import numpy as np
 
+from . import rule
+from .augment import random_augment
 from .checks import positive_int, require
 from .gradcheck import compare, numerical_gradients
 from .network import SoftTargets, accuracy, dead_units, dropout_mask, gradients, init_params, log_softmax
@@ -43,6 +45,23 @@ def gradient_check(X: np.ndarray, y: np.ndarray, m: int, lams, seed: int = 0, h:
     data = ((np.asarray(X, dtype=np.float64), np.asarray(y)),)
     tables = map_tasks(_gradient_errors, [(lam, m, seed, h, dropout, distill) for lam in lams], data, executor)
     return [row for rows in tables for row in rows]
+
+
+#: The modules whose source decides a gradient check's rows (the key of its entry in the run store).
+GRADIENT_CHECK_MODULES = ("augment", "checks", "experiments", "gradcheck", "network", "parallel")
+
+
+def gradient_checks(X: np.ndarray, y: np.ndarray, m_full: int, m_small: int, d_small: int, lams, seed: int = 0,
+                    h: float = 1e-5, dropout: float = 0.0, translate: int = 0, distill=None,
+                    executor=None) -> list[dict]:
+    """Notebook 01's three settings on X (n, 3072), y (n,), each row marked "augmented": every input with
+    ``m_full`` hidden units; the first ``d_small`` inputs with ``m_small``; and every input of X flipped at
+    random and shifted by up to ``translate`` pixels (drawn with ``seed``) with ``dropout`` and ``distill``."""
+    plain = (gradient_check(X, y, m_full, lams, seed, h, executor)
+             + gradient_check(X[:, :d_small], y, m_small, lams, seed, h, executor))
+    moved = random_augment(X, np.random.default_rng(seed), flip=True, translate=translate)
+    options = gradient_check(moved, y, m_full, lams, seed, h, executor, dropout=dropout, distill=distill)
+    return [{**r, "augmented": False} for r in plain] + [{**r, "augmented": True} for r in options]
 
 
 def _setting(config: TrainConfig) -> dict:
@@ -213,22 +232,33 @@ def fine_range(rows: list[dict], k: int = 3, margin: float = 0.25) -> tuple[floa
     return float(logs.min() - margin), float(logs.max() + margin)
 
 
-def confirm_best(rows: list[dict], k: int, seeds, train_data, val_data, config: TrainConfig, store: RunStore,
-                 results_path, executor=None, progress: bool = False) -> list[dict]:
-    """Re-train the k best lambdas of ``rows`` with ``config`` (e.g. the final model's schedule) and ``seeds``.
+def confirm_best(candidate: float, rows: list[dict], k: int, seeds, train_data, val_data, config: TrainConfig,
+                 store: RunStore, results_path, executor=None, progress: bool = False) -> list[dict]:
+    """Re-train ``candidate`` (e.g. ``search.smoothed_peak``) and the k best lambdas of ``rows`` with
+    ``config`` (e.g. the final model's schedule) and ``seeds``, and choose by ``rule``.
 
-    The runs go to the CSV ``results_path`` (see ``lambda_search``). Returns one row
-    per lambda with the mean and std of the validation accuracy over the seeds, best mean first.
+    The candidate stays chosen unless another lambda beats it by more than the margin, paired by
+    seed (the sd of the differences pooled over the k comparisons); of those that do, the one with
+    the largest gain. The runs go to the CSV ``results_path`` (see ``lambda_search``). Returns one row
+    per lambda: the mean and std of the validation accuracy over the seeds, the gain over the
+    candidate with its standard error, threshold and verdict, and "chosen"; the chosen lambda
+    first, then the others by mean.
     """
-    lambdas = [row["lambda"] for row in best_runs(rows, k)]
-    by_lambda = {lam: [] for lam in lambdas}
+    lambdas = list(dict.fromkeys([candidate] + [row["lambda"] for row in best_runs(rows, k)]))
     runs = lambda_search(lambdas, train_data, val_data, config, store, results_path, executor, progress, seeds)
-    for row in runs:
-        if row["lambda"] in by_lambda and row["seed"] in seeds:
-            by_lambda[row["lambda"]].append(row)
+    by_lambda = {lam: [row for row in runs if row["lambda"] == lam] for lam in lambdas}
+    accuracy = {lam: {row["seed"]: row["val_acc"] for row in group} for lam, group in by_lambda.items()}
+    others = lambdas[1:]
+    verdicts = rule.judge([rule.paired_differences(accuracy[lam], accuracy[candidate]) for lam in others]) \
+        if others else []
+    verdicts = dict(zip(others, verdicts))
+    winners = [lam for lam in others if verdicts[lam]["kept"]]
+    chosen = max(winners, key=lambda lam: verdicts[lam]["gain"]) if winners else candidate
     summary = []
-    for lam, runs in by_lambda.items():
-        mean, std = mean_std(runs, "val_acc")
-        summary.append({"lambda": lam, "val_acc_mean": mean, "val_acc_std": std, "n_seeds": len(runs),
-                        "train_acc_mean": mean_std(runs, "train_acc")[0]})
-    return sorted(summary, key=lambda r: -r["val_acc_mean"])
+    for lam, group in by_lambda.items():
+        mean, std = mean_std(group, "val_acc")
+        summary.append({"lambda": lam, "val_acc_mean": mean, "val_acc_std": std, "n_seeds": len(group),
+                        "train_acc_mean": mean_std(group, "train_acc")[0], "candidate": lam == candidate,
+                        **verdicts.get(lam, {"gain": None, "gain_se": None, "threshold": None, "kept": None}),
+                        "chosen": lam == chosen})
+    return sorted(summary, key=lambda r: (not r["chosen"], -r["val_acc_mean"]))

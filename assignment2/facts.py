@@ -7,7 +7,8 @@ its notebook without the number) and returns a dict the template reads as ``fact
 
 import math
 
-from .wording import difference, escape, pct, points, sci
+from . import rule
+from .wording import difference, escape, kept_cell, pct, points, sci
 
 #: A relative error of the gradient check below this is the rounding of the differences themselves.
 GRADIENT_TOLERANCE = 1e-6
@@ -70,19 +71,20 @@ def search_noise(s: dict) -> str:
             f"the spread of the {len(s['best'])} best runs, {points(spread)}.")
 
 
-def runner_up(s: dict) -> str:
-    """The chosen lambda against the runner-up of notebook 04's confirmation, or ""."""
-    if len(s["confirmed"]) < 2:
-        return ""
-    a, b = s["confirmed"][:2]
-    return "Against the runner-up: " + difference(
-        f"$lambda={sci(a['lambda'])}$", a["val_acc_mean"], a["val_acc_std"], a["n_seeds"],
-        f"$lambda={sci(b['lambda'])}$", b["val_acc_mean"], b["val_acc_std"], b["n_seeds"], "validation accuracy")
+def lambda_choice(s: dict) -> str:
+    """Which lambda notebook 04's confirmation chose (its ``confirmed`` rows, the chosen one first), and why."""
+    chosen = s["confirmed"][0]
+    if chosen["candidate"]:
+        return (f"No other value beat the candidate by more than its threshold, so the candidate "
+                f"$lambda = {sci(chosen['lambda'])}$ is chosen, with a mean validation accuracy of "
+                f"{pct(chosen['val_acc_mean'])}.")
+    return (f"$lambda = {sci(chosen['lambda'])}$ beat the candidate by {points(chosen['gain'])} against a threshold of "
+            f"{points(chosen['threshold'])}, so it is chosen.")
 
 
 def kept(row: dict) -> str:
     """The "kept" cell of an ablation row: start, yes or *no*."""
-    return "start" if row["kept"] is None else "yes" if row["kept"] else "*no*"
+    return kept_cell(row["kept"])
 
 
 def _summary(models: list[dict], label: str) -> dict:
@@ -103,7 +105,8 @@ def facts(ctx: dict) -> dict:
         "batch_pairs": batch_pairs(c["batch_sizes"]),
         "search_noise": search_noise(s),
         "confirm_std": (min(r["val_acc_std"] for r in s["confirmed"]), max(r["val_acc_std"] for r in s["confirmed"])),
-        "runner_up": runner_up(s),
+        "lambda_choice": lambda_choice(s),
+        "margin": rule.MARGIN,
         "coarse": sorted(s["tables"]["coarse"], key=lambda r: r["lambda"]),
         "fine": sorted(s["tables"]["fine"], key=lambda r: r["lambda"]),
         "final_seeds": len(f["seeds"]),
@@ -117,7 +120,7 @@ def facts(ctx: dict) -> dict:
         "teachers": len(d["teachers"]),
         "teacher_ends": "the last cycle end" if d["teacher_snapshots"] == 1 else
                         f"the last {d['teacher_snapshots']} cycle ends",
-        "more_students": len(d["students"]) - 1,
+        "paired_students": d["trials"][0]["seeds"],
         "students_row": b["ablation"][-1],
         "single_summary": _summary(a["models"], a["single_label"]),
         "ensemble_summary": _summary(a["models"], a["ensemble_label"]),

@@ -2,16 +2,17 @@
 
 Every network is a ``store.Run`` of the run store: its config, History, row and the parameters
 at the end of its last ``keep`` cycles. Only validation data are used here; the test set is
-for the caller, once the configurations are fixed.
+for the caller, once the configurations are fixed. Every choice is made by ``rule``: a change
+is kept only when its paired gain clears ``rule.MARGIN`` standard errors, else the step before stays.
 """
 
 from dataclasses import asdict, replace
 
 import numpy as np
 
-from .augment import mirrored
+from . import rule
 from .checks import positive_int, require
-from .ensemble import accuracy, average, ensemble_accuracy
+from .ensemble import Teacher, average, ensemble_accuracy, views
 from .network import probabilities
 from .store import Run, RunStore
 from .train import TrainConfig
@@ -27,106 +28,123 @@ def ablation_configs(base: TrainConfig, steps) -> list[TrainConfig]:
     return configs
 
 
-def ablation_rows(labels: list[str], groups: list[list[Run]]) -> list[dict]:
-    """One row per step of the path: its label, seeds, mean and sd of the validation accuracy, the
-    gain over the step before with its standard error, and whether the change is kept (gain > 0).
+def compare(labels: list[str], groups: list[list[Run]], pooled_with=()) -> tuple[list[dict], list]:
+    """Rows of a path of settings judged by ``rule``: each setting against the one before it.
 
-    labels: a label per step, the first one the starting point; groups: its Runs (one per seed).
+    labels: a label per setting, the first one the starting point; groups: its Runs (one per seed).
+    A row: its label, seeds, mean and sd of the validation accuracy and, but for the first, the
+    paired gain over the setting before, its standard error (the sd pooled over this path's
+    comparisons and the paired differences ``pooled_with``), the threshold and whether it is
+    kept. Returns (rows, the paired differences of each comparison).
     """
     require(len(labels) == len(groups) and all(groups), "groups", "a non-empty list of Runs per label",
             [len(g) for g in groups])
+    differences = [rule.paired_differences(rule.by_seed(after), rule.by_seed(before))
+                   for before, after in zip(groups, groups[1:])]
+    verdicts = [{"gain": None, "gain_se": None, "threshold": None, "kept": None}]
+    verdicts += rule.judge(differences, pooled_with) if differences else []
     rows = []
-    for label, members in zip(labels, groups):
+    for step, (label, members, verdict) in enumerate(zip(labels, groups, verdicts)):
         accs = np.array([m.row["val_acc"] for m in members])
-        std = float(accs.std(ddof=1)) if len(accs) > 1 else 0.0
-        row = {"step": len(rows), "change": label, "seeds": len(accs), "val_acc_mean": float(accs.mean()),
-               "val_acc_std": std, "gain": None, "gain_se": None, "kept": None}
-        if rows:
-            before = rows[-1]
-            row["gain"] = row["val_acc_mean"] - before["val_acc_mean"]
-            row["gain_se"] = float(np.sqrt(std ** 2 / len(accs) + before["val_acc_std"] ** 2 / before["seeds"]))
-            row["kept"] = row["gain"] > 0
-        rows.append(row)
-    return rows
+        rows.append({"step": step, "change": label, "seeds": len(accs), "val_acc_mean": float(accs.mean()),
+                     "val_acc_std": float(accs.std(ddof=1)) if len(accs) > 1 else 0.0, **verdict})
+    return rows, differences
 
 
 def kept_config(base: TrainConfig, steps, rows: list[dict]) -> TrainConfig:
-    """``base`` with the changes of the steps that ``ablation_rows`` kept (rows[1:] match steps)."""
+    """``base`` with the changes of the steps that ``compare`` kept (rows[1:] match steps)."""
     return ablation_configs(base, [step for step, row in zip(steps, rows[1:]) if row["kept"]])[-1]
 
 
-def ablation(base: TrainConfig, steps, long_cycles: int, seeds, final_seeds, train_data, val_data, store: RunStore,
-             keep: int = 1, executor=None, progress: bool = False, start_label: str = "start", long_steps=(),
-             long_seeds=None):
-    """The ablation: one change at a time, then a longer schedule for what was kept, and changes tried there.
+def _path(store: RunStore, configs: list[TrainConfig], seeds, train_data, val_data, **options) -> list[list[Run]]:
+    """The Runs of every config with every seed, trained at once: one list per config."""
+    trained = iter(store.runs([replace(c, seed=s) for c in configs for s in seeds], train_data, val_data, **options))
+    return [[next(trained) for _ in seeds] for _ in configs]
 
-    steps: (label, changes) pairs, applied cumulatively to ``base``; the path is trained with
-    ``seeds``, all runs at once. The changes that raised the mean validation accuracy are
-    kept; their config is then trained for ``long_cycles`` cycles with ``long_seeds`` (None:
-    ``final_seeds``), keeping the last ``keep`` cycle ends, and every step of ``long_steps``
-    (label, changes), applied to it cumulatively, with ``final_seeds`` and kept in the same way.
-    If the longer schedule does not help, the kept short config is trained with the final
-    seeds instead. All the runs of the longer schedule are trained at once.
-    Returns (rows of ``ablation_rows``, the first labelled ``start_label``; the chosen config,
-    with seed final_seeds[0]; its Runs, one per final seed).
+
+def ablation(base: TrainConfig, short_steps, long_steps, seeds, judge_cycles: int, long_cycles: int, final_seeds,
+             train_data, val_data, store: RunStore, keep: int = 1, executor=None, progress: bool = False,
+             start_label: str = "start") -> dict:
+    """The ablation, in two stages, each change judged by ``rule`` against the step before, on ``seeds``.
+
+    Stage 1: ``short_steps`` ((label, changes) pairs, applied cumulatively) on ``base``'s schedule.
+    Stage 2: the kept config trained for ``judge_cycles`` cycles, and ``long_steps`` applied to it
+    cumulatively: the changes that pay off only on a long schedule (augmentation, dropout).
+    Then the kept config is trained for ``long_cycles`` cycles with ``final_seeds``, keeping the last
+    ``keep`` cycle ends: the longer schedule, itself judged against ``judge_cycles`` on the shared
+    seeds; if it is not kept, the judged config is trained with the final seeds instead.
+    Returns {"rows": the rows of ``compare`` of both stages and of the schedule, "config": the
+    chosen config (seed final_seeds[0]), "runs": its Runs, one per final seed, "differences": the
+    paired differences of stage 2 and of the schedule, for later choices to pool with}.
     """
+    positive_int("judge_cycles", judge_cycles)
     positive_int("long_cycles", long_cycles)
-    path = ablation_configs(base, steps)
-    runs = [(i, seed) for i in range(len(path)) for seed in seeds]
-    members = store.runs([replace(path[i], seed=seed) for i, seed in runs], train_data, val_data,
-                         executor=executor, progress=progress)
-    groups = [[m for (i, _), m in zip(runs, members) if i == step] for step in range(len(path))]
-    labels = [start_label] + [label for label, _ in steps]
-    short = kept_config(base, steps, ablation_rows(labels, groups))
-    longer = replace(short, n_cycles=long_cycles, seed=final_seeds[0])
-    long_path = ablation_configs(longer, long_steps)
-    long_seeds = [list(final_seeds if long_seeds is None else long_seeds)] + [list(final_seeds)] * len(long_steps)
-    long_runs = [(i, seed) for i, path_seeds in enumerate(long_seeds) for seed in path_seeds]
-    trained = store.runs([replace(long_path[i], seed=seed) for i, seed in long_runs], train_data, val_data,
-                         keep=keep, executor=executor, progress=progress)
-    long_groups = [[m for (i, _), m in zip(long_runs, trained) if i == step] for step in range(len(long_path))]
-    rows = ablation_rows(labels + [f"longer schedule ({long_cycles} cycles)"] + [label for label, _ in long_steps],
-                         groups + long_groups)
-    chosen = kept_config(longer, long_steps, rows[len(path):]) if rows[len(path)]["kept"] else \
-        replace(short, seed=final_seeds[0])
-    if chosen in long_path and len(long_groups[long_path.index(chosen)]) == len(final_seeds):
-        return rows, chosen, long_groups[long_path.index(chosen)]
-    return rows, chosen, store.runs([replace(chosen, seed=seed) for seed in final_seeds], train_data, val_data,
-                                    keep=keep, executor=executor, progress=progress)
+    options = {"executor": executor, "progress": progress}
+    short_path = ablation_configs(base, short_steps)
+    rows, _ = compare([start_label] + [label for label, _ in short_steps],
+                      _path(store, short_path, seeds, train_data, val_data, **options))
+    judged = replace(kept_config(base, short_steps, rows), n_cycles=judge_cycles)
+    long_path = ablation_configs(judged, long_steps)
+    long_rows, differences = compare(
+        [f"the kept network on {judge_cycles} cycles"] + [f"{label}, on {judge_cycles} cycles" for label, _ in long_steps],
+        _path(store, long_path, seeds, train_data, val_data, keep=keep, **options))
+    chosen = kept_config(judged, long_steps, long_rows)
+    before = _path(store, [chosen], seeds, train_data, val_data, keep=keep, **options)[0]
+    longer = replace(chosen, n_cycles=long_cycles)
+    finals = _path(store, [longer], final_seeds, train_data, val_data, keep=keep, **options)[0]
+    schedule, [schedule_d] = compare(["", f"the kept network on a longer schedule ({long_cycles} cycles)"],
+                                     [before, finals], differences)
+    if not schedule[1]["kept"]:
+        longer, finals = chosen, _path(store, [chosen], final_seeds, train_data, val_data, keep=keep, **options)[0]
+    steps = rows + long_rows + schedule[1:]
+    for number, row in enumerate(steps):
+        row["step"] = number
+    return {"rows": steps, "config": replace(longer, seed=final_seeds[0]), "runs": finals,
+            "differences": differences + [schedule_d]}
 
 
-def distillation(teachers: list[Run], mixes, seeds, train_data, val_data, store: RunStore, max_snapshots: int = 1,
-                 keep: int = 1, executor=None, progress: bool = False, cycles: int | None = None) -> dict:
+def distillation(teachers: list[Run], mixes, seeds, final_seeds, train_data, val_data, store: RunStore,
+                 max_snapshots: int = 1, keep: int = 1, executor=None, progress: bool = False,
+                 cycles: int | None = None, pooled_with=()) -> dict:
     """Students of the ensemble ``teachers`` (one config, several seeds), trained on its soft targets,
     like their teachers but for ``cycles`` cycles (None: as many as the teachers).
 
-    The teacher averages the last cycle ends of every member, as many as its best ensemble on
-    validation (``ensemble_choices``, up to ``max_snapshots``); its targets are its probabilities
-    of the training images and of their mirror images (``teacher_targets``). Each (alpha, T) of
-    ``mixes`` trains a student with seeds[0]; the one most accurate on validation is trained
-    with the other seeds too. Returns {"teacher": its ensemble row, "trials": a row per mix
-    (alpha, temperature, seed, val_acc), "config": the chosen student config (seed seeds[0]),
-    "students": its Runs, one per seed, "row": the students against the teachers' members
-    as a row of ``ablation_rows``, kept if their mean validation accuracy is higher}.
+    The teacher is the ensemble ``ensemble_path`` chooses from the teachers alone (up to
+    ``max_snapshots`` cycle ends, mirror images); its targets are its probabilities of the
+    training images and of their mirror images. Every (alpha, T) of ``mixes`` trains students with
+    ``seeds`` (seeds the teachers have, so that the comparisons are paired); the first mix is the
+    candidate, and a later one replaces it only when ``rule`` keeps it. The candidate's students
+    are then judged against their teachers, pooling with ``pooled_with``; if kept, they are
+    trained with every seed of ``final_seeds`` too. Returns {"teacher": the teacher ensemble's
+    row, "trials": the rows of the mixes, "config": the chosen mix's config (seed seeds[0]),
+    "students": its Runs, "row": the students against the teachers as a row of ``compare``}.
     """
-    teacher = best_choice(ensemble_choices(teachers, val_data, _snapshots(teachers, max_snapshots)))
-    targets = teacher_targets(teachers, train_data[0], teacher["snapshots"])
+    _, teacher = ensemble_path({"teachers": teachers}, val_data, max_snapshots)
+    taught = Teacher(tuple(teachers), teacher["snapshots"])
     student = replace(teachers[0].config, n_cycles=cycles or teachers[0].config.n_cycles)
-    trial_configs = [replace(student, distill=alpha, temperature=T, seed=seeds[0]) for alpha, T in mixes]
     keep = min(keep, student.n_cycles)
-    tried = store.runs(trial_configs, train_data, val_data, keep=keep, soft_targets=targets, executor=executor,
-                       progress=progress)
-    trials = [{"alpha": c.distill, "temperature": c.temperature, "seed": c.seed, "val_acc": m.row["val_acc"]}
-              for c, m in zip(trial_configs, tried)]
-    best = max(range(len(tried)), key=lambda i: tried[i].row["val_acc"])
-    chosen = trial_configs[best]
-    others = store.runs([replace(chosen, seed=seed) for seed in seeds[1:]], train_data, val_data, keep=keep,
-                        soft_targets=targets, executor=executor, progress=progress)
-    students = [tried[best], *others]
+    options = {"keep": keep, "teacher": taught, "executor": executor, "progress": progress}
+    configs = [replace(student, distill=alpha, temperature=T) for alpha, T in mixes]
+    groups = _path(store, configs, seeds, train_data, val_data, **options)
+    paired = [m for m in teachers if m.config.seed in seeds]
+    trials, best, pool = [], 0, list(pooled_with)
+    for i, (config, group) in enumerate(zip(configs, groups)):
+        label = f"alpha = {config.distill:g}, T = {config.temperature:g}"
+        row = compare([label], [group])[0][0] if i == 0 else \
+            compare(["", label], [groups[best], group], pool)[0][1]
+        if i:
+            pool.append(rule.paired_differences(rule.by_seed(group), rule.by_seed(groups[best])))
+            best = i if row["kept"] else best
+        trials.append({"alpha": config.distill, "temperature": config.temperature, **row, "step": i})
+    chosen, students = configs[best], groups[best]
     label = (f"students of the kept networks, {chosen.n_cycles} cycles (distillation, alpha = {chosen.distill:g}, "
              f"T = {chosen.temperature:g})")
-    return {"teacher": teacher, "trials": trials, "config": chosen, "students": students,
-            "row": ablation_rows(["the teachers", label], [teachers, students])[1]}
+    rows, _ = compare(["the teachers", label], [paired, students], pool)
+    if rows[1]["kept"]:
+        more = [seed for seed in final_seeds if seed not in seeds]
+        students = students + (_path(store, [chosen], more, train_data, val_data, **options)[0] if more else [])
+    return {"teacher": teacher, "trials": trials, "config": replace(chosen, seed=seeds[0]), "students": students,
+            "row": rows[1]}
 
 
 def member_rows(members: list[Run], X_test, y_test) -> list[dict]:
@@ -137,59 +155,65 @@ def member_rows(members: list[Run], X_test, y_test) -> list[dict]:
              "run": m.key} for m in members]
 
 
-def group_choices(groups: dict, val_data, max_snapshots: int) -> list[dict]:
-    """``ensemble_choices`` of every group of Runs (label -> list), each row labelled by its group
-    ("members"), the networks counted over the whole group; up to ``max_snapshots`` cycle ends, or
-    as many as every member of the group kept."""
-    return [{"members": label, **row} for label, members in groups.items()
-            for row in ensemble_choices(members, val_data, _snapshots(members, max_snapshots))]
+def ensemble_path(groups: dict, val_data, max_snapshots: int) -> tuple[list[dict], dict]:
+    """The ensemble, chosen one step at a time by ``rule`` on the validation images.
 
-
-def _snapshots(members: list[Run], most: int) -> int:
-    """At most ``most``, and no more cycle ends than every one of ``members`` kept."""
-    return min(most, *(len(m.snapshots) for m in members))
-
-
-def teacher_targets(members: list[Run], X, snapshots: int = 1) -> np.ndarray:
-    """The soft targets of distillation, (2, n, K): the averaged class probabilities of the last
-    ``snapshots`` cycle ends of every member on the images X (n, d) and on their mirror images."""
-    return np.stack([ensemble_probabilities(members, view, snapshots) for view in _views(X, True)])
-
-
-def _views(X: np.ndarray, mirror: bool) -> list:
-    return [X, mirrored(X)] if mirror else [X]
-
-
-def ensemble_probabilities(members: list[Run], X, snapshots: int = 1, mirror: bool = False) -> np.ndarray:
-    """Averaged class probabilities (n, K) on X (n, d) of the last ``snapshots`` cycle ends of every
-    member; with ``mirror``, averaged over each image and its mirror image too."""
-    views = _views(X, mirror)
-    return average(probabilities(params, view) for member in members for params in member.last(snapshots)
-                   for view in views)
-
-
-def ensemble_choices(members: list[Run], val_data, max_snapshots: int) -> list[dict]:
-    """Validation accuracy of the ensembles of all members' last 1..max_snapshots cycle ends,
-    without and with mirror images: a row per (snapshots, mirror).
-
-    Each snapshot's probabilities are computed once per view and then averaged in every combination.
+    groups: label -> Runs, the chosen network's first. The path starts from the last cycle end of
+    every Run of the first group; it then adds one more cycle end per Run (up to ``max_snapshots``,
+    and as many as every Run kept), then mirror images, then each other group. A step is kept when
+    its gain clears the margin over the ensemble kept so far, the standard error being that of the
+    paired difference over the images (each image right or wrong on both sides).
+    Returns (a row per step: the change, its ensemble and ``compare``'s verdict; the chosen
+    ensemble: members (the labels joined by " and "), snapshots, mirror, networks, val_acc).
     """
-    require(all(len(m.snapshots) >= max_snapshots for m in members), "max_snapshots",
-            "at most the number of cycle ends every member kept", max_snapshots)
     X, y = val_data
-    views = _views(X, True)
-    P = [[[probabilities(params, view) for view in views] for params in member.last(max_snapshots)]
-         for member in members]   # P[member][snapshot, oldest first][view]
-    rows = []
-    for mirror in (False, True):
-        for k in range(1, max_snapshots + 1):
-            chosen = [by_view[:2 if mirror else 1] for member in P for by_view in member[-k:]]
-            rows.append({"snapshots": k, "mirror": mirror, "networks": len(members) * k,
-                         "val_acc": accuracy(average(p for group in chosen for p in group), y)})
-    return rows
+    labels = list(groups)
+    cached = {}
+
+    def correct(members: tuple, snapshots: int, mirror: bool) -> np.ndarray:
+        P = []
+        for run in (run for label in members for run in groups[label]):
+            for k in range(snapshots):
+                for v, view in enumerate(views(X, mirror)):
+                    if (id(run), k, v) not in cached:
+                        cached[id(run), k, v] = probabilities(run.last(k + 1)[0], view)
+                    P.append(cached[id(run), k, v])
+        return average(P).argmax(axis=1) == y
+
+    def most(members) -> int:
+        return min(max_snapshots, *(len(run.snapshots) for label in members for run in groups[label]))
+
+    state = {"members": (labels[0],), "snapshots": 1, "mirror": False}
+    tries = [("more cycle ends", {"snapshots": k}) for k in range(2, most(labels[:1]) + 1)]
+    tries += [("mirror images", {"mirror": True})] + [(f"with the {label}", {"add": label}) for label in labels[1:]]
+    now = correct(**state)
+    rows = [{"change": f"the last cycle end of each of the {labels[0]}", **_ensemble(groups, state, now),
+             "gain": None, "gain_se": None, "threshold": None, "kept": None}]
+    for change, move in tries:
+        new = dict(state)
+        if "add" in move:
+            new["members"] = state["members"] + (move["add"],)
+            new["snapshots"] = min(state["snapshots"], most(new["members"]))
+        else:
+            new.update(move)
+        if change == "more cycle ends":
+            change = f"the last {new['snapshots']} cycle ends"
+        after = correct(**new)
+        [verdict] = rule.judge([after.astype(float) - now])
+        rows.append({"change": change, **_ensemble(groups, new, after), **verdict})
+        if verdict["kept"]:
+            state, now = new, after
+    for number, row in enumerate(rows):
+        row["step"] = number
+    return rows, _ensemble(groups, state, now)
 
 
-def best_choice(rows: list[dict]) -> dict:
-    """The row of ``ensemble_choices`` with the highest validation accuracy; on a tie, the
-    smaller ensemble, and without mirror images before with."""
-    return max(rows, key=lambda r: (r["val_acc"], -r["networks"], not r["mirror"]))
+def _ensemble(groups: dict, state: dict, correct: np.ndarray) -> dict:
+    networks = sum(len(groups[label]) for label in state["members"]) * state["snapshots"]
+    return {"members": " and ".join(state["members"]), "snapshots": state["snapshots"], "mirror": state["mirror"],
+            "networks": networks, "val_acc": float(correct.mean())}
+
+
+def ensemble_members(groups: dict, pick: dict) -> list[Run]:
+    """The Runs of the ensemble ``pick`` (of ``ensemble_path``) out of ``groups``."""
+    return [run for label in pick["members"].split(" and ") for run in groups[label]]

@@ -5,8 +5,8 @@ to its results.json (with its CSV tables under ``tables``), ``reference`` is
 report/reference.json. Every cell is Typst markup; the verdicts come from ``wording``.
 """
 
-from .wording import (about, bonus_options, ensemble_members, escape, mean_pm, pct, points, sci, sci_text,
-                      test_spread, verdict)
+from .wording import (about, bonus_options, ensemble_members, escape, mean_pm, pct, points, rerun_range, sci,
+                      sci_text, test_spread, verdict)
 
 METHODS = {"full": "all data", "running_mean": "running mean", "ema": "EMA 0.99"}
 NOT_RUN = "not run (not in this profile)"
@@ -186,7 +186,10 @@ def abstract(results: dict, reference: dict) -> str:
             f"{f['n_train']:,} images) reaches a test accuracy of {finals}, against the assignment's expected "
             f"{pct(reference['assignment']['final'], 0)}{final_ref}. Beyond the assignment, a wider network "
             f"($m={cfg['hidden']}$) with {', '.join(options)} and "
-            f"{cfg['n_cycles']} cycles, every choice made on validation data, reaches *{mean_pm(single['test_acc_mean'], single['test_acc_std'], len(single['seeds']))}*; "
+            f"{cfg['n_cycles']} cycles, every choice made on validation data by one rule fixed in advance (a change is "
+            f"kept only when its gain clears {b['margin']:g} standard errors of the paired difference), reaches "
+            f"*{mean_pm(single['test_acc_mean'], single['test_acc_std'], len(single['seeds']))}* (a rerun with other "
+            f"seeds should land within {rerun_range(single['test_acc_mean'], single['test_acc_std'], len(single['seeds']))}); "
             f"{_students(b.get('distillation'))}"
             f"an ensemble of {ens['networks']} networks ({escape(ensemble_members(ens))}) reaches "
             f"*{pct(ens['test_acc'])}*. The best published "

@@ -8,6 +8,7 @@ from dataclasses import asdict
 
 import numpy as np
 
+from . import rule
 from .experiments import mean_std
 from .train import History, TrainConfig
 
@@ -48,14 +49,14 @@ def cyclical_lr(base: TrainConfig, seeds, n_train: int, schedules: dict, seed_ro
 
 
 def lambda_search(config: TrainConfig, n_train: int, n_val: int, settings: dict, coarse: list[dict],
-                  fine: list[dict], fine_range, best: list[dict], confirmed: list[dict]) -> dict:
+                  fine: list[dict], fine_range, best: list[dict], peak: dict, confirmed: list[dict]) -> dict:
     """Notebook 04: the search's settings, how many runs each stage made, the fine range, the best
-    runs, the confirmed lambdas (best mean validation accuracy first) and the chosen one: the first,
-    and the seconds the two searches trained for."""
+    runs, the smoothed peak (``search.smoothed_peak``), the confirmed lambdas (``confirm_best``: the
+    chosen one first) and the chosen one, and the seconds the two searches trained for."""
     return {"n_train": n_train, **settings, "n_val": n_val, "n_s": config.n_s, "n_cycles": config.n_cycles,
             "hidden": config.hidden, "seed": config.seed, "batch_size": config.batch_size,
             "n_coarse": len(coarse), "n_fine": len(fine), "fine_range": list(fine_range), "best": best,
-            "confirmed": confirmed, "best_lambda": confirmed[0]["lambda"],
+            "peak": peak, "confirmed": confirmed, "best_lambda": confirmed[0]["lambda"],
             "seconds": sum(r["seconds"] for r in coarse + fine)}
 
 
@@ -74,18 +75,19 @@ def _spread(values) -> tuple[float, float]:
 
 
 def bonus(base: TrainConfig, n_val: int, n_train: int, range_test: dict, ablation: list[dict], chosen: TrainConfig,
-          finals: list, single_rows: list[dict], pick: dict, ensemble_members: list, ensemble_test: float,
-          distilled: dict, teacher_test: float, teacher_rows: list[dict], student_rows: list[dict],
-          teacher_cycles: int) -> dict:
-    """Notebook 06: the start, the range test, the ablation rows, the chosen network (config without
-    its seed; each final seed's validation and test accuracy, their mean and sd; whether it is a
-    distilled student; its runs in the store), the chosen ensemble (``improve.best_choice`` row
-    ``pick`` of ``ensemble_members``, and its test accuracy) and the distillation."""
+          finals: list, single_rows: list[dict], pick: dict, ensemble_steps: list[dict], ensemble_members: list,
+          ensemble_test: float, distilled: dict, teacher_test: float, teacher_rows: list[dict],
+          student_rows: list[dict], teacher_cycles: int, judge_cycles: int) -> dict:
+    """Notebook 06: the rule's margin, the start, the range test, the ablation rows, the chosen network
+    (config without its seed; each final seed's validation and test accuracy, their mean and sd;
+    whether it is a distilled student; its runs in the store), the chosen ensemble (``pick`` of
+    ``improve.ensemble_path``, its steps, members and test accuracy) and the distillation."""
     test_accs = [row["test_acc"] for row in single_rows]
     val_mean, val_std = _spread([m.row["val_acc"] for m in finals])
     test_mean, test_std = _spread(test_accs)
     teacher = distilled["teacher"]
     return {
+        "margin": rule.MARGIN, "judge_cycles": judge_cycles,
         "n_train": n_train, "n_val": n_val, "start": asdict(base), "range_test": range_test, "ablation": ablation,
         "single": {"config": {k: v for k, v in asdict(chosen).items() if k != "seed"},
                    "seeds": [m.config.seed for m in finals], "val_acc_mean": val_mean, "val_acc_std": val_std,
@@ -95,7 +97,8 @@ def bonus(base: TrainConfig, n_val: int, n_train: int, range_test: dict, ablatio
         "ensemble": {"members": [{"seed": m.config.seed, "cycles": sorted(m.snapshots)[-pick["snapshots"]:],
                                   "student": bool(m.config.distill), "run": m.key} for m in ensemble_members],
                      "of": pick["members"], "networks": pick["networks"], "snapshots": pick["snapshots"],
-                     "mirror": pick["mirror"], "val_acc": pick["val_acc"], "test_acc": ensemble_test},
+                     "mirror": pick["mirror"], "val_acc": pick["val_acc"], "test_acc": ensemble_test,
+                     "steps": ensemble_steps},
         "distillation": {"teachers": teacher_rows, "teacher_snapshots": teacher["snapshots"],
                          "teacher_mirror": teacher["mirror"], "teacher_val_acc": teacher["val_acc"],
                          "teacher_test_acc": teacher_test, "alpha": distilled["config"].distill,

@@ -1,7 +1,7 @@
 """One store for every trained network: an entry per run, keyed by what determines its result.
 
 A run's key hashes the whole ``TrainConfig``, a fingerprint of its training and validation
-data, the teacher's soft targets (a distilled run), a repeat number (the timed repeats of one
+data, the teacher (a distilled run: its members' keys and snapshots), a repeat number (the timed repeats of one
 run) and the source of ``TRAINING_MODULES``, the modules that compute a run. An edit to any
 other module (the study, the plots, the report) leaves every key, and so every entry, as it was.
 
@@ -26,14 +26,16 @@ from pathlib import Path
 import numpy as np
 
 from .checks import positive_int, require
+from .ensemble import Teacher
 from .files import write_atomic
 from .network import Params
 from .parallel import run_tasks
 from .provenance import PACKAGE, data_fingerprint
 from .train import Diverged, History, TrainConfig, train_run
 
-#: The modules that compute a training run: train.py and everything it imports, and nothing else.
-TRAINING_MODULES = ("augment", "blas", "checks", "files", "network", "schedule", "step", "train")
+#: The modules that compute a training run: train.py, ensemble.py (a student's soft targets) and
+#: everything they import, and nothing else.
+TRAINING_MODULES = ("augment", "blas", "checks", "ensemble", "files", "network", "schedule", "step", "train")
 FORMAT = 1
 ENVIRONMENT = "ASSIGNMENT2_STORE"
 DEFAULT_ROOT = PACKAGE.parent / "build" / "runs"
@@ -42,17 +44,22 @@ BROKEN = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.erro
 
 
 @lru_cache(maxsize=None)
-def code_hash() -> str:
-    """16 hex digits of the SHA-256 of the source of every module in ``TRAINING_MODULES``."""
+def source_hash(modules: tuple) -> str:
+    """16 hex digits of the SHA-256 of the source of the package's ``modules`` (names)."""
     digest = hashlib.sha256()
-    for name in TRAINING_MODULES:
+    for name in modules:
         digest.update(name.encode() + b"\0" + (PACKAGE / f"{name}.py").read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 
 
+def code_hash() -> str:
+    """``source_hash`` of ``TRAINING_MODULES``: the code of a training run."""
+    return source_hash(TRAINING_MODULES)
+
+
 def run_key(config: TrainConfig, data: str, teacher: str = "", repeat: int = 0) -> str:
     """The name of a run's entry: 16 hex digits of the hash of its config, its data fingerprint
-    ``data``, its teacher's (``data_fingerprint`` of the soft targets, "" for none), ``repeat``
+    ``data``, its teacher's (``ensemble.Teacher.key``, "" for none), ``repeat``
     and ``code_hash()``."""
     parts = {"config": asdict(config), "data": data, "teacher": teacher, "repeat": repeat, "code": code_hash()}
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
@@ -102,6 +109,10 @@ def _train(config: TrainConfig, keep: int, progress: bool, train_data, val_data,
             "snapshots": {cycle: params.arrays() for cycle, params in snapshots.items()}}
 
 
+def _digest(result) -> str:
+    return hashlib.sha256(json.dumps(result, sort_keys=True).encode()).hexdigest()
+
+
 def _checksum(header: bytes, arrays: dict) -> str:
     digest = hashlib.sha256(header)
     for name in sorted(arrays):
@@ -114,7 +125,7 @@ def _checksum(header: bytes, arrays: dict) -> str:
 class RunStore:
     """The entries in the folder ``root`` (None: $ASSIGNMENT2_STORE, else build/runs of the project).
 
-    ``trained`` and ``read`` count the runs this object trained and read back."""
+    ``trained`` and ``read`` count the runs (and ``computed`` results) this object made and read back."""
 
     def __init__(self, root=None):
         self.root = Path(root or os.environ.get(ENVIRONMENT) or DEFAULT_ROOT)
@@ -129,14 +140,14 @@ class RunStore:
     def path(self, key: str) -> Path:
         return self.root / f"{key}.npz"
 
-    def runs(self, configs, train_data, val_data, keep=1, soft_targets=None, repeats=None, executor=None,
-             progress: bool = False) -> list[Run]:
+    def runs(self, configs, train_data, val_data, keep=1, teacher: Teacher | None = None, repeats=None,
+             executor=None, progress: bool = False) -> list[Run]:
         """A Run per config (in order): read from its entry, or trained (on ``executor``) and stored.
 
         train_data, val_data: (X (n, d), y (n,)). keep: how many of the last cycle ends to keep the
         parameters of (at most n_cycles; at least the last), one number or one per config.
-        soft_targets: the teacher's probabilities (2, n, K) of the training images and of their
-        mirror images, for the configs that distil. repeats: a repeat number per config (None: 0),
+        teacher: the ``ensemble.Teacher`` of the configs that distil; its soft targets are computed
+        only when one of them must be trained. repeats: a repeat number per config (None: 0),
         for timing one run several times. ``progress``: each run's steps in this process, the
         finished runs on an executor."""
         configs = list(configs)
@@ -145,30 +156,55 @@ class RunStore:
         repeats = [0] * len(configs) if repeats is None else [int(r) for r in repeats]
         require(len(keeps) == len(configs) == len(repeats), "keep", "one number, or one per config", keep)
         keeps = [min(positive_int("keep", k), c.n_cycles) for k, c in zip(keeps, configs)]
-        soft_views = () if soft_targets is None else (tuple(np.asarray(soft_targets, dtype=np.float32)),)
-        require(all(len(pair) == 2 for pair in soft_views), "soft_targets",
-                "(2, n, K): the teacher's probabilities of the plain and of the mirror images", np.shape(soft_targets))
-        require(soft_targets is not None or not any(c.distill for c in configs), "soft_targets",
-                "a teacher's probabilities for configs that distil", None)
+        require(teacher is None or isinstance(teacher, Teacher), "teacher", "an ensemble.Teacher or None",
+                type(teacher).__name__)
+        require(teacher is not None or not any(c.distill for c in configs), "teacher",
+                "an ensemble.Teacher for configs that distil", None)
         data = data_fingerprint(train_data, val_data)
-        teacher = data_fingerprint(*soft_views) if soft_views else ""
-        keys = [run_key(c, data, teacher if c.distill else "", r) for c, r in zip(configs, repeats)]
+        named = teacher.key if teacher is not None else ""
+        keys = [run_key(c, data, named if c.distill else "", r) for c, r in zip(configs, repeats)]
         found = {}
         for key, config, k in zip(keys, configs, keeps):
             if key not in found:
                 found[key] = self._read(key, config, k)
         todo = [i for i, key in enumerate(keys) if found[key] is None and keys.index(key) == i]
         self.read += len(configs) - len(todo)
-        made_of = {"data": data, "teacher": teacher}
+        made_of = {"data": data, "teacher": named}
+        soft_views = (tuple(teacher.targets(train_data[0]).astype(np.float32)),) \
+            if any(configs[i].distill for i in todo) else ()
         finished = run_tasks(_train, [(configs[i], keeps[i], progress and executor is None) for i in todo],
                              (train_data, val_data, *soft_views), executor,
                              desc="networks" if progress and executor is not None else None,
-                             fingerprint=data + (f"+{teacher}" if teacher else ""))
+                             fingerprint=data + (f"+{named}" if soft_views else ""))
         for j, result in finished:
             i = todo[j]
             found[keys[i]] = self._write(keys[i], configs[i], {**made_of, "repeat": repeats[i]}, result)
             self.trained += 1
         return [found[key] for key in keys]
+
+    def computed(self, name: str, inputs: dict, arrays, modules: tuple, compute):
+        """The result of ``compute()`` (JSON-able: rows, numbers) that is not a trained network, such as
+        notebook 01's gradient check, kept as one entry ``<key>.json``: computed once for ``name``,
+        ``inputs`` (JSON), ``arrays`` (a tuple of NumPy arrays, fingerprinted) and the source of
+        ``modules`` (names in the package). Counted with the runs trained and read."""
+        parts = {"name": name, "inputs": inputs, "arrays": data_fingerprint(arrays), "code": source_hash(modules)}
+        key = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
+        path = self.root / f"{key}.json"
+        if path.exists():
+            try:
+                entry = json.loads(path.read_text())
+                if entry.get("key") != key or entry.get("checksum") != _digest(entry["result"]):
+                    raise ValueError("its checksum does not match its contents")
+                self.read += 1
+                return entry["result"]
+            except (OSError, ValueError, KeyError) as err:
+                warnings.warn(f"{path} is not a whole entry of the run store ({type(err).__name__}: {err}): "
+                              "computing it again", stacklevel=2)
+        result = json.loads(json.dumps(compute(), default=float))    # as a later read gives it
+        write_atomic(path, json.dumps({"format": FORMAT, "key": key, "made_of": parts, "result": result,
+                                       "checksum": _digest(result)}))
+        self.trained += 1
+        return result
 
     def load(self, key: str) -> Run:
         """The Run of the entry ``key`` (a name from ``Run.key``), however it was made."""

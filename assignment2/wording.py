@@ -47,6 +47,18 @@ def mean_pm(mean: float, std: float, n: int) -> str:
     return f"{pct(mean)} ± {pct(std)} ({n} seeds)" if n > 1 else f"{pct(mean)} (one run)"
 
 
+def rerun_band(std: float, n: int) -> float:
+    """How far a rerun's mean over n other seeds (or another machine's) may fall from a mean over n
+    seeds with spread std: 2 standard errors of the difference of two such means, 2 std sqrt(2 / n)."""
+    return 2 * std * math.sqrt(2 / n)
+
+
+def rerun_range(mean: float, std: float, n: int) -> str:
+    """"61.57–61.89%": where a rerun with n other seeds should land (``rerun_band``)."""
+    band = rerun_band(std, n)
+    return f"{100 * (mean - band):.2f}–{pct(mean + band)}"
+
+
 def difference(a: str, a_mean: float, a_std: float, a_n: int, b: str, b_mean: float, b_std: float, b_n: int,
                what: str = "accuracy") -> str:
     """A sentence comparing the mean ``what`` of a and b (fractions; std over a_n and b_n runs)."""
@@ -182,11 +194,27 @@ def gain(value, se) -> str:
     return "---" if value is None else f"{signed_points(value)} ({100 * se:.2f})"
 
 
+def signed(value) -> str:
+    """``signed_points``, or --- for None (the start of a path)."""
+    return "---" if value is None else signed_points(value)
+
+
+def threshold(value) -> str:
+    """A threshold or standard error in points, "0.40"; --- for None (the start of a path)."""
+    return "---" if value is None else f"{100 * value:.2f}"
+
+
+def kept_cell(kept) -> str:
+    """The "kept" cell of a row judged by the rule: start (None), yes or *no*."""
+    return "start" if kept is None else "yes" if kept else "*no*"
+
+
 def kept_changes(rows: list[dict]) -> str:
-    """Which changes of an ablation (rows of ``improve.ablation_rows``) were kept and which dropped, as sentences."""
-    kept = [escape(r["change"]) for r in rows[1:] if r["kept"]]
-    dropped = [f"{escape(r['change'])} ({signed_points(r['gain'])} points)" for r in rows[1:] if not r["kept"]]
-    text = f"Kept: {', '.join(kept)}." if kept else "No change raised the validation accuracy."
+    """Which changes of an ablation (rows of ``improve.compare``) were kept and which dropped, as sentences."""
+    kept = [escape(r["change"]) for r in rows if r["kept"]]
+    dropped = [f"{escape(r['change'])} ({signed_points(r['gain'])} points, threshold {threshold(r['threshold'])})"
+               for r in rows if r["kept"] is False]
+    text = f"Kept: {', '.join(kept)}." if kept else "No change cleared its margin."
     if not dropped:
         return text + " Every change was kept, so the chosen network is the last step."
     return (f"{text} Dropped: {', '.join(dropped)}. The steps after a dropped change were trained with it in place; "
@@ -198,10 +226,11 @@ def distillation(d: dict, row: dict) -> str:
     ``distillation`` results, ``row`` the ablation row of the students (``improve.distillation``)."""
     students = mean_pm(row["val_acc_mean"], row["val_acc_std"], row["seeds"])
     teachers = pct(row["val_acc_mean"] - row["gain"])
-    verdict_text = ("so the students are the chosen network" if row["kept"] else
-                    "so the teachers stay the chosen network")
+    verdict_text = ("it clears the threshold of " if row["kept"] else "inside the threshold of ") + \
+        f"{threshold(row['threshold'])}, " + ("so the students are the chosen network" if row["kept"] else
+                                             "so the teachers stay the chosen network")
     return (f"The {row['seeds']} students reach a validation accuracy of {students}, against {teachers} for their "
-            f"{len(d['teachers'])} teachers alone: {gain(row['gain'], row['gain_se'])} points, {verdict_text}.")
+            f"teachers of the same seeds: {gain(row['gain'], row['gain_se'])} points, {verdict_text}.")
 
 
 def test_spread(rows: list[dict]) -> str:

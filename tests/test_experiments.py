@@ -3,7 +3,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from assignment2 import data, experiments, store
+from assignment2 import data, experiments, search, store
 from assignment2.artifacts import read_table
 from assignment2.store import RunStore
 from assignment2.train import TrainConfig
@@ -23,23 +23,52 @@ def test_fine_range_spans_the_best_runs_with_a_margin():
         experiments.fine_range([], k=2)
 
 
-def test_confirm_best_retrains_the_top_k_with_every_seed(split, tmp_path, monkeypatch):
+def test_confirm_best_retrains_the_candidate_and_the_top_k_with_every_seed(split, tmp_path, monkeypatch):
     rows = [{"lambda": lam, "val_acc": acc, "val_cost": 1.0} for lam, acc in [(1e-4, 0.5), (1e-3, 0.1), (1e-2, 0.4)]]
     path = tmp_path / "confirm.csv"
-    confirm = lambda: experiments.confirm_best(rows, 2, [0, 3], *split[:2], CONFIG, RunStore(tmp_path / "runs"), path)
+    confirm = lambda: experiments.confirm_best(3e-3, rows, 2, [0, 3], *split[:2], CONFIG, RunStore(tmp_path / "runs"),
+                                               path)
     summary = confirm()
-    assert sorted(r["lambda"] for r in summary) == [1e-4, 1e-2]
-    assert [r["val_acc_mean"] for r in summary] == sorted((r["val_acc_mean"] for r in summary), reverse=True)
+    assert sorted(r["lambda"] for r in summary) == [1e-4, 3e-3, 1e-2]
+    assert [r["candidate"] for r in summary if r["lambda"] == 3e-3] == [True] and sum(r["chosen"] for r in summary) == 1
+    assert summary[0]["chosen"] and [r["val_acc_mean"] for r in summary[1:]] == sorted(
+        (r["val_acc_mean"] for r in summary[1:]), reverse=True)
     runs = read_table(path)
-    assert sorted((r["lambda"], r["seed"]) for r in runs) == [(1e-4, 0), (1e-4, 3), (1e-2, 0), (1e-2, 3)]
+    assert sorted((r["lambda"], r["seed"]) for r in runs) == [(1e-4, 0), (1e-4, 3), (3e-3, 0), (3e-3, 3), (1e-2, 0),
+                                                              (1e-2, 3)]
     assert {r["n_cycles"] for r in runs} == {CONFIG.n_cycles}
     for row in summary:
         accs = [r["val_acc"] for r in runs if r["lambda"] == row["lambda"]]
         assert row["n_seeds"] == 2 and row["val_acc_mean"] == pytest.approx(np.mean(accs))
         assert row["val_acc_std"] == pytest.approx(np.std(accs, ddof=1))
+        candidate = [r["val_acc"] for r in runs if r["lambda"] == 3e-3]
+        if not row["candidate"]:     # the gain is paired by seed, and the rule decides
+            assert row["gain"] == pytest.approx(np.mean(np.subtract(accs, candidate)))
+            assert row["kept"] == (row["gain"] > row["threshold"]) == (row["chosen"] and not summary[0]["candidate"])
 
     monkeypatch.setattr(store, "_train", lambda *args: pytest.fail("finished runs must not be repeated"))
     assert confirm() == summary
+
+
+def test_a_lambda_that_beats_the_candidate_by_the_margin_is_chosen(monkeypatch):
+    """confirm_best with made-up runs: 1e-2 beats the candidate on both seeds by far more than their spread."""
+    accs = {(1e-3, 0): 0.50, (1e-3, 1): 0.52, (1e-2, 0): 0.60, (1e-2, 1): 0.63, (1e-4, 0): 0.51, (1e-4, 1): 0.52}
+    monkeypatch.setattr(experiments, "lambda_search", lambda lambdas, *args: [
+        {"lambda": lam, "seed": s, "val_acc": accs[lam, s], "train_acc": 0.0} for lam in lambdas for s in (0, 1)])
+    rows = [{"lambda": 1e-2, "val_acc": 0.6, "val_cost": 1.0}, {"lambda": 1e-4, "val_acc": 0.5, "val_cost": 1.0}]
+    summary = experiments.confirm_best(1e-3, rows, 2, [0, 1], None, None, CONFIG, None, None)
+    assert [(r["lambda"], r["chosen"], r["kept"]) for r in summary] == [(1e-2, True, True), (1e-4, False, False),
+                                                                         (1e-3, False, None)]
+
+
+def test_the_smoothed_peak_is_the_top_of_a_parabola_over_log_lambda():
+    rows = [{"lambda": 10.0 ** x, "val_acc": 0.5 - (x + 2.5) ** 2, "val_cost": 1.0} for x in np.linspace(-4, -1, 7)]
+    peak = search.smoothed_peak(rows + [{"lambda": 1e-6, "val_acc": 0.9, "val_cost": 1.0}], -4, -1)   # outside: ignored
+    assert peak["lambda"] == pytest.approx(10 ** -2.5) and peak["points"] == 7 and peak["concave"]
+    valley = [{**r, "val_acc": 1 - r["val_acc"]} for r in rows]
+    assert search.smoothed_peak(valley, -4, -1)["lambda"] == search.best_runs(valley, 1)[0]["lambda"]
+    with pytest.raises(ValueError, match=r"rows must be at least 3 runs with log10 lambda in \[-1.80, -1.00\]"):
+        search.smoothed_peak(rows, -1.8, -1)
 
 
 def test_search_n_s_is_epochs_per_half_cycle():

@@ -17,18 +17,27 @@ def split(synthetic_root):
     return data.load_cifar10("ex3", synthetic_root, dtype=np.float32)[:2]
 
 
-def test_snapshot_ensembles_are_scored_on_validation(split, tmp_path):
-    members = RunStore(tmp_path).runs([SMALL], *split, keep=3)
-    rows = improve.ensemble_choices(members, split[1], 3)
-    assert [(r["networks"], r["mirror"]) for r in rows] == [(1, False), (2, False), (3, False),
-                                                             (1, True), (2, True), (3, True)]
-    assert rows[0]["val_acc"] == pytest.approx(members[0].row["val_acc"])
-    X = split[1][0]
-    P = improve.ensemble_probabilities(members, X, snapshots=2)
-    np.testing.assert_allclose(P, ensemble.predict(members[0].last(2), X), rtol=1e-6)
-    P_mirror = improve.ensemble_probabilities(members, X, snapshots=1, mirror=True)
-    np.testing.assert_allclose(P_mirror, ensemble.predict(members[0].last(1) * 2, X) / 2
-                               + ensemble.predict(members[0].last(1), mirrored(X)) / 2, rtol=1e-6)
+def test_the_ensemble_adds_a_step_only_when_it_clears_the_margin(split, tmp_path):
+    a = RunStore(tmp_path).runs([SMALL], *split, keep=3)
+    b = RunStore(tmp_path).runs([replace(SMALL, seed=1)], *split, keep=2)
+    rows, pick = improve.ensemble_path({"a": a, "b": b}, split[1], 3)
+    assert [r["change"] for r in rows] == ["the last cycle end of each of the a", "the last 2 cycle ends",
+                                           "the last 3 cycle ends", "mirror images", "with the b"]
+    assert rows[0]["val_acc"] == pytest.approx(a[0].row["val_acc"]) and rows[0]["kept"] is None
+    X, y = split[1]
+    state = {"snapshots": 1, "mirror": False, "members": ["a"]}
+    for row in rows[1:]:       # each step against the ensemble kept so far, paired over the images
+        assert row["threshold"] == pytest.approx(2 * row["gain_se"]) and row["kept"] == (row["gain"] > row["threshold"])
+        if row["kept"]:
+            state = {"snapshots": row["snapshots"], "mirror": row["mirror"], "members": row["members"].split(" and ")}
+    assert (pick["snapshots"], pick["mirror"], pick["members"].split(" and ")) == (
+        state["snapshots"], state["mirror"], state["members"])
+    members = improve.ensemble_members({"a": a, "b": b}, pick)
+    P = ensemble.ensemble_probabilities(members, X, pick["snapshots"], pick["mirror"])
+    assert pick["val_acc"] == pytest.approx(ensemble.accuracy(P, y))
+    P_mirror = ensemble.ensemble_probabilities(a, X, snapshots=1, mirror=True)
+    np.testing.assert_allclose(P_mirror, ensemble.predict(a[0].last(1), X) / 2
+                               + ensemble.predict(a[0].last(1), mirrored(X)) / 2, rtol=1e-6)
 
 
 def test_ablation_configs_are_cumulative():
@@ -55,18 +64,35 @@ def test_proposed_eta_max_is_the_peak_of_the_smoothed_accuracy():
         range_test.propose_bounds(History(config={}, eta=[0.1], val_acc=[0.2]))
 
 
-def test_ablation_drops_a_change_that_hurts_and_trains_the_kept_ones_longer(split, tmp_path):
+def test_ablation_drops_a_change_that_hurts_judges_on_the_longer_stage_and_trains_the_kept_network_longest(split, tmp_path):
     base = TrainConfig(hidden=8, n_s=10, batch_size=20, n_cycles=1, records_per_cycle=1, dtype="float32")
-    steps = [("no learning", {"eta_min": 0.0, "eta_max": 0.0}), ("wider", {"hidden": 16})]
-    rows, chosen, finals = improve.ablation(base, steps, 2, [0, 1], [0, 1, 2], *split, RunStore(tmp_path), keep=2,
-                                            start_label="base")
-    assert [r["change"] for r in rows] == ["base", "no learning", "wider", "longer schedule (2 cycles)"]
-    assert [r["seeds"] for r in rows] == [2, 2, 2, 3]
-    assert rows[1]["kept"] is False and rows[2]["kept"] is True
-    assert (chosen.hidden, chosen.eta_max, chosen.n_cycles, chosen.seed) == (16, base.eta_max, 2, 0)
-    assert [m.config.seed for m in finals] == [0, 1, 2] and all(sorted(m.snapshots) == [1, 2] for m in finals)
-    assert rows[-1]["val_acc_mean"] == pytest.approx(np.mean([m.row["val_acc"] for m in finals]))
-    assert rows[1]["gain"] == pytest.approx(rows[1]["val_acc_mean"] - rows[0]["val_acc_mean"])
+    short = [("no learning", {"eta_min": 0.0, "eta_max": 0.0}), ("wider", {"hidden": 16})]
+    long = [("no learning again", {"eta_min": 0.0, "eta_max": 0.0})]
+    study = improve.ablation(base, short, long, [0, 1], 2, 3, [0, 1, 2], *split, RunStore(tmp_path), keep=2,
+                             start_label="base")
+    rows, chosen, finals = study["rows"], study["config"], study["runs"]
+    assert [r["change"] for r in rows] == ["base", "no learning", "wider", "the kept network on 2 cycles",
+                                           "no learning again, on 2 cycles",
+                                           "the kept network on a longer schedule (3 cycles)"]
+    assert [r["step"] for r in rows] == list(range(6)) and [r["seeds"] for r in rows] == [2, 2, 2, 2, 2, 3]
+    assert [r["kept"] for r in rows[:5]] == [None, False, rows[2]["kept"], None, False]
+    for row in (r for r in rows if r["kept"] is not None):
+        assert row["kept"] == (row["gain"] > row["threshold"])
+    longest = rows[-1]["kept"]
+    assert (chosen.eta_max, chosen.n_cycles, chosen.seed) == (base.eta_max, 3 if longest else 2, 0)
+    assert chosen.hidden == (16 if rows[2]["kept"] else 8)
+    assert [m.config.seed for m in finals] == [0, 1, 2] and all(len(m.snapshots) == 2 for m in finals)
+    assert len(study["differences"]) == 2 and all(len(d) == 2 for d in study["differences"])
+
+
+def test_an_ablation_step_is_judged_on_the_difference_paired_by_seed(split, tmp_path):
+    base = TrainConfig(hidden=8, n_s=10, batch_size=20, n_cycles=1, records_per_cycle=1, dtype="float32")
+    groups = [RunStore(tmp_path).runs([replace(c, seed=s) for s in (0, 1, 2)], *split)
+              for c in (base, replace(base, hidden=16))]
+    rows, [d] = improve.compare(["base", "wider"], groups)
+    np.testing.assert_allclose(d, [w.row["val_acc"] - b.row["val_acc"] for b, w in zip(*groups)])
+    assert rows[1]["gain"] == pytest.approx(d.mean())
+    assert rows[1]["gain_se"] == pytest.approx(d.std(ddof=1) / np.sqrt(3))
 
 
 def test_a_range_test_that_diverges_keeps_the_records_before(split, tmp_path):
@@ -78,60 +104,30 @@ def test_a_range_test_that_diverges_keeps_the_records_before(split, tmp_path):
     assert range_test.range_test(*split, config, 100, RunStore(tmp_path), records=20) == history
 
 
-def test_the_best_ensemble_is_the_most_accurate_and_the_smallest_on_a_tie():
-    rows = [{"snapshots": 1, "mirror": False, "networks": 4, "val_acc": 0.60},
-            {"snapshots": 2, "mirror": False, "networks": 8, "val_acc": 0.62},
-            {"snapshots": 1, "mirror": True, "networks": 4, "val_acc": 0.62},
-            {"snapshots": 3, "mirror": True, "networks": 12, "val_acc": 0.61}]
-    assert improve.best_choice(rows) == rows[2]
-    assert improve.best_choice(rows[:2] + [{**rows[2], "networks": 8}]) == rows[1]
-
-
 def test_teacher_targets_are_the_ensemble_on_the_images_and_their_mirror_images(split, tmp_path):
     teachers = RunStore(tmp_path).runs([SMALL, TrainConfig(**{**SMALL.__dict__, "seed": 1})], *split, keep=2)
     X = split[0][0]
-    targets = improve.teacher_targets(teachers, X, snapshots=2)
+    targets = ensemble.Teacher(tuple(teachers), 2).targets(X)
     assert targets.shape == (2, len(X), 10)
-    np.testing.assert_allclose(targets[0], improve.ensemble_probabilities(teachers, X, 2), rtol=1e-12)
-    np.testing.assert_allclose(targets[1], improve.ensemble_probabilities(teachers, mirrored(X), 2), rtol=1e-12)
+    np.testing.assert_allclose(targets[0], ensemble.ensemble_probabilities(teachers, X, 2), rtol=1e-12)
+    np.testing.assert_allclose(targets[1], ensemble.ensemble_probabilities(teachers, mirrored(X), 2), rtol=1e-12)
 
 
-def test_changes_tried_on_the_longer_schedule_are_kept_only_when_they_help(split, tmp_path):
-    base = TrainConfig(hidden=8, n_s=10, batch_size=20, n_cycles=1, records_per_cycle=1, dtype="float32")
-    long_steps = [("no learning, long", {"eta_min": 0.0, "eta_max": 0.0})]
-    rows, chosen, finals = improve.ablation(base, [("wider", {"hidden": 16})], 2, [0, 1], [0, 1], *split, RunStore(tmp_path),
-                                            start_label="base", long_steps=long_steps, long_seeds=[0])
-    assert [r["change"] for r in rows] == ["base", "wider", "longer schedule (2 cycles)", "no learning, long"]
-    assert [r["seeds"] for r in rows] == [2, 2, 1, 2] and rows[-1]["kept"] is False
-    assert (chosen.hidden, chosen.eta_max, chosen.n_cycles) == (16, base.eta_max, 2)
-    assert [m.config for m in finals] == [chosen, replace(chosen, seed=1)]     # the final seeds of the chosen config
-    assert rows[2]["val_acc_mean"] == finals[0].row["val_acc"]
-    assert len(list(tmp_path.glob("*.npz"))) == 2 * 2 + 1 + 2 + 1      # short path, long path, the chosen's seed 1
-
-
-def test_distillation_tries_each_mix_once_and_trains_the_best_with_every_seed(split, tmp_path):
-    teachers = RunStore(tmp_path).runs([SMALL, TrainConfig(**{**SMALL.__dict__, "seed": 1})], *split, keep=2)
-    result = improve.distillation(teachers, [(0.5, 2.0), (0.9, 4.0)], [5, 6], *split, RunStore(tmp_path), max_snapshots=2,
-                                  keep=2, cycles=2)
-    assert result["teacher"] == improve.best_choice(improve.ensemble_choices(teachers, split[1], 2))
-    assert [(t["alpha"], t["temperature"], t["seed"]) for t in result["trials"]] == [(0.5, 2.0, 5), (0.9, 4.0, 5)]
-    best = max(result["trials"], key=lambda t: t["val_acc"])
+def test_distillation_trains_every_mix_with_the_teachers_seeds_and_keeps_a_later_mix_only_by_the_rule(split, tmp_path):
+    teachers = RunStore(tmp_path).runs([SMALL, replace(SMALL, seed=1), replace(SMALL, seed=2)], *split, keep=2)
+    result = improve.distillation(teachers, [(0.5, 2.0), (0.9, 4.0)], [0, 1], [0, 1, 2], *split, RunStore(tmp_path),
+                                  max_snapshots=2, keep=2, cycles=2)
+    assert result["teacher"] == improve.ensemble_path({"teachers": teachers}, split[1], 2)[1]
+    first, second = result["trials"]
+    assert (first["alpha"], first["temperature"], first["seeds"], first["kept"]) == (0.5, 2.0, 2, None)
+    assert (second["alpha"], second["temperature"], second["seeds"]) == (0.9, 4.0, 2)
+    assert second["kept"] == (second["gain"] > second["threshold"])
     chosen = result["config"]
-    assert (chosen.distill, chosen.temperature, chosen.seed) == (best["alpha"], best["temperature"], 5)
-    assert chosen == TrainConfig(**{**SMALL.__dict__, "distill": best["alpha"], "temperature": best["temperature"],
-                                    "seed": 5, "n_cycles": 2})
-    assert [m.config.seed for m in result["students"]] == [5, 6]
-    assert result["students"][0].row["val_acc"] == best["val_acc"]
+    assert (chosen.distill, chosen.seed, chosen.n_cycles) == ((0.9 if second["kept"] else 0.5), 0, 2)
     row = result["row"]
-    assert row["seeds"] == 2 and row["kept"] == (row["gain"] > 0)
-    assert row["val_acc_mean"] == pytest.approx(np.mean([m.row["val_acc"] for m in result["students"]]))
-    assert len(list(tmp_path.glob("*.npz"))) == 2 + 2 + 1
-
-
-def test_group_choices_label_every_group(split, tmp_path):
-    a = RunStore(tmp_path).runs([SMALL], *split, keep=2)
-    b = RunStore(tmp_path).runs([TrainConfig(**{**SMALL.__dict__, "seed": 1})], *split, keep=2)
-    rows = improve.group_choices({"a": a, "a and b": a + b}, split[1], 2)
-    assert [(r["members"], r["networks"]) for r in rows if not r["mirror"]] == [("a", 1), ("a", 2), ("a and b", 2),
-                                                                                ("a and b", 4)]
-    assert rows[0]["val_acc"] == pytest.approx(a[0].row["val_acc"])
+    assert row["kept"] == (row["gain"] > row["threshold"])
+    paired = [m.row["val_acc"] for m in teachers[:2]]
+    students = result["students"]
+    assert row["gain"] == pytest.approx(np.mean([s.row["val_acc"] for s in students[:2]]) - np.mean(paired))
+    assert [m.config.seed for m in students] == ([0, 1, 2] if row["kept"] else [0, 1])
+    assert len(list(tmp_path.glob("*.npz"))) == 3 + 2 * 2 + row["kept"]

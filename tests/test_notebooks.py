@@ -87,26 +87,51 @@ def test_bonus_results_say_what_was_chosen_and_how_it_tested(built):
     assert single["test_acc_mean"] == pytest.approx(sum(single["test_accs"]) / len(single["test_accs"]))
     assert [row["step"] for row in ablation] == list(range(len(ablation))) and ablation[0]["kept"] is None
     changes = " ".join(row["change"] for row in ablation)
-    for change in ("wider", "flips", "translations", "dropout", "range test", "longer schedule", "on the longer",
-                   "distillation"):
+    for change in ("wider", "flips", "translations", "dropout", "range test", "longer schedule", "distillation"):
         assert change in changes
+    judged = [row for row in ablation if row["kept"] is not None]
+    assert all(row["threshold"] == pytest.approx(bonus["margin"] * row["gain_se"]) for row in judged)
+    assert all(row["kept"] == (row["gain"] > row["threshold"]) for row in judged)      # the rule, row by row
     assert 0 < bonus["range_test"]["eta_min"] < bonus["range_test"]["eta_max"] <= bonus["range_test"]["eta_top"]
-    choices = {(r["members"], r["snapshots"], r["mirror"]): r["val_acc"]
-               for r in read_table(built / "06_bonus" / "ensemble_choices.csv")}
-    assert ens["val_acc"] == max(choices.values()) == choices[(ens["of"], ens["snapshots"], ens["mirror"])]
+    steps = read_table(built / "06_bonus" / "ensemble_choices.csv")
+    last_kept = [row for row in ens["steps"] if row["kept"] in (None, True)][-1]
+    assert len(steps) == len(ens["steps"]) and ens["val_acc"] == last_kept["val_acc"]
+    assert (ens["of"], ens["snapshots"], ens["mirror"]) == (last_kept["members"], last_kept["snapshots"], last_kept["mirror"])
     distillation = bonus["distillation"]
     students, teachers = distillation["students"], distillation["teachers"]
     assert {"alpha", "temperature", "teacher_snapshots", "teacher_val_acc", "teacher_test_acc", "trials"} <= set(distillation)
-    assert len(ens["members"]) == {"students": len(students), "teachers": len(teachers),
-                                   "students and teachers": len(students) + len(teachers)}[ens["of"]]
+    assert len(ens["members"]) == sum({"students": len(students), "teachers": len(teachers)}[label]
+                                      for label in ens["of"].split(" and "))
     assert "distillation" in ablation[-1]["change"] and ablation[-1]["kept"] == single["distilled"] == distillation["kept"]
     chosen = students if single["distilled"] else teachers
     assert single["seeds"] == [r["seed"] for r in chosen] and single["test_accs"] == [r["test_acc"] for r in chosen]
     assert single["config"]["distill"] == (distillation["alpha"] if single["distilled"] else 0.0)
-    best = max(distillation["trials"], key=lambda t: t["val_acc"])
-    assert (best["alpha"], best["temperature"], best["val_acc"]) == (distillation["alpha"], distillation["temperature"],
-                                                                     students[0]["val_acc"])
+    first = distillation["trials"][0]      # one mix: the candidate, trained with every student seed
+    assert (first["alpha"], first["temperature"], first["kept"]) == (distillation["alpha"], distillation["temperature"], None)
+    assert {r["seed"] for r in students} <= {r["seed"] for r in teachers}                  # paired seeds
     assert all((Path(built) / "runs" / f"{key}.npz").is_file() for key in single["runs"])
+
+
+def test_the_robustness_check_makes_the_choices_again_with_disjoint_seeds(built, synthetic_root, tmp_path):
+    from assignment2 import robustness
+    result = robustness.run(built, tmp_path / "robust", str(synthetic_root), extra={"quick": True})
+    assert json.loads((tmp_path / "robust" / "robustness.json").read_text())["lambda"] == result["lambda"]
+    runs = read_table(tmp_path / "robust" / "04_lambda_search" / "confirm.csv")
+    assert {r["seed"] for r in runs} <= set(robustness.DISJOINT["04_lambda_search"]["confirm_seeds"])
+    bonus = json.loads((tmp_path / "robust" / "06_bonus" / "results.json").read_text())
+    assert set(bonus["single"]["seeds"]) <= set(robustness.DISJOINT["06_bonus"]["final_seeds"])
+    assert result["bonus"]["default"] == robustness.choices(json.loads((built / "06_bonus" / "results.json").read_text()))
+    same = robustness.compare(built, built)      # a build against itself agrees in everything
+    assert same["bonus"]["same_steps"] and same["bonus"]["same_config"] and same["bonus"]["same_ensemble"]
+    assert same["bonus"]["single"]["difference"] == 0 and same["bonus"]["single"]["agree"]
+    assert "| notebook 06, one network, test |" in robustness.table(result)
+
+
+def test_agreement_is_within_two_standard_errors_of_the_difference_of_the_means():
+    from assignment2.robustness import agreement
+    a = agreement([0.60, 0.62, 0.61], [0.63, 0.64, 0.65])
+    assert a["difference"] == pytest.approx(0.03) and a["se"] == pytest.approx((0.0001 / 3 + 0.0001 / 3) ** 0.5)
+    assert a["agree"] is False and agreement([0.60, 0.62, 0.61], [0.61, 0.62, 0.63])["agree"] is True
 
 
 def _printed(notebook) -> str:

@@ -171,14 +171,14 @@ def test_pool_workers_leave_interrupts_to_their_owner():
 
 
 def test_distilled_members_in_a_process_pool_match_in_process_ones(synthetic_root, tmp_path):
-    from assignment2 import improve
+    from assignment2.ensemble import Teacher
     ex3 = data.load_cifar10("ex3", synthetic_root, dtype=np.float32)[:2]
     teacher = replace(CONFIG, dtype="float32", flip=True, n_cycles=2)
-    targets = improve.teacher_targets(RunStore(tmp_path / "t").runs([teacher], *ex3), ex3[0][0])
+    taught = Teacher(tuple(RunStore(tmp_path / "t").runs([teacher], *ex3)), 1)
     students = [replace(teacher, distill=0.5, temperature=2.0, seed=seed) for seed in (0, 1)]
-    local = RunStore(tmp_path / "local").runs(students, *ex3, soft_targets=targets)
+    local = RunStore(tmp_path / "local").runs(students, *ex3, teacher=taught)
     with parallel.executor(workers=2) as pool:
-        pooled = RunStore(tmp_path / "pool").runs(students, *ex3, executor=pool, soft_targets=targets)
+        pooled = RunStore(tmp_path / "pool").runs(students, *ex3, executor=pool, teacher=taught)
     for a, b in zip(local, pooled):
         for name, array in a.last()[0].arrays().items():
             np.testing.assert_array_equal(b.last()[0].arrays()[name], array, err_msg=name)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from assignment2 import facts, report
+from assignment2 import wording as say
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = Path(__file__).parent / "fixtures" / "results"
@@ -29,7 +30,7 @@ def build(tmp_path):
     def search(s):
         s["n_val"] = 5000
         s["best"][0]["val_acc"], s["best"][-1]["val_acc"] = 0.5232, 0.5100
-        for row, std in zip(s["confirmed"], (0.0034, 0.0012, 0.002)):
+        for row, std in zip(s["confirmed"], (0.0034, 0.0012, 0.002, 0.0025)):
             row["val_acc_std"] = std
 
     def bonus(b):
@@ -58,6 +59,12 @@ def test_the_template_prints_the_numbers_computed_in_python(build):
     assert kept[0] == "start" and set(kept[1:]) <= {"yes", "*no*"}
     for row, cell in zip(ctx["bonus"]["ablation"], kept):
         assert f"[{cell}]," in text
+    # the rule, stated once, and every judged step's gain against its threshold, in points
+    assert "a change is kept only when its gain\nover the step before, paired by seed" in text
+    for row in ctx["bonus"]["ablation"]:
+        if row["kept"] is not None:
+            assert f"[{say.gain(row['gain'], row['gain_se'])}], [{say.threshold(row['threshold'])}], [{facts.kept(row)}]," in text
+    assert facts.lambda_choice(ctx["lambda_search"]) in text
     cfg = ctx["bonus"]["single"]["config"]
     epochs = 2 * cfg["n_s"] * cfg["n_cycles"] * cfg["batch_size"] / ctx["bonus"]["n_train"]
     assert f"{epochs:.0f} epochs; a run took" in text
@@ -90,3 +97,18 @@ def test_the_gradient_verdict_follows_the_largest_error(max_rel, says):
 
 def test_the_standard_error_of_an_accuracy():
     assert facts.standard_error(0.5, 10000) == pytest.approx(0.005)
+
+
+def test_the_lambda_choice_says_whether_the_candidate_stayed():
+    row = {"lambda": 3.7e-3, "val_acc_mean": 0.523, "gain": None, "threshold": None, "kept": None}
+    stayed = {"confirmed": [{**row, "candidate": True, "chosen": True},
+                            {**row, "lambda": 2e-3, "candidate": False, "gain": 0.001, "threshold": 0.003, "kept": False}]}
+    assert "so the candidate $lambda = " in facts.lambda_choice(stayed)
+    beaten = {"confirmed": [{**row, "lambda": 2e-3, "candidate": False, "gain": 0.004, "threshold": 0.003, "kept": True,
+                             "chosen": True}, {**row, "candidate": True, "chosen": False}]}
+    assert "beat the candidate by 0.40 points against a threshold of 0.30 points" in facts.lambda_choice(beaten)
+
+
+def test_a_rerun_should_land_within_two_standard_errors_of_a_difference_of_means():
+    assert say.rerun_band(0.003, 3) == pytest.approx(2 * 0.003 * (2 / 3) ** 0.5)
+    assert say.rerun_range(0.6173, 0.001, 3) == "61.57–61.89%"

@@ -1,6 +1,7 @@
 """The run store: what names an entry, what it holds, and entries that cannot be trusted."""
 
 import ast
+import json
 import multiprocessing
 import stat
 from dataclasses import fields, replace
@@ -10,6 +11,8 @@ import numpy as np
 import pytest
 
 from assignment2 import data, store
+from assignment2.augment import mirrored
+from assignment2.ensemble import Teacher, ensemble_probabilities
 from assignment2.provenance import PACKAGE, data_fingerprint
 from assignment2.train import TrainConfig
 
@@ -77,7 +80,8 @@ def _imports(module: str) -> set:
 
 
 def test_the_training_modules_are_all_that_the_training_code_imports():
-    closure, todo = set(), ["train"]
+    """The code of a run: train.py, and ensemble.py, which computes a student's soft targets."""
+    closure, todo = set(), ["train", "ensemble"]
     while todo:
         module = todo.pop()
         if module not in closure:
@@ -201,21 +205,27 @@ def test_the_store_is_found_from_its_parameter_then_the_environment(tmp_path, mo
     assert store.RunStore(tmp_path / "given").root == tmp_path / "given"
 
 
-def test_a_distilled_run_is_keyed_by_its_teacher(split, tmp_path):
+def test_a_distilled_run_is_keyed_by_its_teacher_whose_targets_are_computed_only_to_train(split, tmp_path, monkeypatch):
     runs = store.RunStore(tmp_path)
-    n = len(split[0][1])
-    targets = np.full((2, n, 10), 0.1)
+    teachers = runs.runs([SMALL, replace(SMALL, seed=1)], *split, keep=2)
     student = replace(SMALL, distill=0.5, temperature=2.0)
-    with pytest.raises(ValueError, match="soft_targets must be a teacher's probabilities"):
+    with pytest.raises(ValueError, match="teacher must be an ensemble.Teacher for configs that distil"):
         runs.runs([student], *split)
-    [a] = runs.runs([student], *split, soft_targets=targets)
-    other = targets.copy()
-    other[:, :, 0], other[:, :, 1] = 0.05, 0.15
-    [b] = runs.runs([student, SMALL], *split, soft_targets=other)[:1]
+    made = []
+    monkeypatch.setattr(Teacher, "targets", lambda self, X: _targets(self, X, made))   # counts the calls
+    [a] = runs.runs([student], *split, teacher=Teacher(tuple(teachers), 1))
+    [b] = runs.runs([student, SMALL], *split, teacher=Teacher(tuple(teachers), 2))[:1]
+    [c] = runs.runs([student], *split, teacher=Teacher(tuple(teachers[:1]), 1))
+    assert len({a.key, b.key, c.key}) == 3 and len(made) == 3
+    [again] = runs.runs([student], *split, teacher=Teacher(tuple(teachers), 1))    # stored: no targets computed
     [plain] = runs.runs([SMALL], *split)
-    [c] = runs.runs([SMALL], *split, soft_targets=other)    # a run that does not distil ignores the teacher
-    assert a.key != b.key and plain.key == c.key
-    assert data_fingerprint(*tuple(np.asarray(targets, np.float32))) != data_fingerprint(*tuple(np.asarray(other, np.float32)))
+    [d] = runs.runs([SMALL], *split, teacher=Teacher(tuple(teachers), 1))         # a run that does not distil ignores it
+    assert again.key == a.key and plain.key == d.key and len(made) == 3
+
+
+def _targets(teacher, X, made):
+    made.append(teacher.key)
+    return np.stack([ensemble_probabilities(teacher.members, view, teacher.snapshots) for view in (X, mirrored(X))])
 
 
 def test_no_notebook_and_no_module_it_can_use_imports_a_module_only_the_pdf_uses():
@@ -235,3 +245,24 @@ def test_no_notebook_and_no_module_it_can_use_imports_a_module_only_the_pdf_uses
         used = set(re.findall(r"from assignment2 import ([\w, ]+)", code)) | set(re.findall(r"assignment2\.(\w+)", code))
         names = {name.strip() for group in used for name in group.split(",")}
         assert names and not names & report_only, notebook.name
+
+
+def test_a_computed_result_is_kept_once_and_read_back_and_a_broken_entry_is_computed_again(tmp_path):
+    runs, calls = store.RunStore(tmp_path), []
+    X = np.arange(6.0).reshape(2, 3)
+
+    def compute():
+        calls.append(1)
+        return [{"max_rel": np.float64(1e-9), "parameter": "W1"}]
+    first = runs.computed("check", {"h": 1e-5}, (X,), ("network",), compute)
+    assert first == [{"max_rel": 1e-9, "parameter": "W1"}] and runs.computed("check", {"h": 1e-5}, (X,), ("network",), compute) == first
+    assert len(calls) == 1 and (runs.trained, runs.read) == (1, 1)
+    runs.computed("check", {"h": 1e-6}, (X,), ("network",), compute)          # other inputs,
+    runs.computed("check", {"h": 1e-5}, (X + 1,), ("network",), compute)      # other arrays,
+    runs.computed("check", {"h": 1e-5}, (X,), ("network", "gradcheck"), compute)   # other code: computed again
+    assert len(calls) == 4
+    [entry] = [p for p in tmp_path.glob("*.json") if json.loads(p.read_text())["made_of"]["inputs"] == {"h": 1e-6}]
+    entry.write_text(entry.read_text().replace("1e-09", "2e-09"))
+    with pytest.warns(UserWarning, match=rf"{entry.name} is not a whole entry of the run store .*checksum"):
+        runs.computed("check", {"h": 1e-6}, (X,), ("network",), compute)
+    assert len(calls) == 5

@@ -1,0 +1,124 @@
+"""The study's choices made again with seeds disjoint from the defaults: a robustness check, run once by
+hand, not by ``make report``.
+
+    python -m assignment2.robustness --build build --out build-robustness
+
+executes notebooks 04 and 05, then 06, with every seed list replaced by one of ``DISJOINT`` (papermill,
+into ``--out``, reading and filling the build's run store: $ASSIGNMENT2_STORE, else build/runs), and compares their choices and
+accuracies with the build's. Notebook 06 starts from the build's notebook 05, so that only its own
+seeds differ. Writes ``robustness.json`` into ``--out`` and prints its table.
+"""
+
+import argparse
+import json
+import math
+import os
+from pathlib import Path
+
+from .artifacts import save_results
+from .store import ENVIRONMENT
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+#: Every seed list of notebooks 04-06, replaced by one that shares no seed with the defaults.
+DISJOINT = {
+    "04_lambda_search": {"seed": 10, "confirm_seeds": [10, 11, 12, 13, 14]},
+    "05_final_model": {"seeds": [10, 11, 12]},
+    "06_bonus": {"seeds": [10, 11], "final_seeds": [10, 11, 12], "student_seeds": [10, 11]},
+}
+
+
+def agreement(a: list[float], b: list[float]) -> dict:
+    """Two sets of accuracies (one per seed): their means, the difference, the standard error of the
+    difference of the means, and whether the difference is within 2 of them."""
+    def mean_var(x):     # the mean and the squared standard error of the mean (0 for one seed)
+        m = sum(x) / len(x)
+        return m, sum((v - m) ** 2 for v in x) / max(len(x) - 1, 1) / len(x)
+    (ma, va), (mb, vb) = mean_var(a), mean_var(b)
+    se = math.sqrt(va + vb)
+    return {"default": ma, "disjoint": mb, "difference": mb - ma, "se": se, "agree": abs(mb - ma) <= 2 * se}
+
+
+def choices(bonus: dict) -> dict:
+    """What notebook 06 chose (its results): the verdict of every judged step, the chosen network's config
+    (without the learning-rate bounds, which the range test of each seed proposes) and the kind of ensemble."""
+    config = {k: v for k, v in bonus["single"]["config"].items() if k not in ("eta_min", "eta_max")}
+    ens = bonus["ensemble"]
+    return {"steps": {row["change"]: row["kept"] for row in bonus["ablation"] if row["kept"] is not None},
+            "config": config, "ensemble": {"of": ens["of"], "snapshots": ens["snapshots"], "mirror": ens["mirror"]}}
+
+
+def compare(default: Path, disjoint: Path) -> dict:
+    """The choices and accuracies of two builds (folders of the notebooks' outputs), side by side."""
+    read = lambda build, name: json.loads((Path(build) / name / "results.json").read_text())
+    s0, s1 = read(default, "04_lambda_search"), read(disjoint, "04_lambda_search")
+    f0, f1 = read(default, "05_final_model"), read(disjoint, "05_final_model")
+    b0, b1 = read(default, "06_bonus"), read(disjoint, "06_bonus")
+    c0, c1 = choices(b0), choices(b1)
+    return {
+        "lambda": {"default": s0["best_lambda"], "disjoint": s1["best_lambda"]},
+        "final_models": {m: agreement(f0["models"][m]["test_accs"], f1["models"][m]["test_accs"])
+                         for m in f0["models"] if m in f1["models"]},
+        "bonus": {"default": c0, "disjoint": c1, "same_steps": c0["steps"] == c1["steps"],
+                  "same_config": c0["config"] == c1["config"], "same_ensemble": c0["ensemble"] == c1["ensemble"],
+                  "single": agreement(b0["single"]["test_accs"], b1["single"]["test_accs"]),
+                  "ensemble_test_acc": {"default": b0["ensemble"]["test_acc"], "disjoint": b1["ensemble"]["test_acc"]}},
+    }
+
+
+def table(result: dict) -> str:
+    """The comparison as Markdown."""
+    def row(name, a):
+        return (f"| {name} | {100 * a['default']:.2f}% | {100 * a['disjoint']:.2f}% | {100 * a['difference']:+.2f} "
+                f"({100 * a['se']:.2f}) | {'yes' if a['agree'] else 'NO'} |")
+    b = result["bonus"]
+    lines = ["| | default seeds | disjoint seeds | difference (s.e.) | within 2 s.e. |", "|---|---|---|---|---|",
+             f"| λ chosen by notebook 04 | {result['lambda']['default']:.3g} | {result['lambda']['disjoint']:.3g} | | |"]
+    lines += [row(f"notebook 05, m = {m}, test", a) for m, a in result["final_models"].items()]
+    lines += [row("notebook 06, one network, test", b["single"])]
+    lines += [f"| notebook 06, ensemble, test | {100 * b['ensemble_test_acc']['default']:.2f}% | "
+              f"{100 * b['ensemble_test_acc']['disjoint']:.2f}% | | |"]
+    for step, kept in b["default"]["steps"].items():
+        other = b["disjoint"]["steps"].get(step)
+        lines.append(f"| {step} | {'kept' if kept else 'dropped'} | "
+                     f"{'-' if other is None else 'kept' if other else 'dropped'} | | {'yes' if other == kept else 'NO'} |")
+    lines.append(f"| the chosen ensemble | {b['default']['ensemble']} | {b['disjoint']['ensemble']} | | "
+                 f"{'yes' if b['same_ensemble'] else 'NO'} |")
+    lines.append(f"| the chosen network's config | | | | {'yes' if b['same_config'] else 'NO'} |")
+    return "\n".join(lines)
+
+
+def run(build: Path, out: Path, data_root: str | None = None, extra: dict | None = None) -> dict:
+    """Execute notebooks 04, 05 and 06 with ``DISJOINT`` seeds into ``out`` and compare them with ``build``;
+    ``extra``: more parameters for every notebook (e.g. {"quick": True})."""
+    import papermill
+
+    build, out = Path(build).resolve(), Path(out).resolve()
+    data_root = data_root or os.environ.get("CIFAR10_DIR")
+    data_root = str(Path(data_root).resolve()) if data_root else None     # the notebooks run in notebooks/
+    store = os.environ.get(ENVIRONMENT) or str(build / "runs")     # the build's store, as make report fills it
+    inputs = {"05_final_model": {"search_dir": str(out / "04_lambda_search")},
+              "06_bonus": {"final_dir": str(build / "05_final_model")}}
+    for name, seeds in DISJOINT.items():
+        folder = out / name
+        folder.mkdir(parents=True, exist_ok=True)
+        parameters = {"out_dir": str(folder), "data_root": data_root, "store_dir": store, **inputs.get(name, {}),
+                      **seeds, **(extra or {})}
+        papermill.execute_notebook(NOTEBOOKS / f"{name}.ipynb", folder / f"{name}.ipynb", parameters=parameters,
+                                   cwd=str(NOTEBOOKS), engine_name="assignment2", kernel_name="python3",
+                                   log_output=False, progress_bar=True)
+    result = compare(build, out)
+    save_results(result, out / "robustness.json")
+    return result
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--build", default="build", help="the build made with the default seeds (make report)")
+    parser.add_argument("--out", default="build-robustness", help="where the notebooks with disjoint seeds go")
+    parser.add_argument("--data", default=None, help="the CIFAR-10 folder (default: $CIFAR10_DIR, else the cache)")
+    args = parser.parse_args(argv)
+    print(table(run(Path(args.build), Path(args.out), args.data)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""The study's decision rule, fixed before any result: a change is kept only when its gain clears a margin.
+
+Two settings are compared on the same seeds: d_s = acc(change, seed s) - acc(before, seed s).
+The gain is the mean of the paired differences d_s; its standard error is s / sqrt(n), where s
+is their standard deviation pooled over every comparison judged together (the steps of one
+stage), so that two seeds still give a usable estimate. A change is kept when
+
+    gain > MARGIN * standard error,
+
+and otherwise, a tie included, the setting before it stays. A new draw of the noise (other
+seeds, or another BLAS kernel that rounds differently) rarely flips a choice made this way.
+"""
+
+import numpy as np
+
+from .checks import require
+
+#: How many standard errors a gain must clear to be kept.
+MARGIN = 2.0
+
+
+def paired_differences(after: dict, before: dict) -> np.ndarray:
+    """after[s] - before[s] over the seeds s both have (seed -> accuracy), in seed order: (n,)."""
+    seeds = sorted(set(after) & set(before))
+    require(len(seeds) > 0, "seeds", "at least one seed shared by both sides of a comparison",
+            f"{sorted(after)} against {sorted(before)}")
+    return np.array([after[s] - before[s] for s in seeds], dtype=float)
+
+
+def pooled_sd(differences: list) -> float:
+    """The standard deviation of paired differences pooled over comparisons (each an array (n_i,)):
+    sqrt(sum of squared deviations from each comparison's mean / sum of (n_i - 1))."""
+    arrays = [np.asarray(d, dtype=float) for d in differences]
+    dof = sum(len(d) - 1 for d in arrays)
+    require(dof > 0, "seeds", "at least two seeds shared by the two sides of some comparison",
+            [len(d) for d in arrays])
+    return float(np.sqrt(sum(((d - d.mean()) ** 2).sum() for d in arrays) / dof))
+
+
+def judge(differences: list, pooled_with=(), margin: float = MARGIN) -> list[dict]:
+    """The verdict on each comparison (an array of paired differences): its gain (their mean), its
+    standard error (the sd pooled over these comparisons and ``pooled_with``, over sqrt(n)), the
+    threshold ``margin`` standard errors and whether the gain clears it ("kept")."""
+    sd = pooled_sd(list(differences) + list(pooled_with))
+    verdicts = []
+    for d in differences:
+        gain, se = float(np.mean(d)), sd / np.sqrt(len(d))
+        verdicts.append({"gain": gain, "gain_se": se, "threshold": margin * se, "kept": bool(gain > margin * se)})
+    return verdicts
+
+
+def by_seed(runs) -> dict:
+    """Seed -> validation accuracy of ``store.Run``s."""
+    return {run.config.seed: run.row["val_acc"] for run in runs}
