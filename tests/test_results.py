@@ -53,8 +53,10 @@ def test_lambda_search_chooses_the_first_confirmed_lambda_and_adds_up_the_second
     coarse = [{"lambda": 1e-3, "seconds": 10.0}, {"lambda": 1e-2, "seconds": 12.0}]
     fine = [{"lambda": 2e-3, "seconds": 11.0}]
     confirmed = [{"lambda": 2e-3, "val_acc_mean": 0.52}, {"lambda": 1e-3, "val_acc_mean": 0.51}]
-    out = results.lambda_search(config, 45000, 5000, {"top_k": 2}, coarse, fine, (-3.5, -2.0), coarse[:1], confirmed)
-    assert out["best_lambda"] == 2e-3 and out["seconds"] == 33.0
+    peak = {"lambda": 2e-3, "coefficients": [-1.0, 0.0, 0.5], "points": 3, "concave": True}
+    out = results.lambda_search(config, 45000, 5000, {"top_k": 2}, coarse, fine, (-3.5, -2.0), coarse[:1], peak,
+                                confirmed)
+    assert out["best_lambda"] == 2e-3 and out["seconds"] == 33.0 and out["peak"] == peak
     assert (out["n_coarse"], out["n_fine"], out["fine_range"], out["top_k"]) == (2, 1, [-3.5, -2.0], 2)
     assert (out["n_train"], out["n_val"], out["n_s"], out["n_cycles"]) == (45000, 5000, 900, 2)
 
@@ -80,14 +82,15 @@ def test_bonus_states_the_chosen_network_and_ensemble():
     distilled = {"teacher": {"snapshots": 3, "mirror": True, "val_acc": 0.64}, "row": {"kept": False}, "trials": [],
                  "config": TrainConfig(distill=0.5, temperature=2.0, n_cycles=8)}
     out = results.bonus(TrainConfig(), 5000, 45000, {"eta_max": 0.1}, [{"step": 0}], TrainConfig(seed=0, hidden=1024),
-                        finals, single_rows, pick, finals, 0.635, distilled, 0.64, single_rows, [], 16)
+                        finals, single_rows, pick, [pick], finals, 0.635, distilled, 0.64, single_rows, [], 16, 6)
     single = out["single"]
     assert "seed" not in single["config"] and single["config"]["hidden"] == 1024 and single["seeds"] == [0, 1]
     assert single["test_acc_mean"] == pytest.approx(0.615) and single["test_acc_std"] == pytest.approx(np.std([0.61, 0.62], ddof=1))
     assert single["val_acc_mean"] == pytest.approx(0.625) and single["runs"] == ["k0", "k1"] and single["distilled"] is False
     ens = out["ensemble"]
     assert [m["cycles"] for m in ens["members"]] == [[15, 16], [15, 16]] and ens["members"][1]["run"] == "k1"
-    assert (ens["test_acc"], ens["of"], ens["networks"]) == (0.635, "teachers", 4)
+    assert (ens["test_acc"], ens["of"], ens["networks"], ens["steps"]) == (0.635, "teachers", 4, [pick])
+    assert (out["margin"], out["judge_cycles"]) == (2.0, 6)
     d = out["distillation"]
     assert (d["alpha"], d["temperature"], d["cycles"], d["teacher_cycles"], d["teacher_test_acc"]) == (0.5, 2.0, 8, 16, 0.64)
     assert json.loads(json.dumps(out)) == out

@@ -50,12 +50,12 @@ def _with_sources(monkeypatch, edited: set) -> str:
         return text + b"\n# an edit\n" if path.parent == PACKAGE and path.stem in edited else text
 
     monkeypatch.setattr(Path, "read_bytes", read_bytes)
-    store.code_hash.cache_clear()
+    store.source_hash.cache_clear()
     try:
         return store.run_key(SMALL, "sha256:data")
     finally:
         monkeypatch.undo()
-        store.code_hash.cache_clear()
+        store.source_hash.cache_clear()
 
 
 def test_the_key_changes_with_the_source_of_each_training_module_and_of_no_other(monkeypatch):
