@@ -59,8 +59,8 @@ def lambda_search(lambdas, train_data, val_data, config: TrainConfig, store: Run
 
 def smoothed_peak(rows: list[dict], lo: float, hi: float) -> dict:
     """The peak of a quadratic fit of the validation accuracy against log10 lambda, over the rows with
-    log10 lambda in [lo, hi] (e.g. the fine range): {"lambda", "coefficients" (a, b, c of
-    a x^2 + b x + c), "points", "concave"}. A fit that is not concave, or whose peak lies outside
+    log10 lambda in [lo, hi] (e.g. the coarse range): {"lambda", "coefficients" (a, b, c of
+    a x^2 + b x + c), "points", "concave", "range": [lo, hi]}. A fit that is not concave, or whose peak lies outside
     the rows' lambdas, gives the lambda of the best of those rows instead (``best_runs``)."""
     inside = [r for r in rows if lo <= np.log10(r["lambda"]) <= hi]
     require(len(inside) >= 3, "rows", f"at least 3 runs with log10 lambda in [{lo:.2f}, {hi:.2f}]", len(inside))
@@ -69,4 +69,4 @@ def smoothed_peak(rows: list[dict], lo: float, hi: float) -> dict:
     concave = bool(a < 0 and x.min() <= -b / (2 * a) <= x.max())
     peak = 10.0 ** (-b / (2 * a)) if concave else best_runs(inside, 1)[0]["lambda"]
     return {"lambda": float(peak), "coefficients": [float(a), float(b), float(c)], "points": len(inside),
-            "concave": concave}
+            "concave": concave, "range": [float(lo), float(hi)]}

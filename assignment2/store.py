@@ -6,8 +6,10 @@ run) and the source of ``TRAINING_MODULES``, the modules that compute a run. An 
 other module (the study, the plots, the report) leaves every key, and so every entry, as it was.
 
 An entry is one file ``<root>/<key>.npz``, written atomically: a JSON header (what made it, the
-History and the row: accuracies, costs, seconds), the parameters at the last ``keep`` cycle
-ends, and a SHA-256 checksum of both. It is read without pickle. An entry that is cut short,
+History, the row: accuracies, costs, seconds, and where training stopped), the parameters at the
+last ``keep`` cycle ends, and a SHA-256 checksum of both. A run missing from the store continues
+the stored run of its config on the most cycles fewer than its own, if there is one (the first
+cycles of a cyclical schedule do not depend on how many follow): the same result, to the bit. It is read without pickle. An entry that is cut short,
 corrupted, or holds fewer cycle ends than asked for is trained again (with a warning naming it).
 """
 
@@ -19,7 +21,7 @@ import time
 import warnings
 import zipfile
 import zlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -69,13 +71,15 @@ def run_key(config: TrainConfig, data: str, teacher: str = "", repeat: int = 0) 
 class Run:
     """One trained network: its config, History, row (``ROW`` of its last record, seconds, and
     ``diverged_at`` / ``diverged_eta``, None unless it diverged), snapshots (cycle -> Params, the
-    last cycle ends; none if it diverged) and its entry's key."""
+    last cycle ends; none if it diverged), its entry's key and the state ``train`` ended in
+    (None if it diverged)."""
 
     config: TrainConfig
     history: History
     row: dict
     snapshots: dict
     key: str
+    state: dict | None = None
 
     @property
     def diverged(self) -> bool:
@@ -92,21 +96,30 @@ class Run:
         return [self.snapshots[c] for c in sorted(self.snapshots)[-k:]]
 
 
-def _train(config: TrainConfig, keep: int, progress: bool, train_data, val_data, soft_views=None) -> dict:
-    """Train one run (see ``train.train_run``): its History (a dict), row and snapshot arrays.
+def _train(config: TrainConfig, keep: int, progress: bool, start: dict | None, train_data, val_data,
+           soft_views=None) -> dict:
+    """Train one run (see ``train.train_run``): its History (a dict), row, snapshot arrays and end state.
+    start: such a result of a run of this config on fewer cycles, to continue, or None.
     soft_views: the teacher's probabilities (n, K) of the plain and of the mirror images, a pair."""
-    start = time.perf_counter()
+    begin = time.perf_counter() - (start["row"]["seconds"] if start else 0.0)
+    if start:
+        start = (History(**start["history"]), {c: Params(**a) for c, a in start["snapshots"].items()}, start["state"])
     try:
-        history, snapshots = train_run(config, train_data, val_data, keep,
-                                       None if soft_views is None else np.stack(soft_views), progress)
+        history, snapshots, state = train_run(config, train_data, val_data, keep,
+                                              None if soft_views is None else np.stack(soft_views), progress, start)
         diverged = {"diverged_at": None, "diverged_eta": None}
     except Diverged as err:
-        history, snapshots = err.history, {}
+        history, snapshots, state = err.history, {}, None
         diverged = {"diverged_at": err.step, "diverged_eta": err.eta}
     last = history.final() if history.step else {}
-    row = {**{name: last.get(name, float("nan")) for name in ROW}, "seconds": time.perf_counter() - start, **diverged}
-    return {"history": asdict(history), "row": row,
+    row = {**{name: last.get(name, float("nan")) for name in ROW}, "seconds": time.perf_counter() - begin, **diverged}
+    return {"history": asdict(history), "row": row, "state": state,
             "snapshots": {cycle: params.arrays() for cycle, params in snapshots.items()}}
+
+
+def _remaining(config: TrainConfig, start: dict | None) -> int:
+    """The work left in a run: its updates still to make times its hidden units."""
+    return (config.total_steps - (start["state"]["steps"] if start else 0)) * config.hidden
 
 
 def _digest(result) -> str:
@@ -170,9 +183,12 @@ class RunStore:
         todo = [i for i, key in enumerate(keys) if found[key] is None and keys.index(key) == i]
         self.read += len(configs) - len(todo)
         made_of = {"data": data, "teacher": named}
+        starts = {i: self._shorter(configs[i], keeps[i], lambda c, i=i: run_key(
+            c, data, named if c.distill else "", repeats[i])) for i in todo}
+        todo.sort(key=lambda i: -_remaining(configs[i], starts[i]))    # the longest first: no worker idles at the end
         soft_views = (tuple(teacher.targets(train_data[0]).astype(np.float32)),) \
             if any(configs[i].distill for i in todo) else ()
-        finished = run_tasks(_train, [(configs[i], keeps[i], progress and executor is None) for i in todo],
+        finished = run_tasks(_train, [(configs[i], keeps[i], progress and executor is None, starts[i]) for i in todo],
                              (train_data, val_data, *soft_views), executor,
                              desc="networks" if progress and executor is not None else None,
                              fingerprint=data + (f"+{named}" if soft_views else ""))
@@ -206,6 +222,21 @@ class RunStore:
         self.trained += 1
         return result
 
+    def _shorter(self, config: TrainConfig, keep: int, key_of) -> dict | None:
+        """What ``_train`` needs to continue the stored run of ``config`` on the most cycles fewer than
+        its own that has the cycle ends ``keep`` asks for, or None. key_of: a config's key."""
+        if config.schedule != "cyclical" or config.momentum or config.record_cycles:
+            return None
+        for cycles in range(config.n_cycles - 1, 0, -1):
+            shorter = replace(config, n_cycles=cycles)
+            key = key_of(shorter)
+            run = self._read(key, shorter, 1) if self.path(key).exists() else None
+            wanted = range(min(cycles, config.n_cycles - keep + 1), cycles + 1)
+            if run is not None and run.state and all(c in run.snapshots for c in wanted):
+                return {"history": asdict(run.history), "row": run.row, "state": run.state,
+                        "snapshots": {c: run.snapshots[c].arrays() for c in wanted}}
+        return None
+
     def load(self, key: str) -> Run:
         """The Run of the entry ``key`` (a name from ``Run.key``), however it was made."""
         path = self.path(key)
@@ -234,7 +265,7 @@ class RunStore:
 
     @staticmethod
     def _run(config: TrainConfig, header: dict, snapshots: dict, key: str) -> Run:
-        return Run(config, History(**header["history"]), header["row"], snapshots, key)
+        return Run(config, History(**header["history"]), header["row"], snapshots, key, header.get("state"))
 
     def _read(self, key: str, config: TrainConfig, keep: int) -> Run | None:
         """The stored Run of ``key``, or None (with a warning for an entry that cannot be used)."""
@@ -259,7 +290,7 @@ class RunStore:
     def _write(self, key: str, config: TrainConfig, made_of: dict, result: dict) -> Run:
         header = json.dumps({"format": FORMAT, "key": key,
                              "made_of": {"config": asdict(config), **made_of, "code": code_hash()},
-                             "history": result["history"], "row": result["row"]}).encode()
+                             "history": result["history"], "row": result["row"], "state": result["state"]}).encode()
         arrays = {f"{cycle}/{name}": a for cycle, params in result["snapshots"].items() for name, a in params.items()}
         buffer = io.BytesIO()
         np.savez(buffer, header=np.frombuffer(header, dtype=np.uint8),

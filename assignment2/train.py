@@ -146,21 +146,47 @@ def fresh_params(config: TrainConfig, d: int, k: int = 10) -> Params:
     return init_params(d, config.hidden, k, rng=np.random.default_rng(config.seed), dtype=config.dtype)
 
 
-def train_run(config: TrainConfig, train_data, val_data, keep: int = 1, soft_targets=None, progress: bool = False):
+def train_run(config: TrainConfig, train_data, val_data, keep: int = 1, soft_targets=None, progress: bool = False,
+              start=None):
     """Train a network from ``fresh_params(config, d)``: (History, {cycle: Params at the end of that
-    cycle}) for the last ``keep`` cycles (the last one holds the final parameters).
+    cycle} for the last ``keep`` cycles (the last one holds the final parameters), the end state
+    (see ``train``)).
 
+    start: (History, snapshots, state) of a finished run of this config on fewer cycles, as this
+    function returned them, to continue from: the result is the same, to the bit, as a run from
+    step 0. Its snapshots must hold its last cycle end and those of the last ``keep`` cycles that it covers.
     train_data, val_data: (X (n, d), y (n,)); soft_targets: see ``train``. Raises ``Diverged``."""
     keep = positive_int("keep", keep)
-    snapshots = {}
+    before, snapshots, state = start or (None, {}, {})
+    state = dict(state)
+    if start:
+        done = before.config["n_cycles"]
+        require(before.config == {**asdict(config), "n_cycles": done} and done < config.n_cycles, "start",
+                f"a run of this config on fewer than {config.n_cycles} cycles", before.config)
+        require(all(c in snapshots for c in range(min(done, config.n_cycles - keep + 1), done + 1)), "start",
+                f"the parameters at its cycle ends from {config.n_cycles - keep + 1} to {done}", sorted(snapshots))
+    snapshots = {cycle: params for cycle, params in snapshots.items() if cycle > config.n_cycles - keep}
 
     def snapshot(cycle: int, params: Params) -> None:
         if cycle > config.n_cycles - keep:
             snapshots[cycle] = params.copy()
 
-    _, history = train(fresh_params(config, np.shape(train_data[0])[1]), train_data, val_data, config,
-                       progress=progress, on_cycle_end=snapshot, soft_targets=soft_targets)
-    return history, snapshots
+    params = start[1][before.config["n_cycles"]] if start else fresh_params(config, np.shape(train_data[0])[1])
+    try:
+        _, history = train(params, train_data, val_data, config, progress=progress, on_cycle_end=snapshot,
+                           soft_targets=soft_targets, state=state)
+    except Diverged as err:
+        err.history = _joined(before, err.history)
+        raise
+    return _joined(before, history), snapshots, state
+
+
+def _joined(before: History | None, after: History) -> History:
+    """The records of ``before`` (a run's first cycles) then ``after``'s, under ``after``'s config."""
+    if before is None:
+        return after
+    return History(after.config, **{f.name: getattr(before, f.name) + getattr(after, f.name)
+                                    for f in fields(History) if f.name != "config"})
 
 
 def _dataset(params: Params, data, name: str, dtype):
@@ -175,6 +201,13 @@ class _BatchAverage:
 
     def __init__(self, method: str):
         self.method, self.count, self.value = method, 0, np.zeros(3)
+
+    def state(self) -> list:
+        """[count, cost, loss, accuracy]: what ``restore`` continues from, exactly (JSON floats)."""
+        return [self.count, *self.value.tolist()]
+
+    def restore(self, state: list) -> None:
+        self.count, self.value = int(state[0]), np.array(state[1:], dtype=float)
 
     def add(self, values) -> None:
         self.count += 1
@@ -193,9 +226,10 @@ def learning_rates(config: TrainConfig) -> np.ndarray:
     return cyclical_lr(steps, config.eta_min, config.eta_max, config.n_s)
 
 
-def _batches(X: np.ndarray, y: np.ndarray, config: TrainConfig, dtype, soft_targets=None):
-    """The mini-batches of a run, in order: (X (b, d), y (b,), dropout multipliers (b, m) or None,
-    SoftTargets or None).
+def _batches(X: np.ndarray, y: np.ndarray, config: TrainConfig, dtype, soft_targets=None, start: int = 0):
+    """The mini-batches of a run, in order, from update ``start`` on: (X (b, d), y (b,), dropout
+    multipliers (b, m) or None, SoftTargets or None). The random draws of the updates before
+    ``start`` are made and dropped, so that a continued run gets the batches of a run from step 0.
 
     Rows are drawn without replacement from a permutation renewed every epoch (``config.seed``);
     flips, translations and dropout masks come from a second generator seeded by ``config.seed``.
@@ -207,17 +241,20 @@ def _batches(X: np.ndarray, y: np.ndarray, config: TrainConfig, dtype, soft_targ
     noise = np.random.default_rng([config.seed, 1])   # augmentation and dropout
     order, position = rng.permutation(n), 0
     mover = BatchMover(batch, config.translate, dtype) if config.augments else None
-    for _ in range(config.total_steps):
+    for t in range(config.total_steps):
         if position + batch > n:
             order, position = rng.permutation(n), 0
         rows = np.sort(order[position:position + batch])
         position += batch
+        moves = random_moves(batch, noise, config.flip, config.translate) if config.augments else None
+        keep = dropout_mask(noise, (batch, config.hidden), config.dropout, dtype) if config.dropout else None
+        if t < start:
+            continue
         batch_X, view = X[rows], 0
-        if config.augments:
-            dy, dx, flipped = random_moves(batch, noise, config.flip, config.translate)
+        if moves is not None:
+            dy, dx, flipped = moves
             batch_X = mover(batch_X, dy, dx, flipped)
             view = np.minimum(flipped, len(soft_targets) - 1) if soft_targets is not None else 0
-        keep = dropout_mask(noise, (batch, config.hidden), config.dropout, dtype) if config.dropout else None
         soft = None if soft_targets is None else SoftTargets(soft_targets[view, rows], config.distill,
                                                              config.temperature)
         yield batch_X, y[rows], keep, soft
@@ -240,7 +277,7 @@ def _soft_targets(soft_targets, n: int, k: int, config: TrainConfig):
 
 
 def train(params: Params, train_data, val_data, config: TrainConfig, progress: bool = False, on_cycle_end=None,
-          blas_threads: int = 1, soft_targets=None):
+          blas_threads: int = 1, soft_targets=None, state: dict | None = None):
     """Train a copy of ``params`` for exactly ``config.total_steps`` updates; return (Params, History).
 
     train_data, val_data: (X (n, d), y (n,)) pairs. soft_targets: a teacher's class probabilities
@@ -253,6 +290,12 @@ def train(params: Params, train_data, val_data, config: TrainConfig, progress: b
     of the parameters in a second thread, so the updates and the full-data evaluations share
     the cores. ``on_cycle_end(cycle, params)``, if given, is called after the last update of
     every cycle (cycle = 1, 2, ...); copy params to keep them.
+
+    state: a dict that ``train`` fills with where the run stopped ({"steps", "limit": the
+    divergence limit, "averages": the batch averages' state or None, "seconds"}). Passed back with a
+    config that differs only by more cycles, and the run's final ``params``, it makes ``train``
+    continue the run: exactly as a run from step 0 would go on, its History holding the new records.
+    Only a cyclical schedule without momentum (whose velocity is not kept) can be continued.
     """
     require(isinstance(config, TrainConfig), "config", "a TrainConfig", type(config).__name__)
     require(isinstance(params, Params), "params", "a network's Params", type(params).__name__)
@@ -268,12 +311,19 @@ def train(params: Params, train_data, val_data, config: TrainConfig, progress: b
     require(config.batch_size <= len(y), "batch_size", f"<= the number of training samples ({len(y)})",
             config.batch_size)
     soft_targets = _soft_targets(soft_targets, len(y), params.W2.shape[0], config)
+    state = {} if state is None else state
+    done = state.get("steps", 0)
+    require(done == 0 or (config.schedule == "cyclical" and not config.momentum and done < config.total_steps),
+            "state", f"the end of a cyclical run without momentum before step {config.total_steps}", done)
     etas = learning_rates(config)
     record_at = set(config.record_steps().tolist())
     averages = None if config.cost_method == "full" else _BatchAverage(config.cost_method)
+    if done and averages is not None:
+        averages.restore(state["averages"])
+    limit = state.get("limit")
     update = SGDStep(params, config.momentum)
-    batches = _batches(X, y, config, dtype, soft_targets)
-    start = time.perf_counter()
+    batches = _batches(X, y, config, dtype, soft_targets, start=done)
+    start = time.perf_counter() - state.get("seconds", 0.0)
 
     def record(step: int, snapshot: Params, train_metrics) -> dict:
         if train_metrics is None:
@@ -284,8 +334,8 @@ def train(params: Params, train_data, val_data, config: TrainConfig, progress: b
     records = []
     with threadpool_limits(blas_threads), ThreadPoolExecutor(1) as evaluator, \
             np.errstate(over="ignore", invalid="ignore"), \
-            tqdm(total=config.total_steps, disable=not progress, desc="training", leave=False) as bar:
-        for t, eta in enumerate(etas.tolist()):
+            tqdm(total=config.total_steps, initial=done, disable=not progress, desc="training", leave=False) as bar:
+        for t, eta in enumerate(etas[done:].tolist(), start=done):
             batch_X, batch_y, keep, soft = next(batches)
             batch_penalty = float(penalty(params, lam)) if averages is not None else None   # before the update
             loss, acc = update(params, batch_X, batch_y, eta, lam, keep, soft)
@@ -306,7 +356,10 @@ def train(params: Params, train_data, val_data, config: TrainConfig, progress: b
             if t + 1 in record_at:
                 train_metrics = None if averages is None else tuple(averages.value.tolist())
                 records.append(evaluator.submit(record, t + 1, params.copy(), train_metrics))
-    return params, _history(config, records)
+    history = _history(config, records)
+    state.update(steps=config.total_steps, limit=limit, averages=None if averages is None else averages.state(),
+                 seconds=time.perf_counter() - start)
+    return params, history
 
 
 def _history(config: TrainConfig, records) -> History:

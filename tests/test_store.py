@@ -172,7 +172,7 @@ def _write_one(root: str, result: dict, rounds: int) -> None:
 
 
 def test_two_processes_writing_one_entry_at_once_leave_one_whole_entry(split, tmp_path):
-    result = store._train(SMALL, 2, False, *split)
+    result = store._train(SMALL, 2, False, None, *split)
     context = multiprocessing.get_context("spawn")
     writers = [context.Process(target=_write_one, args=(str(tmp_path), result, 20)) for _ in range(2)]
     for w in writers:
@@ -266,3 +266,40 @@ def test_a_computed_result_is_kept_once_and_read_back_and_a_broken_entry_is_comp
     with pytest.warns(UserWarning, match=rf"{entry.name} is not a whole entry of the run store .*checksum"):
         runs.computed("check", {"h": 1e-6}, (X,), ("network",), compute)
     assert len(calls) == 5
+
+
+@pytest.mark.parametrize("changes", [{"cost_method": "ema", "dropout": 0.2}, {"cost_method": "running_mean"},
+                                     {"cost_method": "full", "flip": False, "translate": 0}])
+def test_a_longer_run_continues_the_stored_shorter_one_to_the_same_bits(split, tmp_path, monkeypatch, changes):
+    short, long = replace(SMALL, n_cycles=2, **changes), replace(SMALL, n_cycles=5, **changes)
+    runs = store.RunStore(tmp_path)
+    runs.runs([short], *split, keep=2)
+    starts = []
+    real = store._train
+    monkeypatch.setattr(store, "_train", lambda config, keep, progress, start, *data:
+                        starts.append(start["state"]["steps"] if start else 0) or real(config, keep, progress, start, *data))
+    [continued] = runs.runs([long], *split, keep=4)
+    assert starts == [2 * short.n_s * short.n_cycles]        # the 2 stored cycles were not trained again
+    [fresh] = store.RunStore(tmp_path / "fresh").runs([long], *split, keep=4)
+    assert sorted(continued.snapshots) == sorted(fresh.snapshots) == [2, 3, 4, 5]
+    for cycle in fresh.snapshots:
+        for x, y in zip(continued.snapshots[cycle].arrays().values(), fresh.snapshots[cycle].arrays().values()):
+            np.testing.assert_array_equal(x, y)
+    for name in ("step", "eta", "train_cost", "train_loss", "train_acc", "val_cost", "val_loss", "val_acc"):
+        assert getattr(continued.history, name) == getattr(fresh.history, name), name
+    assert continued.history.config == fresh.history.config and continued.state == fresh.state | {
+        "seconds": continued.state["seconds"]}
+    assert continued.row["seconds"] > 0 and continued.history.time == sorted(continued.history.time)
+
+
+def test_a_run_is_not_continued_from_one_with_another_setting_or_too_few_cycle_ends(split, tmp_path, monkeypatch):
+    runs = store.RunStore(tmp_path)
+    runs.runs([replace(SMALL, n_cycles=2, seed=1), replace(SMALL, n_cycles=1, momentum=0.5),
+               replace(SMALL, n_cycles=2, schedule="range_test")], *split)
+    starts = []
+    real = store._train
+    monkeypatch.setattr(store, "_train", lambda config, keep, progress, start, *data:
+                        starts.append(start) or real(config, keep, progress, start, *data))
+    runs.runs([SMALL, replace(SMALL, momentum=0.5), replace(SMALL, schedule="range_test")], *split)
+    runs.runs([replace(SMALL, n_cycles=4, seed=1)], *split, keep=4)    # cycle 1 was not kept
+    assert starts == [None] * 4

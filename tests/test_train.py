@@ -291,3 +291,23 @@ def test_params_whose_shape_disagrees_with_the_config_are_refused_by_name(ex3):
         train(fresh_params(m=20), *ex3[:2], TrainConfig(**QUICK, dropout=0.1))
     _, history = train(fresh_params(m=20), *ex3[:2], TrainConfig(**QUICK, hidden=20, dropout=0.1))
     assert history.config["hidden"] == 20
+
+
+def test_a_run_continued_from_its_state_is_the_run_from_step_0(ex3):
+    config = TrainConfig(**QUICK, n_cycles=3, cost_method="running_mean", translate=1, dropout=0.2)
+    whole, history = train(fresh_params(), *ex3[:2], config)
+    state = {}
+    first, _ = train(fresh_params(), *ex3[:2], TrainConfig(**{**asdict(config), "n_cycles": 1}), state=state)
+    assert state["steps"] == 2 * config.n_s and state["averages"][0] == 2 * config.n_s
+    rest, later = train(first, *ex3[:2], config, state=state)
+    for a, b in zip(whole.arrays().values(), rest.arrays().values()):
+        np.testing.assert_array_equal(a, b)
+    assert later.step == history.step[4:] and later.train_cost == history.train_cost[4:]
+    assert state["steps"] == config.total_steps
+
+
+@pytest.mark.parametrize("changes", [{"momentum": 0.5}, {"schedule": "range_test"}, {"n_cycles": 1}])
+def test_only_a_longer_cyclical_run_without_momentum_continues_a_state(ex3, changes):
+    state = {"steps": 2 * QUICK["n_s"], "limit": 100.0, "averages": None}
+    with pytest.raises(ValueError, match="state must be the end of a cyclical run without momentum"):
+        train(fresh_params(), *ex3[:2], TrainConfig(**{**QUICK, "n_cycles": 2, **changes}), state=state)
