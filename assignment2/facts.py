@@ -82,11 +82,6 @@ def lambda_choice(s: dict) -> str:
             f"{points(chosen['threshold'])}, so it is chosen.")
 
 
-def kept(row: dict) -> str:
-    """The "kept" cell of an ablation row: start, yes or *no*."""
-    return kept_cell(row["kept"])
-
-
 def _summary(models: list[dict], label: str) -> dict:
     return next(m for m in models if m["label"] == label)
 
@@ -114,7 +109,7 @@ def facts(ctx: dict) -> dict:
         "bonus_se": standard_error(single["val_acc_mean"], b["n_val"]),
         "bonus_se_small": standard_error(single["val_acc_mean"], f["n_val"]),
         "epochs": 2 * cfg["n_s"] * cfg["n_cycles"] * cfg["batch_size"] / b["n_train"],
-        "kept": [kept(row) for row in b["ablation"]],
+        "kept": [kept_cell(row["kept"]) for row in b["ablation"]],
         "ablation_seeds": b["ablation"][0]["seeds"],
         "single_seeds": len(single["seeds"]),
         "teachers": len(d["teachers"]),

@@ -7,10 +7,11 @@ other module (the study, the plots, the report) leaves every key, and so every e
 
 An entry is one file ``<root>/<key>.npz``, written atomically: a JSON header (what made it, the
 History, the row: accuracies, costs, seconds, and where training stopped), the parameters at the
-last ``keep`` cycle ends, and a SHA-256 checksum of both. A run missing from the store continues
-the stored run of its config on the most cycles fewer than its own, if there is one (the first
-cycles of a cyclical schedule do not depend on how many follow): the same result, to the bit. It is read without pickle. An entry that is cut short,
-corrupted, or holds fewer cycle ends than asked for is trained again (with a warning naming it).
+last ``keep`` cycle ends, and a SHA-256 checksum of both. It is read without pickle. An entry that
+is cut short, corrupted, or holds fewer cycle ends than asked for is trained again (with a warning
+naming it). A run missing from the store continues the stored run of its config on the most cycles
+fewer than its own, if there is one (the first cycles of a cyclical schedule do not depend on how
+many follow): the same result, to the bit.
 """
 
 import hashlib
@@ -64,7 +65,7 @@ def run_key(config: TrainConfig, data: str, teacher: str = "", repeat: int = 0) 
     ``data``, its teacher's (``ensemble.Teacher.key``, "" for none), ``repeat``
     and ``code_hash()``."""
     parts = {"config": asdict(config), "data": data, "teacher": teacher, "repeat": repeat, "code": code_hash()}
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
+    return _digest(parts)[:16]
 
 
 @dataclass
@@ -96,17 +97,16 @@ class Run:
         return [self.snapshots[c] for c in sorted(self.snapshots)[-k:]]
 
 
-def _train(config: TrainConfig, keep: int, progress: bool, start: dict | None, train_data, val_data,
+def _train(config: TrainConfig, keep: int, progress: bool, start: Run | None, train_data, val_data,
            soft_views=None) -> dict:
     """Train one run (see ``train.train_run``): its History (a dict), row, snapshot arrays and end state.
-    start: such a result of a run of this config on fewer cycles, to continue, or None.
+    start: the stored Run of this config on fewer cycles to continue, or None.
     soft_views: the teacher's probabilities (n, K) of the plain and of the mirror images, a pair."""
-    begin = time.perf_counter() - (start["row"]["seconds"] if start else 0.0)
-    if start:
-        start = (History(**start["history"]), {c: Params(**a) for c, a in start["snapshots"].items()}, start["state"])
+    begin = time.perf_counter() - (start.row["seconds"] if start else 0.0)
     try:
         history, snapshots, state = train_run(config, train_data, val_data, keep,
-                                              None if soft_views is None else np.stack(soft_views), progress, start)
+                                              None if soft_views is None else np.stack(soft_views), progress,
+                                              None if start is None else (start.history, start.snapshots, start.state))
         diverged = {"diverged_at": None, "diverged_eta": None}
     except Diverged as err:
         history, snapshots, state = err.history, {}, None
@@ -117,9 +117,9 @@ def _train(config: TrainConfig, keep: int, progress: bool, start: dict | None, t
             "snapshots": {cycle: params.arrays() for cycle, params in snapshots.items()}}
 
 
-def _remaining(config: TrainConfig, start: dict | None) -> int:
+def _remaining(config: TrainConfig, start: Run | None) -> int:
     """The work left in a run: its updates still to make times its hidden units."""
-    return (config.total_steps - (start["state"]["steps"] if start else 0)) * config.hidden
+    return (config.total_steps - (start.state["steps"] if start else 0)) * config.hidden
 
 
 def _digest(result) -> str:
@@ -175,7 +175,11 @@ class RunStore:
                 "an ensemble.Teacher for configs that distil", None)
         data = data_fingerprint(train_data, val_data)
         named = teacher.key if teacher is not None else ""
-        keys = [run_key(c, data, named if c.distill else "", r) for c, r in zip(configs, repeats)]
+
+        def key_of(config: TrainConfig, repeat: int) -> str:
+            return run_key(config, data, named if config.distill else "", repeat)
+
+        keys = [key_of(c, r) for c, r in zip(configs, repeats)]
         found = {}
         for key, config, k in zip(keys, configs, keeps):
             if key not in found:
@@ -183,8 +187,7 @@ class RunStore:
         todo = [i for i, key in enumerate(keys) if found[key] is None and keys.index(key) == i]
         self.read += len(configs) - len(todo)
         made_of = {"data": data, "teacher": named}
-        starts = {i: self._shorter(configs[i], keeps[i], lambda c, i=i: run_key(
-            c, data, named if c.distill else "", repeats[i])) for i in todo}
+        starts = {i: self._shorter(configs[i], keeps[i], lambda c, i=i: key_of(c, repeats[i])) for i in todo}
         todo.sort(key=lambda i: -_remaining(configs[i], starts[i]))    # the longest first: no worker idles at the end
         soft_views = (tuple(teacher.targets(train_data[0]).astype(np.float32)),) \
             if any(configs[i].distill for i in todo) else ()
@@ -204,7 +207,7 @@ class RunStore:
         ``inputs`` (JSON), ``arrays`` (a tuple of NumPy arrays, fingerprinted) and the source of
         ``modules`` (names in the package). Counted with the runs trained and read."""
         parts = {"name": name, "inputs": inputs, "arrays": data_fingerprint(arrays), "code": source_hash(modules)}
-        key = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
+        key = _digest(parts)[:16]
         path = self.root / f"{key}.json"
         if path.exists():
             try:
@@ -222,9 +225,9 @@ class RunStore:
         self.trained += 1
         return result
 
-    def _shorter(self, config: TrainConfig, keep: int, key_of) -> dict | None:
-        """What ``_train`` needs to continue the stored run of ``config`` on the most cycles fewer than
-        its own that has the cycle ends ``keep`` asks for, or None. key_of: a config's key."""
+    def _shorter(self, config: TrainConfig, keep: int, key_of) -> Run | None:
+        """The stored run of ``config`` on the most cycles fewer than its own that has the cycle ends
+        ``keep`` asks for, with those alone, for ``_train`` to continue; or None. key_of: a config's key."""
         if config.schedule != "cyclical" or config.momentum or config.record_cycles:
             return None
         for cycles in range(config.n_cycles - 1, 0, -1):
@@ -233,8 +236,7 @@ class RunStore:
             run = self._read(key, shorter, 1) if self.path(key).exists() else None
             wanted = range(min(cycles, config.n_cycles - keep + 1), cycles + 1)
             if run is not None and run.state and all(c in run.snapshots for c in wanted):
-                return {"history": asdict(run.history), "row": run.row, "state": run.state,
-                        "snapshots": {c: run.snapshots[c].arrays() for c in wanted}}
+                return replace(run, snapshots={c: run.snapshots[c] for c in wanted})
         return None
 
     def load(self, key: str) -> Run:

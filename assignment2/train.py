@@ -165,13 +165,15 @@ def train_run(config: TrainConfig, train_data, val_data, keep: int = 1, soft_tar
                 f"a run of this config on fewer than {config.n_cycles} cycles", before.config)
         require(all(c in snapshots for c in range(min(done, config.n_cycles - keep + 1), done + 1)), "start",
                 f"the parameters at its cycle ends from {config.n_cycles - keep + 1} to {done}", sorted(snapshots))
-    snapshots = {cycle: params for cycle, params in snapshots.items() if cycle > config.n_cycles - keep}
+        params = snapshots[done]
+    else:
+        params = fresh_params(config, np.shape(train_data[0])[1])
+    snapshots = {cycle: p for cycle, p in snapshots.items() if cycle > config.n_cycles - keep}
 
     def snapshot(cycle: int, params: Params) -> None:
         if cycle > config.n_cycles - keep:
             snapshots[cycle] = params.copy()
 
-    params = start[1][before.config["n_cycles"]] if start else fresh_params(config, np.shape(train_data[0])[1])
     try:
         _, history = train(params, train_data, val_data, config, progress=progress, on_cycle_end=snapshot,
                            soft_targets=soft_targets, state=state)
@@ -244,12 +246,13 @@ def _batches(X: np.ndarray, y: np.ndarray, config: TrainConfig, dtype, soft_targ
     for t in range(config.total_steps):
         if position + batch > n:
             order, position = rng.permutation(n), 0
-        rows = np.sort(order[position:position + batch])
+        rows = order[position:position + batch]
         position += batch
         moves = random_moves(batch, noise, config.flip, config.translate) if config.augments else None
         keep = dropout_mask(noise, (batch, config.hidden), config.dropout, dtype) if config.dropout else None
         if t < start:
             continue
+        rows = np.sort(rows)
         batch_X, view = X[rows], 0
         if moves is not None:
             dy, dx, flipped = moves

@@ -55,7 +55,7 @@ def test_the_template_prints_the_numbers_computed_in_python(build):
     assert "range from\n0.12% to 0.34% (@tab-confirm)" in text
     # one standard error of the bonus network's validation accuracy on 5,000 and on 1,000 images
     assert "measured to within\n0.68 points (one standard error); on the 1,000 validation images of\n@sec-final it would be 1.53 points" in text
-    kept = [facts.kept(row) for row in ctx["bonus"]["ablation"]]
+    kept = [say.kept_cell(row["kept"]) for row in ctx["bonus"]["ablation"]]
     assert kept[0] == "start" and set(kept[1:]) <= {"start", "yes", "*no*"}   # stage 2 starts anew
     for row, cell in zip(ctx["bonus"]["ablation"], kept):
         assert f"[{cell}]," in text
@@ -63,7 +63,7 @@ def test_the_template_prints_the_numbers_computed_in_python(build):
     assert "a change is kept only when its gain\nover the step before, paired by seed" in text
     for row in ctx["bonus"]["ablation"]:
         if row["kept"] is not None:
-            assert f"[{say.gain(row['gain'], row['gain_se'])}], [{say.threshold(row['threshold'])}], [{facts.kept(row)}]," in text
+            assert f"[{say.gain(row['gain'], row['gain_se'])}], [{say.threshold(row['threshold'])}], [{say.kept_cell(row['kept'])}]," in text
     assert facts.lambda_choice(ctx["lambda_search"]) in text
     cfg = ctx["bonus"]["single"]["config"]
     epochs = 2 * cfg["n_s"] * cfg["n_cycles"] * cfg["batch_size"] / ctx["bonus"]["n_train"]

@@ -277,7 +277,7 @@ def test_a_longer_run_continues_the_stored_shorter_one_to_the_same_bits(split, t
     starts = []
     real = store._train
     monkeypatch.setattr(store, "_train", lambda config, keep, progress, start, *data:
-                        starts.append(start["state"]["steps"] if start else 0) or real(config, keep, progress, start, *data))
+                        starts.append(start.state["steps"] if start else 0) or real(config, keep, progress, start, *data))
     [continued] = runs.runs([long], *split, keep=4)
     assert starts == [2 * short.n_s * short.n_cycles]        # the 2 stored cycles were not trained again
     [fresh] = store.RunStore(tmp_path / "fresh").runs([long], *split, keep=4)
