@@ -86,6 +86,13 @@ def _summary(models: list[dict], label: str) -> dict:
     return next(m for m in models if m["label"] == label)
 
 
+def distillation(d: dict, students_row: dict) -> dict:
+    """The facts of notebook 06's distillation (its results ``d``; the ablation's last row, the students')."""
+    return {"teachers": len(d["teachers"]), "paired_students": d["trials"][0]["seeds"], "students_row": students_row,
+            "teacher_ends": "the last cycle end" if d["teacher_snapshots"] == 1 else
+                            f"the last {d['teacher_snapshots']} cycle ends"}
+
+
 def facts(ctx: dict) -> dict:
     """Every derived number, lookup and sentence of the report, by section."""
     c, s, f, b, a = ctx["cyclical_lr"], ctx["lambda_search"], ctx["final_model"], ctx["bonus"], ctx["analysis"]
@@ -112,11 +119,7 @@ def facts(ctx: dict) -> dict:
         "kept": [kept_cell(row["kept"]) for row in b["ablation"]],
         "ablation_seeds": b["ablation"][0]["seeds"],
         "single_seeds": len(single["seeds"]),
-        "teachers": len(d["teachers"]),
-        "teacher_ends": "the last cycle end" if d["teacher_snapshots"] == 1 else
-                        f"the last {d['teacher_snapshots']} cycle ends",
-        "paired_students": d["trials"][0]["seeds"],
-        "students_row": b["ablation"][-1],
+        **(distillation(d, b["ablation"][-1]) if d else {}),
         "single_summary": _summary(a["models"], a["single_label"]),
         "ensemble_summary": _summary(a["models"], a["ensemble_label"]),
         "final_summary": _summary(a["models"], a["final_label"]),

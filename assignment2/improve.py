@@ -117,9 +117,12 @@ def distillation(teachers: list[Run], mixes, seeds, final_seeds, train_data, val
     are then judged against their teachers, pooling with ``pooled_with``; if kept, they are
     trained with every seed of ``final_seeds`` too. Returns {"teacher": the teacher ensemble's
     row, "trials": the rows of the mixes, "config": the chosen mix's config (seed seeds[0]),
-    "students": its Runs, "row": the students against the teachers as a row of ``compare``}.
+    "students": its Runs, "row": the students against the teachers as a row of ``compare``}; with no
+    mixes, no student is trained ("trials" and "students" empty, "config" and "row" None).
     """
     _, teacher = ensemble_path({"teachers": teachers}, val_data, max_snapshots)
+    if not mixes:
+        return {"teacher": teacher, "trials": [], "config": None, "students": [], "row": None}
     taught = Teacher(tuple(teachers), teacher["snapshots"])
     student = replace(teachers[0].config, n_cycles=cycles or teachers[0].config.n_cycles)
     keep = min(keep, student.n_cycles)
@@ -212,6 +215,16 @@ def _ensemble(groups: dict, state: dict, correct: np.ndarray) -> dict:
     networks = sum(len(groups[label]) for label in state["members"]) * state["snapshots"]
     return {"members": " and ".join(state["members"]), "snapshots": state["snapshots"], "mirror": state["mirror"],
             "networks": networks, "val_acc": float(correct.mean())}
+
+
+def chosen_networks(distilled: dict, teacher_config: TrainConfig, teachers: list[Run]) -> tuple:
+    """(config, Runs, groups for ``ensemble_path``) of the chosen network: the students of ``distilled``
+    (``distillation``'s result) if the rule kept them, else the teachers; groups: the chosen network's
+    label first, and the students only if there are any."""
+    if distilled["row"] is not None and distilled["row"]["kept"]:
+        return distilled["config"], distilled["students"], {"students": distilled["students"], "teachers": teachers}
+    groups = {"teachers": teachers, "students": distilled["students"]}
+    return teacher_config, teachers, {label: runs for label, runs in groups.items() if runs}
 
 
 def ensemble_members(groups: dict, pick: dict) -> list[Run]:

@@ -155,7 +155,7 @@ def _call(task, args, handle):
     return task(*args, *data)
 
 
-def _slots(pool) -> int:
+def slots(pool) -> int:
     """How many tasks ``pool`` runs at once: its processes, or its Dask workers' threads."""
     if _is_dask(pool):
         return max(1, sum(pool._client.nthreads().values()))
@@ -167,28 +167,30 @@ def run_tasks(task, args_list, data, pool=None, desc=None, fingerprint=None):
 
     ``task`` is a module-level function; ``data`` a tuple of (X, y) pairs, sent once per
     worker (``fingerprint``: see ``share``). With ``pool`` None the tasks run here, in order.
-    A pool is handed a new task each time one finishes, so every worker stays busy to the end.
-    ``desc``: a progress bar's title.
+    A pool is handed the next task, in list order, each time one finishes, so every worker
+    stays busy to the end. A list ``args_list`` may grow while the results are read: a task
+    appended after a result (one that continues it, say) is run too. ``desc``: a progress bar's title.
     """
     require(pool is None or isinstance(pool, Executor), "executor",
             "None or a concurrent.futures.Executor", type(pool).__name__)
-    todo = list(enumerate(args_list))
+    todo = args_list if isinstance(args_list, list) else list(args_list)
     with tqdm(total=len(todo), disable=desc is None, desc=desc, leave=False) as bar:
         if pool is None:
-            for i, args in todo:
+            for i, args in enumerate(todo):
                 yield i, task(*args, *data)
+                bar.total = len(todo)
                 bar.update()
             return
-        handle, slots, running = share(pool, data, fingerprint), _slots(pool), {}
-        todo.reverse()
+        handle, workers, running, next_task = share(pool, data, fingerprint), slots(pool), {}, 0
         try:
-            while todo or running:
-                while todo and len(running) < slots:
-                    i, args = todo.pop()
-                    running[pool.submit(_call, task, args, handle)] = i
+            while next_task < len(todo) or running:
+                while next_task < len(todo) and len(running) < workers:
+                    running[pool.submit(_call, task, todo[next_task], handle)] = next_task
+                    next_task += 1
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
                     yield running.pop(future), future.result()
+                    bar.total = len(todo)
                     bar.update()
         finally:
             for future in running:

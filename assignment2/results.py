@@ -81,11 +81,12 @@ def bonus(base: TrainConfig, n_val: int, n_train: int, range_test: dict, ablatio
     """Notebook 06: the rule's margin, the start, the range test, the ablation rows, the chosen network
     (config without its seed; each final seed's validation and test accuracy, their mean and sd;
     whether it is a distilled student; its runs in the store), the chosen ensemble (``pick`` of
-    ``improve.ensemble_path``, its steps, members and test accuracy) and the distillation."""
+    ``improve.ensemble_path``, its steps, members and test accuracy) and the distillation (None when
+    no student was trained)."""
     test_accs = [row["test_acc"] for row in single_rows]
     val_mean, val_std = _spread([m.row["val_acc"] for m in finals])
     test_mean, test_std = _spread(test_accs)
-    teacher = distilled["teacher"]
+    teacher, judged = distilled["teacher"], distilled["row"]
     return {
         "margin": rule.MARGIN, "judge_cycles": judge_cycles,
         "n_train": n_train, "n_val": n_val, "start": asdict(base), "range_test": range_test, "ablation": ablation,
@@ -93,7 +94,7 @@ def bonus(base: TrainConfig, n_val: int, n_train: int, range_test: dict, ablatio
                    "seeds": [m.config.seed for m in finals], "val_acc_mean": val_mean, "val_acc_std": val_std,
                    "test_acc_mean": test_mean, "test_acc_std": test_std, "test_accs": test_accs,
                    "seconds_mean": float(np.mean([m.row["seconds"] for m in finals])),
-                   "distilled": distilled["row"]["kept"], "runs": [row["run"] for row in single_rows]},
+                   "distilled": bool(judged and judged["kept"]), "runs": [row["run"] for row in single_rows]},
         "ensemble": {"members": [{"seed": m.config.seed, "cycles": sorted(m.snapshots)[-pick["snapshots"]:],
                                   "student": bool(m.config.distill), "run": m.key} for m in ensemble_members],
                      "of": pick["members"], "networks": pick["networks"], "snapshots": pick["snapshots"],
@@ -104,7 +105,7 @@ def bonus(base: TrainConfig, n_val: int, n_train: int, range_test: dict, ablatio
                          "teacher_test_acc": teacher_test, "alpha": distilled["config"].distill,
                          "temperature": distilled["config"].temperature, "cycles": distilled["config"].n_cycles,
                          "teacher_cycles": teacher_cycles, "trials": distilled["trials"], "students": student_rows,
-                         "kept": distilled["row"]["kept"]},
+                         "kept": judged["kept"]} if judged else None,
     }
 
 

@@ -11,10 +11,12 @@ last ``keep`` cycle ends, and a SHA-256 checksum of both. It is read without pic
 is cut short, corrupted, or holds fewer cycle ends than asked for is trained again (with a warning
 naming it). A run missing from the store continues the stored run of its config on the most cycles
 fewer than its own, if there is one (the first cycles of a cyclical schedule do not depend on how
-many follow): the same result, to the bit.
+many follow): the same result, to the bit. The runs to train are handed out the longest first, and
+the longest one in two halves (the second continuing the first) when that ends them sooner.
 """
 
 import hashlib
+import heapq
 import io
 import json
 import os
@@ -32,7 +34,7 @@ from .checks import positive_int, require
 from .ensemble import Teacher
 from .files import write_atomic
 from .network import Params
-from .parallel import run_tasks
+from .parallel import run_tasks, slots
 from .provenance import PACKAGE, data_fingerprint
 from .train import Diverged, History, TrainConfig, train_run
 
@@ -122,6 +124,42 @@ def _remaining(config: TrainConfig, start: Run | None) -> int:
     return (config.total_steps - (start.state["steps"] if start else 0)) * config.hidden
 
 
+def _continuable(config: TrainConfig) -> bool:
+    """Whether a run of ``config`` can go on from its own run on fewer cycles (``train.train``'s state)."""
+    return config.schedule == "cyclical" and not config.momentum and not config.record_cycles
+
+
+def _makespan(chains: list[list[float]], workers: int) -> float:
+    """The time ``run_tasks`` takes for ``chains`` (each the lengths of tasks that run one after another)
+    on ``workers``: the first task of every chain queued in order, each later one when the one before ends."""
+    queue, running, now = [(chain, 0) for chain in range(len(chains))], [], 0.0
+    while queue or running:
+        while queue and len(running) < workers:
+            chain, part = queue.pop(0)
+            heapq.heappush(running, (now + chains[chain][part], chain, part))
+        now, chain, part = heapq.heappop(running)
+        if part + 1 < len(chains[chain]):
+            queue.append((chain, part + 1))
+    return now
+
+
+def _halfway(configs: list[TrainConfig], starts: list, workers: int) -> int | None:
+    """The cycles to train the first of ``configs`` (the runs to train, the longest first; ``starts``:
+    their stored Runs to continue, or None) to before continuing it, when that shortens the time they
+    take on ``workers``: a run much longer than the others then shares its cycles between two workers
+    instead of leaving one idle at the end. None: no split."""
+    if workers < 2 or not configs or not _continuable(configs[0]):
+        return None
+    done = starts[0].config.n_cycles if starts[0] else 0
+    middle = done + (configs[0].n_cycles - done) // 2
+    if middle == done:
+        return None
+    work = [_remaining(c, s) for c, s in zip(configs, starts)]
+    first = _remaining(replace(configs[0], n_cycles=middle), starts[0])
+    split = [[first, work[0] - first]] + [[w] for w in work[1:]]
+    return middle if _makespan(split, workers) < _makespan([[w] for w in work], workers) else None
+
+
 def _digest(result) -> str:
     return hashlib.sha256(json.dumps(result, sort_keys=True).encode()).hexdigest()
 
@@ -189,16 +227,28 @@ class RunStore:
         made_of = {"data": data, "teacher": named}
         starts = {i: self._shorter(configs[i], keeps[i], lambda c, i=i: key_of(c, repeats[i])) for i in todo}
         todo.sort(key=lambda i: -_remaining(configs[i], starts[i]))    # the longest first: no worker idles at the end
+        tasks = [(i, configs[i], keeps[i], starts[i]) for i in todo]    # (run, config to train, keep, start)
+        middle = _halfway([configs[i] for i in todo], [starts[i] for i in todo], slots(executor) if executor else 1)
+        if middle is not None:     # the longest run in two halves: the second continues the first (to the bit)
+            i, config, keep, start = tasks[0]
+            half = replace(config, n_cycles=middle)
+            if key_of(half, repeats[i]) not in keys:
+                tasks[0] = (i, half, middle - min(middle, config.n_cycles - keep + 1) + 1, start)
         soft_views = (tuple(teacher.targets(train_data[0]).astype(np.float32)),) \
             if any(configs[i].distill for i in todo) else ()
-        finished = run_tasks(_train, [(configs[i], keeps[i], progress and executor is None, starts[i]) for i in todo],
-                             (train_data, val_data, *soft_views), executor,
+        args = [(config, keep, progress and executor is None, start) for _, config, keep, start in tasks]
+        finished = run_tasks(_train, args, (train_data, val_data, *soft_views), executor,
                              desc="networks" if progress and executor is not None else None,
                              fingerprint=data + (f"+{named}" if soft_views else ""))
         for j, result in finished:
-            i = todo[j]
-            found[keys[i]] = self._write(keys[i], configs[i], {**made_of, "repeat": repeats[i]}, result)
+            i, config, _, _ = tasks[j]
+            run = self._write(key_of(config, repeats[i]), config, {**made_of, "repeat": repeats[i]}, result)
             self.trained += 1
+            if config.n_cycles < configs[i].n_cycles:      # a first half: its second half goes on from it
+                tasks.append((i, configs[i], keeps[i], run))
+                args.append((configs[i], keeps[i], progress and executor is None, run))
+            else:
+                found[keys[i]] = run
         return [found[key] for key in keys]
 
     def computed(self, name: str, inputs: dict, arrays, modules: tuple, compute):
@@ -228,7 +278,7 @@ class RunStore:
     def _shorter(self, config: TrainConfig, keep: int, key_of) -> Run | None:
         """The stored run of ``config`` on the most cycles fewer than its own that has the cycle ends
         ``keep`` asks for, with those alone, for ``_train`` to continue; or None. key_of: a config's key."""
-        if config.schedule != "cyclical" or config.momentum or config.record_cycles:
+        if not _continuable(config):
             return None
         for cycles in range(config.n_cycles - 1, 0, -1):
             shorter = replace(config, n_cycles=cycles)

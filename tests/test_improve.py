@@ -131,3 +131,22 @@ def test_distillation_trains_every_mix_with_the_teachers_seeds_and_keeps_a_later
     assert row["gain"] == pytest.approx(np.mean([s.row["val_acc"] for s in students[:2]]) - np.mean(paired))
     assert [m.config.seed for m in students] == ([0, 1, 2] if row["kept"] else [0, 1])
     assert len(list(tmp_path.glob("*.npz"))) == 3 + 2 * 2 + row["kept"]
+
+
+def test_no_mix_trains_no_student_and_leaves_the_teachers_chosen(split, tmp_path):
+    teachers = RunStore(tmp_path).runs([SMALL, replace(SMALL, seed=1)], *split, keep=2)
+    result = improve.distillation(teachers, [], [0, 1], [0, 1], *split, RunStore(tmp_path), max_snapshots=2, keep=2)
+    assert result == {"teacher": improve.ensemble_path({"teachers": teachers}, split[1], 2)[1], "trials": [],
+                      "config": None, "students": [], "row": None}
+    assert len(list(tmp_path.glob("*.npz"))) == 2
+    config, finals, groups = improve.chosen_networks(result, SMALL, teachers)
+    assert config is SMALL and finals is teachers and groups == {"teachers": teachers}
+
+
+def test_the_students_are_chosen_only_when_the_rule_kept_them(split, tmp_path):
+    teachers, students = ["t0", "t1"], ["s0", "s1"]
+    for kept in (True, False):
+        distilled = {"row": {"kept": kept}, "config": "student config", "students": students}
+        config, finals, groups = improve.chosen_networks(distilled, "teacher config", teachers)
+        assert (config, finals) == (("student config", students) if kept else ("teacher config", teachers))
+        assert list(groups) == (["students", "teachers"] if kept else ["teachers", "students"])

@@ -17,6 +17,9 @@ NOTEBOOKS = report.NOTEBOOKS
 
 INPUTS = {"05_final_model": {"search_dir": "04_lambda_search"}, "06_bonus": {"final_dir": "05_final_model"},
           "07_analysis": {"final_dir": "05_final_model", "bonus_dir": "06_bonus"}}
+#: Distillation is off by default (no mixes); the quick build runs it, so every part of 06 is run here (the
+#: robustness check below runs 06 with its defaults).
+DISTILL = {"mixes": [[0.5, 2.0]]}
 
 
 def execute(name, build, data_root, out=None):
@@ -25,7 +28,8 @@ def execute(name, build, data_root, out=None):
     out.mkdir(exist_ok=True)
     notebook = ROOT / "notebooks" / f"{name}.ipynb"
     given = dict(data_root=str(data_root), out_dir=str(out), quick=True, store_dir=str(build / "runs"),
-                 **{key: str(build / folder) for key, folder in INPUTS.get(name, {}).items()})
+                 **{key: str(build / folder) for key, folder in INPUTS.get(name, {}).items()},
+                 **(DISTILL if name == "06_bonus" else {}))
     declared = papermill.inspect_notebook(notebook)
     return papermill.execute_notebook(
         notebook, out / f"{name}.ipynb", cwd=ROOT / "notebooks", kernel_name="python3", progress_bar=False,
@@ -120,6 +124,9 @@ def test_the_robustness_check_makes_the_choices_again_with_disjoint_seeds(built,
     assert {r["seed"] for r in runs} <= set(robustness.DISJOINT["04_lambda_search"]["confirm_seeds"])
     bonus = json.loads((tmp_path / "robust" / "06_bonus" / "results.json").read_text())
     assert set(bonus["single"]["seeds"]) <= set(robustness.DISJOINT["06_bonus"]["final_seeds"])
+    assert bonus["distillation"] is None and not bonus["single"]["distilled"]      # no mixes by default: no students
+    assert "distillation" not in " ".join(row["change"] for row in bonus["ablation"])
+    assert bonus["ensemble"]["of"] == "teachers" and not any(m["student"] for m in bonus["ensemble"]["members"])
     assert result["bonus"]["default"] == robustness.choices(json.loads((built / "06_bonus" / "results.json").read_text()))
     same = robustness.compare(built, built)      # a build against itself agrees in everything
     assert same["bonus"]["same_steps"] and same["bonus"]["same_config"] and same["bonus"]["same_ensemble"]
@@ -174,6 +181,22 @@ def test_report_builds_into_a_pdf(built, tmp_path):
                     "Improving the network", "range test", "One change at a time", "What the networks learned",
                     "Reproducing this report"):
         assert heading in headings, heading
+
+
+def test_a_report_without_students_compiles_without_their_section(built, tmp_path):
+    """Distillation is off by default: the report of a build whose notebook 06 trained no student."""
+    build = tmp_path / "build"
+    shutil.copytree(built, build, ignore=shutil.ignore_patterns("runs"))
+    path = build / "06_bonus" / "results.json"
+    bonus = json.loads(path.read_text())
+    bonus["distillation"], bonus["ablation"] = None, bonus["ablation"][:-1]
+    bonus["single"]["distilled"] = False
+    path.write_text(json.dumps(bonus))
+    pdf = report.build(build, tmp_path / "report.pdf", ROOT / "report" / "report.typ.j2")
+    assert pdf.read_bytes().startswith(b"%PDF")
+    headings = " ".join(compiled_headings(build / "report.typ"))
+    assert "One change at a time" in headings and "Distillation" not in headings
+    assert "No student is distilled from the kept networks in this build" in (build / "report.typ").read_text()
 
 
 def compiled_headings(source) -> list[str]:
@@ -248,7 +271,8 @@ def test_every_cell_of_the_bonus_notebook_can_run_twice_in_a_row(built, syntheti
     prepared = tmp_path / "prepared.ipynb"
     papermill.execute_notebook(ROOT / "notebooks" / "06_bonus.ipynb", prepared, prepare_only=True,
                                parameters=dict(data_root=str(synthetic_root), out_dir=str(out), quick=True,
-                                               store_dir=str(built / "runs"), final_dir=str(built / "05_final_model")))
+                                               store_dir=str(built / "runs"), final_dir=str(built / "05_final_model"),
+                                               **DISTILL))
     nb = nbformat.read(prepared, as_version=4)
     client = NotebookClient(nb, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "notebooks")}})
     with client.setup_kernel():

@@ -182,3 +182,18 @@ def test_distilled_members_in_a_process_pool_match_in_process_ones(synthetic_roo
     for a, b in zip(local, pooled):
         for name, array in a.last()[0].arrays().items():
             np.testing.assert_array_equal(b.last()[0].arrays()[name], array, err_msg=name)
+
+
+@pytest.mark.parametrize("workers", [None, 2])
+def test_a_task_appended_while_the_results_are_read_runs_too(workers):
+    tasks, seen = [(-1,), (-2,)], []
+    pool = ProcessPoolExecutor(workers) if workers else None
+    try:
+        for i, result in parallel.run_tasks(abs, tasks, (), pool):
+            seen.append((i, result))
+            if result == 1:
+                tasks.append((-3,))          # a follow-up of the first task
+    finally:
+        if pool:
+            pool.shutdown()
+    assert sorted(seen) == [(0, 1), (1, 2), (2, 3)]

@@ -112,3 +112,16 @@ def test_the_lambda_choice_says_whether_the_candidate_stayed():
 def test_a_rerun_should_land_within_two_standard_errors_of_a_difference_of_means():
     assert say.rerun_band(0.003, 3) == pytest.approx(2 * 0.003 * (2 / 3) ** 0.5)
     assert say.rerun_range(0.6173, 0.001, 3) == "61.57–61.89%"
+
+
+def test_a_bonus_without_students_has_no_distillation_section(build):
+    path = build / "06_bonus" / "results.json"
+    bonus = json.loads(path.read_text())
+    assert "@sec-distillation" in rendered(build)[0]           # the fixture's quick run trained students
+    bonus["distillation"], bonus["ablation"] = None, bonus["ablation"][:-1]
+    bonus["single"]["distilled"] = False
+    path.write_text(json.dumps(bonus))
+    text, ctx = rendered(build)
+    assert "distillation" not in " ".join(row["change"] for row in ctx["bonus"]["ablation"])
+    assert "sec-distillation" not in text and "the teacher ensemble reaches" not in text
+    assert "the loss of distillation from random teacher probabilities" in text      # still gradient-checked

@@ -94,6 +94,10 @@ def test_bonus_states_the_chosen_network_and_ensemble():
     d = out["distillation"]
     assert (d["alpha"], d["temperature"], d["cycles"], d["teacher_cycles"], d["teacher_test_acc"]) == (0.5, 2.0, 8, 16, 0.64)
     assert json.loads(json.dumps(out)) == out
+    untaught = results.bonus(TrainConfig(), 5000, 45000, {"eta_max": 0.1}, [{"step": 0}], TrainConfig(seed=0), finals,
+                             single_rows, pick, [pick], finals, 0.635, {**distilled, "row": None, "config": None},
+                             0.635, single_rows, [], 16, 6)
+    assert untaught["distillation"] is None and untaught["single"]["distilled"] is False
 
 
 def test_analysis_names_the_most_confident_mistakes():

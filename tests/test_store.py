@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from assignment2 import data, store
+from assignment2.store import Run
 from assignment2.augment import mirrored
 from assignment2.ensemble import Teacher, ensemble_probabilities
 from assignment2.provenance import PACKAGE, data_fingerprint
@@ -303,3 +304,35 @@ def test_a_run_is_not_continued_from_one_with_another_setting_or_too_few_cycle_e
     runs.runs([SMALL, replace(SMALL, momentum=0.5), replace(SMALL, schedule="range_test")], *split)
     runs.runs([replace(SMALL, n_cycles=4, seed=1)], *split, keep=4)    # cycle 1 was not kept
     assert starts == [None] * 4
+
+
+def test_the_time_of_chains_of_tasks_and_when_the_longest_run_is_split_in_halves():
+    assert store._makespan([[16], [10], [10]], 2) == 20          # one worker idles for 4 at the end
+    assert store._makespan([[8, 8], [10], [10]], 2) == 18        # the second half waits for the first
+    assert store._makespan([[2]] * 20, 2) == store._makespan([[1, 1]] + [[2]] * 19, 2) == 20
+    full = replace(SMALL, n_cycles=16)
+    six = Run(replace(full, n_cycles=6), None, {}, {}, "", {"steps": 2 * full.n_s * 6})
+    assert store._halfway([full, full, full], [None, six, six], 2) == 8
+    assert store._halfway([full, full, full], [None, six, six], 1) is None            # no second worker
+    assert store._halfway([full] * 4, [None] * 4, 2) is None                            # nothing to gain
+    assert store._halfway([replace(full, momentum=0.5), full, full], [None, six, six], 2) is None   # not continuable
+    assert store._halfway([replace(full, n_cycles=7), full], [six, None], 2) is None    # one cycle left
+
+
+def test_a_long_run_is_trained_in_two_halves_on_two_workers_to_the_same_bits(split, tmp_path):
+    from concurrent.futures import ProcessPoolExecutor
+    runs = store.RunStore(tmp_path)
+    runs.runs([replace(SMALL, n_cycles=2, seed=seed) for seed in (1, 2)], *split)
+    long = replace(SMALL, n_cycles=6)
+    with ProcessPoolExecutor(2) as pool:       # seed 0 from the start, seeds 1 and 2 from cycle 2: 6 against 4 + 4
+        first, *_ = runs.runs([replace(long, seed=seed) for seed in (0, 1, 2)], *split, keep=2, executor=pool)
+    assert runs.trained == 2 + 4                 # the two continued runs and seed 0 in two halves of 3 cycles
+    half = store.run_key(replace(long, n_cycles=3), data_fingerprint(*split))
+    assert runs.path(half).is_file()
+    [fresh] = store.RunStore(tmp_path / "fresh").runs([long], *split, keep=2)
+    assert sorted(first.snapshots) == sorted(fresh.snapshots) == [5, 6]
+    for cycle in fresh.snapshots:
+        for x, y in zip(first.snapshots[cycle].arrays().values(), fresh.snapshots[cycle].arrays().values()):
+            np.testing.assert_array_equal(x, y)
+    for name in ("step", "train_cost", "train_acc", "val_cost", "val_acc"):
+        assert getattr(first.history, name) == getattr(fresh.history, name), name
