@@ -129,6 +129,12 @@ def _continuable(config: TrainConfig) -> bool:
     return config.schedule == "cyclical" and not config.momentum and not config.record_cycles
 
 
+def _needed(config: TrainConfig, keep: int, cycles: int) -> range:
+    """The cycle ends a run of ``config`` that keeps the last ``keep`` needs from its run on ``cycles``
+    fewer cycles to continue: the last one (where it goes on from) and those it keeps."""
+    return range(min(cycles, config.n_cycles - keep + 1), cycles + 1)
+
+
 def _makespan(chains: list[list[float]], workers: int) -> float:
     """The time ``run_tasks`` takes for ``chains`` (each the lengths of tasks that run one after another)
     on ``workers``: the first task of every chain queued in order, each later one when the one before ends."""
@@ -227,26 +233,26 @@ class RunStore:
         made_of = {"data": data, "teacher": named}
         starts = {i: self._shorter(configs[i], keeps[i], lambda c, i=i: key_of(c, repeats[i])) for i in todo}
         todo.sort(key=lambda i: -_remaining(configs[i], starts[i]))    # the longest first: no worker idles at the end
-        tasks = [(i, configs[i], keeps[i], starts[i]) for i in todo]    # (run, config to train, keep, start)
+        here = progress and executor is None
+        owners, args = list(todo), [(configs[i], keeps[i], here, starts[i]) for i in todo]   # a task's run, _train's args
         middle = _halfway([configs[i] for i in todo], [starts[i] for i in todo], slots(executor) if executor else 1)
         if middle is not None:     # the longest run in two halves: the second continues the first (to the bit)
-            i, config, keep, start = tasks[0]
-            half = replace(config, n_cycles=middle)
+            i = owners[0]
+            half = replace(configs[i], n_cycles=middle)
             if key_of(half, repeats[i]) not in keys:
-                tasks[0] = (i, half, middle - min(middle, config.n_cycles - keep + 1) + 1, start)
+                args[0] = (half, len(_needed(configs[i], keeps[i], middle)), here, starts[i])
         soft_views = (tuple(teacher.targets(train_data[0]).astype(np.float32)),) \
             if any(configs[i].distill for i in todo) else ()
-        args = [(config, keep, progress and executor is None, start) for _, config, keep, start in tasks]
         finished = run_tasks(_train, args, (train_data, val_data, *soft_views), executor,
                              desc="networks" if progress and executor is not None else None,
                              fingerprint=data + (f"+{named}" if soft_views else ""))
         for j, result in finished:
-            i, config, _, _ = tasks[j]
+            i, config = owners[j], args[j][0]
             run = self._write(key_of(config, repeats[i]), config, {**made_of, "repeat": repeats[i]}, result)
             self.trained += 1
             if config.n_cycles < configs[i].n_cycles:      # a first half: its second half goes on from it
-                tasks.append((i, configs[i], keeps[i], run))
-                args.append((configs[i], keeps[i], progress and executor is None, run))
+                owners.append(i)
+                args.append((configs[i], keeps[i], here, run))
             else:
                 found[keys[i]] = run
         return [found[key] for key in keys]
@@ -284,7 +290,7 @@ class RunStore:
             shorter = replace(config, n_cycles=cycles)
             key = key_of(shorter)
             run = self._read(key, shorter, 1) if self.path(key).exists() else None
-            wanted = range(min(cycles, config.n_cycles - keep + 1), cycles + 1)
+            wanted = _needed(config, keep, cycles)
             if run is not None and run.state and all(c in run.snapshots for c in wanted):
                 return replace(run, snapshots={c: run.snapshots[c] for c in wanted})
         return None
