@@ -110,7 +110,7 @@ def distillation(teachers: list[Run], mixes, seeds, final_seeds, train_data, val
     like their teachers but for ``cycles`` cycles (None: as many as the teachers).
 
     The teacher is the ensemble ``ensemble_path`` chooses from the teachers alone (up to
-    ``max_snapshots`` cycle ends, mirror images); its targets are its probabilities of the
+    ``max_snapshots`` cycle ends, mirror images; judged pooling with ``pooled_with``); its targets are its probabilities of the
     training images and of their mirror images. Every (alpha, T) of ``mixes`` trains students with
     ``seeds`` (seeds the teachers have, so that the comparisons are paired); the first mix is the
     candidate, and a later one replaces it only when ``rule`` keeps it. The candidate's students
@@ -120,7 +120,7 @@ def distillation(teachers: list[Run], mixes, seeds, final_seeds, train_data, val
     "students": its Runs, "row": the students against the teachers as a row of ``compare``}; with no
     mixes, no student is trained ("trials" and "students" empty, "config" and "row" None).
     """
-    _, teacher = ensemble_path({"teachers": teachers}, val_data, max_snapshots)
+    _, teacher = ensemble_path({"teachers": teachers}, val_data, max_snapshots, pooled_with)
     if not mixes:
         return {"teacher": teacher, "trials": [], "config": None, "students": [], "row": None}
     taught = Teacher(tuple(teachers), teacher["snapshots"])
@@ -158,63 +158,70 @@ def member_rows(members: list[Run], X_test, y_test) -> list[dict]:
              "run": m.key} for m in members]
 
 
-def ensemble_path(groups: dict, val_data, max_snapshots: int) -> tuple[list[dict], dict]:
-    """The ensemble, chosen one step at a time by ``rule`` on the validation images.
+def ensemble_path(groups: dict, val_data, max_snapshots: int, pooled_with=()) -> tuple[list[dict], dict]:
+    """The ensemble, chosen one step at a time by ``rule`` on the validation images, paired by seed.
 
     groups: label -> Runs, the chosen network's first. The path starts from the last cycle end of
-    every Run of the first group; it then adds one more cycle end per Run (up to ``max_snapshots``,
-    and as many as every Run kept), then mirror images, then each other group. A step is kept when
-    its gain clears the margin over the ensemble kept so far, the standard error being that of the
-    paired difference over the images (each image right or wrong on both sides).
-    Returns (a row per step: the change, its ensemble and ``compare``'s verdict; the chosen
-    ensemble: members (the labels joined by " and "), snapshots, mirror, networks, val_acc).
+    every Run of the first group. Its first step averages each network over all its test-time views
+    at once: its last cycle ends (up to ``max_snapshots``, and as many as every Run kept) and their
+    mirror images; then each other group is added. A step is judged like the ablation: d_s is the
+    validation accuracy of seed s's networks averaged with the step minus without it, over the seeds
+    every group of the step has; the sd is pooled with the steps before and ``pooled_with``.
+    Returns (a row per step: the change, its ensemble of every seed, the seeds judged and the
+    verdict; the chosen ensemble: members (the labels joined by " and "), snapshots, mirror,
+    networks, val_acc).
     """
     X, y = val_data
     labels = list(groups)
     cached = {}
 
-    def correct(members: tuple, snapshots: int, mirror: bool) -> np.ndarray:
+    def accuracy(state: dict, seeds=None) -> float:
         P = []
-        for run in (run for label in members for run in groups[label]):
-            for k in range(snapshots):
-                for v, view in enumerate(views(X, mirror)):
+        for run in (run for label in state["members"] for run in groups[label]
+                    if seeds is None or run.config.seed in seeds):
+            for k in range(state["snapshots"]):
+                for v, view in enumerate(views(X, state["mirror"])):
                     if (id(run), k, v) not in cached:
                         cached[id(run), k, v] = probabilities(run.last(k + 1)[0], view)
                     P.append(cached[id(run), k, v])
-        return average(P).argmax(axis=1) == y
+        return float((average(P).argmax(axis=1) == y).mean())
 
     def most(members) -> int:
         return min(max_snapshots, *(len(run.snapshots) for label in members for run in groups[label]))
 
+    def seeds_of(members) -> list:
+        return sorted(set.intersection(*({run.config.seed for run in groups[label]} for label in members)))
+
     state = {"members": (labels[0],), "snapshots": 1, "mirror": False}
-    tries = [("more cycle ends", {"snapshots": k}) for k in range(2, most(labels[:1]) + 1)]
-    tries += [("mirror images", {"mirror": True})] + [(f"with the {label}", {"add": label}) for label in labels[1:]]
-    now = correct(**state)
-    rows = [{"change": f"the last cycle end of each of the {labels[0]}", **_ensemble(groups, state, now),
-             "gain": None, "gain_se": None, "threshold": None, "kept": None}]
+    ends = most(labels[:1])
+    tries = [(f"the last {ends} cycle ends and mirror images" if ends > 1 else "mirror images",
+              {"snapshots": ends, "mirror": True})]
+    tries += [(f"with the {label}", {"add": label}) for label in labels[1:]]
+    rows = [{"change": f"the last cycle end of each of the {labels[0]}", **_ensemble(groups, state, accuracy(state)),
+             "seeds": len(groups[labels[0]]), "gain": None, "gain_se": None, "threshold": None, "kept": None}]
+    pool = list(pooled_with)
     for change, move in tries:
-        new = dict(state)
         if "add" in move:
-            new["members"] = state["members"] + (move["add"],)
-            new["snapshots"] = min(state["snapshots"], most(new["members"]))
+            members = state["members"] + (move["add"],)
+            new = {**state, "members": members, "snapshots": min(state["snapshots"], most(members))}
         else:
-            new.update(move)
-        if change == "more cycle ends":
-            change = f"the last {new['snapshots']} cycle ends"
-        after = correct(**new)
-        [verdict] = rule.judge([after.astype(float) - now])
-        rows.append({"change": change, **_ensemble(groups, new, after), **verdict})
+            new = {**state, **move}
+        seeds = seeds_of(new["members"])
+        d = rule.paired_differences({s: accuracy(new, {s}) for s in seeds}, {s: accuracy(state, {s}) for s in seeds})
+        [verdict] = rule.judge([d], pool)
+        pool.append(d)
+        rows.append({"change": change, **_ensemble(groups, new, accuracy(new)), "seeds": len(seeds), **verdict})
         if verdict["kept"]:
-            state, now = new, after
+            state = new
     for number, row in enumerate(rows):
         row["step"] = number
-    return rows, _ensemble(groups, state, now)
+    return rows, _ensemble(groups, state, accuracy(state))
 
 
-def _ensemble(groups: dict, state: dict, correct: np.ndarray) -> dict:
+def _ensemble(groups: dict, state: dict, val_acc: float) -> dict:
     networks = sum(len(groups[label]) for label in state["members"]) * state["snapshots"]
     return {"members": " and ".join(state["members"]), "snapshots": state["snapshots"], "mirror": state["mirror"],
-            "networks": networks, "val_acc": float(correct.mean())}
+            "networks": networks, "val_acc": val_acc}
 
 
 def chosen_networks(distilled: dict, teacher_config: TrainConfig, teachers: list[Run]) -> tuple:

@@ -17,27 +17,68 @@ def split(synthetic_root):
     return data.load_cifar10("ex3", synthetic_root, dtype=np.float32)[:2]
 
 
-def test_the_ensemble_adds_a_step_only_when_it_clears_the_margin(split, tmp_path):
-    a = RunStore(tmp_path).runs([SMALL], *split, keep=3)
-    b = RunStore(tmp_path).runs([replace(SMALL, seed=1)], *split, keep=2)
-    rows, pick = improve.ensemble_path({"a": a, "b": b}, split[1], 3)
-    assert [r["change"] for r in rows] == ["the last cycle end of each of the a", "the last 2 cycle ends",
-                                           "the last 3 cycle ends", "mirror images", "with the b"]
-    assert rows[0]["val_acc"] == pytest.approx(a[0].row["val_acc"]) and rows[0]["kept"] is None
+def test_ensemble_steps_are_judged_by_the_rule_paired_by_seed(split, tmp_path):
+    a = RunStore(tmp_path).runs([replace(SMALL, seed=s) for s in (0, 1)], *split, keep=3)
+    b = RunStore(tmp_path).runs([replace(SMALL, hidden=12, seed=s) for s in (0, 1, 2)], *split, keep=2)
+    groups, pooled_with = {"a": a, "b": b}, [np.array([0.01, 0.03])]
+    rows, pick = improve.ensemble_path(groups, split[1], 3, pooled_with)
+    assert [r["change"] for r in rows] == ["the last cycle end of each of the a", "the last 3 cycle ends and mirror images",
+                                           "with the b"]
     X, y = split[1]
-    state = {"snapshots": 1, "mirror": False, "members": ["a"]}
-    for row in rows[1:]:       # each step against the ensemble kept so far, paired over the images
+    assert rows[0]["val_acc"] == pytest.approx(ensemble.accuracy(ensemble.ensemble_probabilities(a, X), y))
+    assert rows[0]["kept"] is None and [r["seeds"] for r in rows] == [2, 2, 2]      # b's seed 2 has no a to pair with
+
+    def seed_accuracy(state, seed):      # an independent reference: that seed's networks averaged
+        members = [m for label in state["members"] for m in groups[label] if m.config.seed == seed]
+        return ensemble.accuracy(ensemble.ensemble_probabilities(members, X, state["snapshots"], state["mirror"]), y)
+
+    state, pool = {"members": ["a"], "snapshots": 1, "mirror": False}, list(pooled_with)
+    for row in rows[1:]:       # each step against the ensemble kept so far, paired by seed
+        new = {"members": row["members"].split(" and "), "snapshots": row["snapshots"], "mirror": row["mirror"]}
+        d = np.array([seed_accuracy(new, s) - seed_accuracy(state, s) for s in (0, 1)])
+        pool.append(d)
+        dof = sum(len(x) - 1 for x in pool)
+        sd = np.sqrt(sum(((x - x.mean()) ** 2).sum() for x in pool) / dof)
+        assert row["gain"] == pytest.approx(d.mean()) and row["gain_se"] == pytest.approx(sd / np.sqrt(2))
         assert row["threshold"] == pytest.approx(2 * row["gain_se"]) and row["kept"] == (row["gain"] > row["threshold"])
-        if row["kept"]:
-            state = {"snapshots": row["snapshots"], "mirror": row["mirror"], "members": row["members"].split(" and ")}
+        state = new if row["kept"] else state
     assert (pick["snapshots"], pick["mirror"], pick["members"].split(" and ")) == (
         state["snapshots"], state["mirror"], state["members"])
-    members = improve.ensemble_members({"a": a, "b": b}, pick)
+    members = improve.ensemble_members(groups, pick)
     P = ensemble.ensemble_probabilities(members, X, pick["snapshots"], pick["mirror"])
     assert pick["val_acc"] == pytest.approx(ensemble.accuracy(P, y))
-    P_mirror = ensemble.ensemble_probabilities(a, X, snapshots=1, mirror=True)
+    P_mirror = ensemble.ensemble_probabilities(a[:1], X, snapshots=1, mirror=True)
     np.testing.assert_allclose(P_mirror, ensemble.predict(a[0].last(1), X) / 2
                                + ensemble.predict(a[0].last(1), mirrored(X)) / 2, rtol=1e-6)
+
+
+def test_an_ensemble_step_is_kept_only_when_it_clears_the_margin(split, tmp_path):
+    trained = RunStore(tmp_path).runs([replace(SMALL, seed=s) for s in (0, 1)], *split, keep=2)
+    y = split[1][1]
+    common = np.bincount(y).argmax()
+
+    def constant(p, scores):      # a network whose every answer is argmax(scores); zeros: a tie, class 0
+        return replace(p, W2=np.zeros_like(p.W2), b2=np.asarray(scores, dtype=p.b2.dtype))
+    a = [replace(run, snapshots={2: constant(run.snapshots[2], np.eye(10)[common]), 3: constant(run.snapshots[3], np.zeros(10))})
+         for run in trained]       # the last cycle end says class 0; with the one before, the most common class
+    gain = np.mean(y == common) - np.mean(y == 0)
+    assert gain > 0
+    quiet = [np.zeros(2)] * 3      # a pooled sd of 0: any gain clears the margin
+    noisy = [np.array([-1.0, 1.0])]                                # a huge one: no gain clears it
+    [_, step], pick = improve.ensemble_path({"a": a}, split[1], 2, quiet)
+    assert step["change"] == "the last 2 cycle ends and mirror images" and step["gain"] == pytest.approx(gain)
+    assert step["kept"] and (pick["snapshots"], pick["mirror"]) == (2, True)
+    [_, step], pick = improve.ensemble_path({"a": a}, split[1], 2, noisy)
+    assert step["gain"] == pytest.approx(gain) and not step["kept"] and (pick["snapshots"], pick["mirror"]) == (1, False)
+    [_, step], pick = improve.ensemble_path({"a": a}, split[1], 1, quiet)      # a tie goes to the ensemble before
+    assert step["change"] == "mirror images" and step["gain"] == 0 and not step["kept"] and not pick["mirror"]
+
+
+def test_an_ensemble_group_that_shares_no_seed_is_an_error(split, tmp_path):
+    a = RunStore(tmp_path).runs([replace(SMALL, seed=s) for s in (0, 1)], *split)
+    b = RunStore(tmp_path).runs([replace(SMALL, seed=s) for s in (5, 6)], *split)
+    with pytest.raises(ValueError, match="seed shared"):
+        improve.ensemble_path({"a": a, "b": b}, split[1], 1, [np.array([0.0, 0.01])])
 
 
 def test_ablation_configs_are_cumulative():
