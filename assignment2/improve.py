@@ -110,10 +110,10 @@ def distillation(teachers: list[Run], mixes, seeds, final_seeds, train_data, val
     like their teachers but for ``cycles`` cycles (None: as many as the teachers).
 
     The teacher is the ensemble ``ensemble_path`` chooses from the teachers alone (up to
-    ``max_snapshots`` cycle ends, mirror images; judged pooling with ``pooled_with``); its targets are its probabilities of the
-    training images and of their mirror images. Every (alpha, T) of ``mixes`` trains students with
-    ``seeds`` (seeds the teachers have, so that the comparisons are paired); the first mix is the
-    candidate, and a later one replaces it only when ``rule`` keeps it. The candidate's students
+    ``max_snapshots`` cycle ends, mirror images; pooling with ``pooled_with``); its targets are its
+    probabilities of the training images and of their mirror images. Every (alpha, T) of ``mixes``
+    trains students with ``seeds`` (seeds the teachers have, so that the comparisons are paired); the
+    first mix is the candidate, and a later one replaces it only when ``rule`` keeps it. The candidate's students
     are then judged against their teachers, pooling with ``pooled_with``; if kept, they are
     trained with every seed of ``final_seeds`` too. Returns {"teacher": the teacher ensemble's
     row, "trials": the rows of the mixes, "config": the chosen mix's config (seed seeds[0]),
