@@ -15,9 +15,10 @@ NB_PARAMS ?=
 README_RESULTS ?= --readme README.md
 NOTEBOOKS := 01_gradient_check 02_overfit 03_cyclical_lr 04_lambda_search 05_final_model 06_bonus 07_analysis
 RESULTS := $(foreach nb,$(NOTEBOOKS),$(BUILD)/$(nb)/results.json)
-SOURCES := $(wildcard assignment2/*.py)
+SOURCES := $(wildcard assignment2/*.py assignment2/*/*.py)
 # Modules only the PDF uses: a change to them rebuilds the PDF and executes no notebook.
-REPORT_ONLY := assignment2/report.py assignment2/reproduction.py assignment2/wording.py assignment2/facts.py
+REPORT_ONLY := assignment2/report/pdf.py assignment2/report/reproduction.py assignment2/report/wording.py \
+  assignment2/report/facts.py
 NOTEBOOK_SOURCES := $(filter-out $(REPORT_ONLY),$(SOURCES))
 # The run store every notebook of a build shares: a run kept there is read, never trained again.
 STORE ?= $(BUILD)/runs
@@ -66,7 +67,7 @@ $(BUILD)/07_analysis/results.json: EXTRA_PARAMS = -p final_dir $(abspath $(BUILD
   -p bonus_dir $(abspath $(BUILD)/06_bonus)
 
 $(REPORT_PDF): $(RESULTS) $(SOURCES) report/report.typ.j2 report/reference.json
-	$(PY) -m assignment2.report $(BUILD) $@ --data-dir "$(DATA_LABEL)" $(README_RESULTS)
+	$(PY) -m assignment2.report.pdf $(BUILD) $@ --data-dir "$(DATA_LABEL)" $(README_RESULTS)
 
 test: $(VENV)/.installed
 	$(PY) -m pytest

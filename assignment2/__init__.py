@@ -1,15 +1,9 @@
-"""A two-layer network (d -> m ReLU -> K softmax) trained with cyclical learning rates.
+"""A two-layer network (d -> m ReLU -> K softmax) trained with cyclical learning rates, in three layers.
 
-Modules, one job each: ``data`` (CIFAR-10), ``network`` (model and gradients),
-``gradcheck`` (finite differences), ``schedule`` (learning rate), ``train`` (mini-batch
-trainer and History), ``step`` (one in-place update), ``blas`` (gemm with beta),
-``augment`` (flips and translations), ``range_test`` (learning-rate range test),
-``ensemble`` (averaged probabilities), ``improve`` (notebook 06's ablation and ensembles),
-``analysis`` (notebook 07: confusions, calibration, mistakes, units), ``store`` (every
-trained network, keyed by what determines it), ``search`` (lambda search), ``parallel`` (runs in a process pool or on Dask), ``experiments`` (the
-study's experiments), ``provenance`` (code version, data fingerprint, machine), ``plots``
-and ``artifacts`` (figures, tables, results), ``report``, ``reproduction`` and ``wording``
-(the PDF), ``bench`` (timings).
+``core`` (the network and its trainer) <- ``study`` (what to train, the run store, the decision
+rule) <- ``report`` (figures, tables, the PDF): each layer imports only the ones to its left.
+The commands: ``python -m assignment2`` (train, search, synthetic data), ``assignment2.bench``
+(timings), ``assignment2.robustness`` (the study's choices with other seeds).
 """
 
 __version__ = "1.4.0"

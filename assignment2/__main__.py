@@ -10,12 +10,12 @@ from dataclasses import fields
 
 import numpy as np
 
-from .data import load_cifar10, write_synthetic
-from .experiments import run_all
-from .parallel import executor
-from .search import best_runs, lambda_search, sample_lambdas
-from .store import RunStore
-from .train import TrainConfig
+from .core.data import load_cifar10, write_synthetic
+from .study.experiments import run_all
+from .study.parallel import executor
+from .study.search import best_runs, lambda_search, sample_lambdas
+from .study.store import RunStore
+from .core.train import TrainConfig
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -21,13 +21,13 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .data import load_cifar10
-from .experiments import search_n_s
-from .network import EVAL_ROWS, accuracy
-from .parallel import release
-from .search import lambda_search
-from .store import RunStore
-from .train import TrainConfig, fresh_params, train
+from .core.data import load_cifar10
+from .study.experiments import search_n_s
+from .core.network import EVAL_ROWS, accuracy
+from .study.parallel import release
+from .study.search import lambda_search
+from .study.store import RunStore
+from .core.train import TrainConfig, fresh_params, train
 
 
 #: The wide run timed against PyTorch (bench/torch_wide.py reads these settings too).

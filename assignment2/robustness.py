@@ -15,8 +15,8 @@ import math
 import os
 from pathlib import Path
 
-from .artifacts import save_results
-from .store import ENVIRONMENT
+from .core.files import save_json
+from .study.store import ENVIRONMENT
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 #: Every seed list of notebooks 04-06, replaced by one that shares no seed with the defaults.
@@ -107,7 +107,7 @@ def run(build: Path, out: Path, data_root: str | None = None, extra: dict | None
                                    cwd=str(NOTEBOOKS), engine_name="assignment2", kernel_name="python3",
                                    log_output=False, progress_bar=True)
     result = compare(build, out)
-    save_results(result, out / "robustness.json")
+    save_json(result, out / "robustness.json")
     return result
 
 

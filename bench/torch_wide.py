@@ -23,7 +23,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from assignment2.bench import WIDE  # noqa: E402  (the run's settings, shared with our side)
-from assignment2.data import load_cifar10  # noqa: E402
+from assignment2.core.data import load_cifar10  # noqa: E402
 
 
 def augment(X: torch.Tensor, translate: int) -> torch.Tensor:

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from assignment2 import data, network
+from assignment2.core import data, network
 
 
 @pytest.fixture(scope="session")

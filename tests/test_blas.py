@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from assignment2 import blas
+from assignment2.core import blas
 
 
 def layouts(A):

@@ -2,10 +2,10 @@ import json
 
 import pytest
 
-from assignment2 import store
+from assignment2.study import store
 from assignment2.__main__ import main
 from assignment2.bench import run_flops
-from assignment2.train import TrainConfig
+from assignment2.core.train import TrainConfig
 
 
 def test_train_command(synthetic_root, tmp_path, capsys):

@@ -8,7 +8,7 @@ from functools import partial
 import numpy as np
 import pytest
 
-from assignment2 import data
+from assignment2.core import data
 
 
 def test_splits_shapes_and_normalisation(synthetic_root):

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from assignment2 import gradcheck, network
-from assignment2.augment import mirrored
-from assignment2.network import SoftTargets
-from assignment2.train import METRICS, TrainConfig, train
+from assignment2.core import gradcheck, network
+from assignment2.core.augment import mirrored
+from assignment2.core.network import SoftTargets
+from assignment2.core.train import METRICS, TrainConfig, train
 
 K = 10
 
@@ -103,7 +103,7 @@ def test_one_hot_soft_targets_train_as_the_labels(ex3):
 
 
 def test_a_mirrored_image_takes_the_teachers_view_of_the_mirror_image(ex3, monkeypatch):
-    from assignment2 import train as train_module
+    from assignment2.core import train as train_module
     (X, y), val_data = ex3[:2]
     views = teacher(np.random.default_rng(2), len(y)), teacher(np.random.default_rng(3), len(y))
     flipped_X = mirrored(X)

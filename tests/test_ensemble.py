@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from assignment2 import ensemble, network
+from assignment2.core import ensemble, network
 
 
 def test_average_is_the_mean_of_the_members_probabilities():

@@ -3,10 +3,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from assignment2 import data, ensemble, improve, range_test
-from assignment2.augment import mirrored
-from assignment2.store import RunStore
-from assignment2.train import TrainConfig
+from assignment2.core import data, ensemble
+from assignment2.study import improve, range_test
+from assignment2.core.augment import mirrored
+from assignment2.study.store import RunStore
+from assignment2.core.train import TrainConfig
 
 SMALL = TrainConfig(hidden=8, n_s=10, batch_size=20, n_cycles=3, records_per_cycle=2, lam=1e-3, dtype="float32",
                     dropout=0.2, flip=True, translate=1)
@@ -97,7 +98,7 @@ def test_range_test_records_a_rising_eta_and_proposes_bounds(split, tmp_path):
 
 
 def test_proposed_eta_max_is_the_peak_of_the_smoothed_accuracy():
-    from assignment2.train import History
+    from assignment2.core.train import History
     acc = [0.1, 0.2, 0.3, 0.4, 0.5, 0.55, 0.55, 0.5, 0.2, 0.1, 0.1]
     history = History(config={}, eta=[0.01 * i for i in range(11)], val_acc=acc)
     assert range_test.propose_bounds(history) == pytest.approx((0.005, 0.05))

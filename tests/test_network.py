@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from assignment2 import gradcheck, network
+from assignment2.core import gradcheck, network
 
 
 @pytest.mark.parametrize("lam", [0.0, 0.1])
@@ -141,7 +141,7 @@ def test_dropout_mask_changes_the_gradient(small_problem):
 
 def test_gradients_of_an_augmented_cifar_batch_match_centred_differences():
     """Flips and shifts only change the input rows: the gradient is the one of the augmented batch."""
-    from assignment2.augment import random_augment
+    from assignment2.core.augment import random_augment
     rng = np.random.default_rng(5)
     params = network.init_params(3072, 2, rng=rng)
     X = random_augment(rng.standard_normal((3, 3072)), rng, flip=True, translate=3)

@@ -8,8 +8,8 @@ from pathlib import Path
 import papermill
 import pytest
 
-from assignment2 import report
-from assignment2.artifacts import read_table
+from assignment2.report import pdf as report
+from assignment2.core.files import read_table
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = report.NOTEBOOKS

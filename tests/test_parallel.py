@@ -11,11 +11,12 @@ from concurrent.futures.process import BrokenProcessPool
 import numpy as np
 import pytest
 
-from assignment2 import data, experiments, parallel, search, store
-from assignment2.artifacts import read_table
+from assignment2.core import data
+from assignment2.study import experiments, parallel, search, store
+from assignment2.core.files import read_table
 from assignment2.__main__ import main
-from assignment2.store import RunStore
-from assignment2.train import TrainConfig
+from assignment2.study.store import RunStore
+from assignment2.core.train import TrainConfig
 
 CONFIG = TrainConfig(n_s=10, batch_size=50, records_per_cycle=2, hidden=10)
 LAMBDAS = [1e-4, 1e-3, 1e-2, 1e-1]
@@ -171,7 +172,7 @@ def test_pool_workers_leave_interrupts_to_their_owner():
 
 
 def test_distilled_members_in_a_process_pool_match_in_process_ones(synthetic_root, tmp_path):
-    from assignment2.ensemble import Teacher
+    from assignment2.core.ensemble import Teacher
     ex3 = data.load_cifar10("ex3", synthetic_root, dtype=np.float32)[:2]
     teacher = replace(CONFIG, dtype="float32", flip=True, n_cycles=2)
     taught = Teacher(tuple(RunStore(tmp_path / "t").runs([teacher], *ex3)), 1)

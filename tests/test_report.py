@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from assignment2 import facts, report
-from assignment2 import wording as say
+from assignment2.report import facts, pdf as report
+from assignment2.report import wording as say
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = Path(__file__).parent / "fixtures" / "results"

@@ -6,8 +6,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from assignment2 import artifacts, results
-from assignment2.train import History, TrainConfig
+
+from assignment2.study import results
+from assignment2.core.train import History, TrainConfig
 
 
 def rows(*accs, key="test_acc"):
@@ -118,10 +119,10 @@ def test_analysis_names_the_most_confident_mistakes():
 def test_a_bad_input_names_its_file_and_the_notebook_that_writes_it(tmp_path, content, message):
     if content is not None:
         (tmp_path / "results.json").write_text(content)
-    with pytest.raises(artifacts.InputError, match=message) as err:
-        artifacts.read_input(tmp_path, "05_final_model", ["lam", "models"])
+    with pytest.raises(results.InputError, match=message) as err:
+        results.read_input(tmp_path, "05_final_model", ["lam", "models"])
     text = str(err.value)
     assert "\n" not in text and str(tmp_path / "results.json") in text
     assert "notebook 05_final_model writes it: run `make report`, or `papermill notebooks/05_final_model.ipynb" in text
     (tmp_path / "results.json").write_text('{"lam": 0.01, "models": {}}')
-    assert artifacts.read_input(tmp_path, "05_final_model", ["lam", "models"]) == {"lam": 0.01, "models": {}}
+    assert results.read_input(tmp_path, "05_final_model", ["lam", "models"]) == {"lam": 0.01, "models": {}}

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from assignment2 import rule
+from assignment2.study import rule
 
 
 def test_a_change_that_clears_the_margin_is_kept_and_one_that_does_not_is_dropped():

@@ -9,7 +9,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from assignment2 import data
+from assignment2.core import data
 from assignment2.__main__ import main
 from test_data import copy_of
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from assignment2.schedule import cyclical_lr
+from assignment2.core.schedule import cyclical_lr
 
 
 def test_triangle_points():

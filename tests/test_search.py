@@ -4,10 +4,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from assignment2 import data, search, store
-from assignment2.artifacts import read_table
-from assignment2.store import RunStore
-from assignment2.train import TrainConfig
+from assignment2.core import data
+from assignment2.study import search, store
+from assignment2.core.files import read_table
+from assignment2.study.store import RunStore
+from assignment2.core.train import TrainConfig
 
 CONFIG = TrainConfig(n_s=10, batch_size=50, records_per_cycle=2, hidden=10)
 

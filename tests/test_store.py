@@ -1,6 +1,5 @@
 """The run store: what names an entry, what it holds, and entries that cannot be trusted."""
 
-import ast
 import json
 import multiprocessing
 import stat
@@ -10,12 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assignment2 import data, store
-from assignment2.store import Run
-from assignment2.augment import mirrored
-from assignment2.ensemble import Teacher, ensemble_probabilities
-from assignment2.provenance import PACKAGE, data_fingerprint
-from assignment2.train import TrainConfig
+from assignment2.core import data
+from assignment2.study import sources, store
+from assignment2.study.store import Run
+from assignment2.core.augment import mirrored
+from assignment2.core.ensemble import Teacher, ensemble_probabilities
+from assignment2.core.data import data_fingerprint
+from assignment2.study.sources import PACKAGE
+from assignment2.core.train import TrainConfig
 
 SMALL = TrainConfig(hidden=8, n_s=10, batch_size=20, n_cycles=3, records_per_cycle=2, lam=1e-3, dtype="float32",
                     flip=True, translate=1)
@@ -42,53 +43,36 @@ def test_the_key_changes_with_every_field_of_the_config_the_data_the_teacher_and
     assert store.run_key(SMALL, "sha256:data") == key
 
 
+def _module(path: Path) -> str:
+    """The dotted name of a source file of the package ("core.train")."""
+    return path.relative_to(PACKAGE).with_suffix("").as_posix().replace("/", ".")
+
+
 def _with_sources(monkeypatch, edited: set) -> str:
     """The key of SMALL with a comment added to the source of every module in ``edited``."""
     real = Path.read_bytes
 
     def read_bytes(path):
         text = real(path)
-        return text + b"\n# an edit\n" if path.parent == PACKAGE and path.stem in edited else text
+        return text + b"\n# an edit\n" if path.is_relative_to(PACKAGE) and _module(path) in edited else text
 
     monkeypatch.setattr(Path, "read_bytes", read_bytes)
-    store.source_hash.cache_clear()
+    sources.source_hash.cache_clear()
     try:
         return store.run_key(SMALL, "sha256:data")
     finally:
         monkeypatch.undo()
-        store.source_hash.cache_clear()
+        sources.source_hash.cache_clear()
 
 
 def test_the_key_changes_with_the_source_of_each_training_module_and_of_no_other(monkeypatch):
     key = store.run_key(SMALL, "sha256:data")
     for name in store.TRAINING_MODULES:
         assert _with_sources(monkeypatch, {name}) != key, name
-    others = {path.stem for path in PACKAGE.glob("*.py")} - set(store.TRAINING_MODULES)
-    assert {"plots", "wording", "report", "experiments", "improve", "store"} <= others
+    others = {_module(path) for path in PACKAGE.rglob("*.py")} - set(store.TRAINING_MODULES)
+    assert {"report.plots", "report.wording", "report.pdf", "study.experiments", "study.improve", "study.store",
+            "core.data", "core.gradcheck"} <= others
     assert _with_sources(monkeypatch, others) == key
-
-
-def _imports(module: str) -> set:
-    """The modules of the package that ``module`` imports."""
-    tree = ast.parse((PACKAGE / f"{module}.py").read_text())
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.level == 1:
-            found |= {node.module} if node.module else {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith("assignment2"):
-            found.add(node.module.split(".")[1] if "." in node.module else node.names[0].name)
-    return found
-
-
-def test_the_training_modules_are_all_that_the_training_code_imports():
-    """The code of a run: train.py, and ensemble.py, which computes a student's soft targets."""
-    closure, todo = set(), ["train", "ensemble"]
-    while todo:
-        module = todo.pop()
-        if module not in closure:
-            closure.add(module)
-            todo += sorted(_imports(module))
-    assert closure == set(store.TRAINING_MODULES)
 
 
 def test_an_entry_holds_the_history_the_row_and_the_snapshots_and_is_read_back(split, tmp_path, monkeypatch):
@@ -229,25 +213,6 @@ def _targets(teacher, X, made):
     return np.stack([ensemble_probabilities(teacher.members, view, teacher.snapshots) for view in (X, mirrored(X))])
 
 
-def test_no_notebook_and_no_module_it_can_use_imports_a_module_only_the_pdf_uses():
-    """So the Makefile may rebuild the PDF alone when one of them changes: no notebook output depends on them."""
-    import json
-    import re
-
-    root = PACKAGE.parent
-    line = re.search(r"^REPORT_ONLY := (.*)$", (root / "Makefile").read_text(), re.M).group(1)
-    report_only = {Path(path).stem for path in line.split()}
-    assert report_only == {"report", "reproduction", "wording", "facts"}
-    for path in PACKAGE.glob("*.py"):
-        if path.stem not in report_only:
-            assert not _imports(path.stem) & report_only, path.stem
-    for notebook in (root / "notebooks").glob("*.ipynb"):
-        code = "\n".join("".join(c["source"]) for c in json.loads(notebook.read_text())["cells"] if c["cell_type"] == "code")
-        used = set(re.findall(r"from assignment2 import ([\w, ]+)", code)) | set(re.findall(r"assignment2\.(\w+)", code))
-        names = {name.strip() for group in used for name in group.split(",")}
-        assert names and not names & report_only, notebook.name
-
-
 def test_a_computed_result_is_kept_once_and_read_back_and_a_broken_entry_is_computed_again(tmp_path):
     runs, calls = store.RunStore(tmp_path), []
     X = np.arange(6.0).reshape(2, 3)
@@ -255,17 +220,17 @@ def test_a_computed_result_is_kept_once_and_read_back_and_a_broken_entry_is_comp
     def compute():
         calls.append(1)
         return [{"max_rel": np.float64(1e-9), "parameter": "W1"}]
-    first = runs.computed("check", {"h": 1e-5}, (X,), ("network",), compute)
-    assert first == [{"max_rel": 1e-9, "parameter": "W1"}] and runs.computed("check", {"h": 1e-5}, (X,), ("network",), compute) == first
+    first = runs.computed("check", {"h": 1e-5}, (X,), ("core.network",), compute)
+    assert first == [{"max_rel": 1e-9, "parameter": "W1"}] and runs.computed("check", {"h": 1e-5}, (X,), ("core.network",), compute) == first
     assert len(calls) == 1 and (runs.trained, runs.read) == (1, 1)
-    runs.computed("check", {"h": 1e-6}, (X,), ("network",), compute)          # other inputs,
-    runs.computed("check", {"h": 1e-5}, (X + 1,), ("network",), compute)      # other arrays,
-    runs.computed("check", {"h": 1e-5}, (X,), ("network", "gradcheck"), compute)   # other code: computed again
+    runs.computed("check", {"h": 1e-6}, (X,), ("core.network",), compute)          # other inputs,
+    runs.computed("check", {"h": 1e-5}, (X + 1,), ("core.network",), compute)      # other arrays,
+    runs.computed("check", {"h": 1e-5}, (X,), ("core.network", "core.gradcheck"), compute)   # other code: computed again
     assert len(calls) == 4
     [entry] = [p for p in tmp_path.glob("*.json") if json.loads(p.read_text())["made_of"]["inputs"] == {"h": 1e-6}]
     entry.write_text(entry.read_text().replace("1e-09", "2e-09"))
     with pytest.warns(UserWarning, match=rf"{entry.name} is not a whole entry of the run store .*checksum"):
-        runs.computed("check", {"h": 1e-6}, (X,), ("network",), compute)
+        runs.computed("check", {"h": 1e-6}, (X,), ("core.network",), compute)
     assert len(calls) == 5
 
 

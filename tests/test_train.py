@@ -4,8 +4,8 @@ from dataclasses import asdict
 import numpy as np
 import pytest
 
-from assignment2 import network
-from assignment2.train import History, TrainConfig, train
+from assignment2.core import network
+from assignment2.core.train import History, TrainConfig, train
 
 
 def fresh_params(dtype=np.float64, m=50):
@@ -86,7 +86,7 @@ def ema(values, decay=0.99):
 
 @pytest.mark.parametrize("method, summary", [("running_mean", np.mean), ("ema", ema)])
 def test_batch_cost_methods(ex3, monkeypatch, method, summary):
-    from assignment2 import train as train_module
+    from assignment2.core import train as train_module
     costs = []
     config = TrainConfig(n_s=5, n_cycles=2, batch_size=50, records_per_cycle=1, cost_method=method, lam=0.05)
 
@@ -166,7 +166,7 @@ def test_divergence_stops_with_step_and_learning_rate(ex3):
 
 def test_a_diverged_run_keeps_what_it_recorded_before(ex3):
     """Records before the divergence survive in the exception (the range test relies on them)."""
-    from assignment2.train import Diverged
+    from assignment2.core.train import Diverged
     (X, y), val = ex3[0], ex3[1]
     config = TrainConfig(eta_min=0.0, eta_max=20.0, n_s=50, batch_size=10, records_per_cycle=20,
                          schedule="range_test")
@@ -190,7 +190,7 @@ def test_divergence_of_scaled_inputs_names_step_learning_rate_and_cost(ex3):
                                                ([2.0, float("nan"), 3.0], True)])
 def test_divergence_threshold_is_a_factor_of_the_first_loss(ex3, monkeypatch, losses, diverges):
     """The run stops once a mini-batch loss exceeds DIVERGENCE_FACTOR (100) * max(1, first loss)."""
-    from assignment2 import train as train_module
+    from assignment2.core import train as train_module
     seen = []
 
     class Scripted(train_module.SGDStep):
@@ -237,7 +237,7 @@ def test_fused_step_is_the_plain_update_on_the_checked_gradients(momentum, dropo
     """SGDStep (gemm with alpha = -eta, beta = 1 - 2 eta lam into W) against the plain update
     W <- W - eta (grad + 2 lam W), or heavy ball v <- mu v + grad_loss, W <- W - eta (v + 2 lam W), with
     the gradient-checked network.gradients."""
-    from assignment2.step import SGDStep
+    from assignment2.core.step import SGDStep
     rng = np.random.default_rng(0)
     params = network.init_params(30, 8, rng=rng, dtype=dtype)
     X, y = rng.standard_normal((6, 30)).astype(dtype), rng.integers(0, 10, 6)
@@ -272,7 +272,7 @@ def test_snapshots_at_every_cycle_end(ex3):
 
 
 def test_range_test_schedule_rises_linearly_over_all_steps(ex3):
-    from assignment2.train import learning_rates
+    from assignment2.core.train import learning_rates
     config = TrainConfig(**{**QUICK, "schedule": "range_test", "eta_min": 0.0, "eta_max": 0.2, "n_cycles": 2})
     etas = learning_rates(config)
     assert len(etas) == config.total_steps and etas[0] == pytest.approx(0.2 / config.total_steps)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from assignment2 import wording
+from assignment2.report import wording
 
 
 def timing(median, low, high, repeats=3):

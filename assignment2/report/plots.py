@@ -4,8 +4,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import EngFormatter, MaxNLocator
 
-from .schedule import cyclical_lr
-from .train import History
+from ..core.schedule import cyclical_lr
+from ..core.train import History
 
 PANELS = (("cost", "Cost (loss + L2)"), ("loss", "Cross-entropy loss"), ("acc", "Accuracy"))
 

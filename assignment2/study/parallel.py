@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from .checks import positive_int, require
-from .provenance import data_fingerprint
+from ..core.checks import positive_int, require
+from ..core.data import data_fingerprint
 
 SCHEDULER_TIMEOUT = 10   # seconds to wait for a Dask scheduler to answer
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3   # glibc's mallopt parameters
@@ -49,7 +49,7 @@ def _start_worker() -> None:
     """In a new worker: leave Ctrl-C (and a kernel's interrupt at shutdown) to the process that
     owns the pool, and import what a run needs."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    importlib.import_module(f"{__package__}.experiments")
+    importlib.import_module(f"{__package__}.store")
 
 
 def _dask_executor(address: str):

@@ -1,6 +1,6 @@
 """Build the PDF report from the notebooks' artifacts: a Jinja2 template of Typst markup, then Typst.
 
-``python -m assignment2.report BUILD_DIR OUTPUT_PDF [--template report/report.typ.j2]``.
+``python -m assignment2.report.pdf BUILD_DIR OUTPUT_PDF [--template report/report.typ.j2]``.
 Every number in the text comes from the notebooks' ``results.json`` files and CSV tables. The
 compiler is the ``typst`` package from PyPI, fonts included: no system package is needed.
 """
@@ -16,16 +16,17 @@ import matplotlib.pyplot as plt
 import typst
 
 from . import plots, reproduction, wording
-from .artifacts import read_table, save_figure
+from ..core.files import read_table
+from .artifacts import save_figure
 from .facts import facts
-from .files import write_atomic
+from ..core.files import write_atomic
 from .provenance import environment
-from .train import DIVERGENCE_FACTOR
+from ..core.train import DIVERGENCE_FACTOR
 from .wording import escape, pct, sci, sci_text
 
 NOTEBOOKS = ("01_gradient_check", "02_overfit", "03_cyclical_lr", "04_lambda_search", "05_final_model", "06_bonus",
              "07_analysis")
-REFERENCE = Path(__file__).resolve().parents[1] / "report" / "reference.json"
+REFERENCE = Path(__file__).resolve().parents[2] / "report" / "reference.json"
 
 
 def table(rows: list[dict], columns: list[tuple]) -> str:

@@ -11,29 +11,18 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
+from .. import __version__
 
-PACKAGE = Path(__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parents[1]
 
 
 @lru_cache(maxsize=None)
 def code_version() -> str:
     """``version+hash``: the package version and a hash of every module's source (``1.0.0+3f2a...``)."""
     digest = hashlib.sha256()
-    for path in sorted(PACKAGE.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in sorted(PACKAGE.rglob("*.py")):
+        digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return f"{__version__}+{digest.hexdigest()[:12]}"
-
-
-def data_fingerprint(*pairs) -> str:
-    """``sha256:...`` of the (X (n, d), y (n,)) pairs: their dtypes, shapes and bytes."""
-    digest = hashlib.sha256()
-    for pair in pairs:
-        for array in pair:
-            array = np.ascontiguousarray(array)
-            digest.update(f"{array.dtype.str}{array.shape}".encode())
-            digest.update(memoryview(array).cast("B"))
-    return "sha256:" + digest.hexdigest()[:16]
 
 
 def _git(*args) -> str:

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from .augment import CHANNELS, SIDE
-from .checks import positive_int, require
+from ..core.augment import CHANNELS, SIDE
+from ..core.checks import positive_int, require
 
 CALIBRATION_BINS = 15   # equal-width confidence bins of the reliability diagram and the ECE
 

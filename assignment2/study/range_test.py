@@ -4,9 +4,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from .checks import positive_int, require
+from ..core.checks import positive_int, require
 from .store import RunStore
-from .train import History, TrainConfig
+from ..core.train import History, TrainConfig
 
 SMOOTHING = 5          # records in the moving average the bounds are read from
 MIN_FRACTION = 10      # eta_min = eta_max / MIN_FRACTION

@@ -7,7 +7,7 @@ its notebook without the number) and returns a dict the template reads as ``fact
 
 import math
 
-from . import rule
+from ..study import rule
 from .wording import difference, escape, kept_cell, pct, points, sci
 
 #: A relative error of the gradient check below this is the rounding of the differences themselves.

@@ -5,12 +5,14 @@ computed in Python (``report``, ``reproduction``, ``wording``), never in its tem
 """
 
 from dataclasses import asdict
+from pathlib import Path
 
 import numpy as np
 
 from . import rule
 from .experiments import mean_std
-from .train import History, TrainConfig
+from ..core.files import load_json
+from ..core.train import History, TrainConfig
 
 
 def seed_summary(rows: list[dict]) -> dict:
@@ -119,3 +121,26 @@ def analysis(settings: dict, labels: dict, summaries: dict, worst, P: np.ndarray
             "models": list(summaries.values()),
             "worst_mistakes": [{"index": int(i), "true": classes[y[i]], "predicted": classes[int(P[i].argmax())],
                                 "probability": float(P[i].max())} for i in worst]}
+
+
+class InputError(Exception):
+    """A notebook's input, the results of an earlier notebook, is missing, cut short or of another kind."""
+
+
+def read_input(folder, notebook: str, keys=()) -> dict:
+    """The ``results.json`` that notebook ``notebook`` (e.g. "05_final_model") wrote in ``folder``,
+    with every key of ``keys``; otherwise an InputError whose one line names the file, the notebook
+    that writes it and how to make it."""
+    path = Path(folder) / "results.json"
+    how = (f"notebook {notebook} writes it: run `make report`, or `papermill notebooks/{notebook}.ipynb "
+           f"out.ipynb --cwd notebooks -p out_dir {Path(folder).resolve()}`")
+    try:
+        results = load_json(path)
+    except FileNotFoundError:
+        raise InputError(f"{path} is missing; {how}") from None
+    except (ValueError, OSError) as err:
+        raise InputError(f"{path} cannot be read ({type(err).__name__}: it is cut short or not JSON); {how}") from None
+    missing = [key for key in keys if key not in results] if isinstance(results, dict) else list(keys)
+    if missing:
+        raise InputError(f"{path} has no {', '.join(missing)}: another notebook or version wrote it; {how}")
+    return results

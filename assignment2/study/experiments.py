@@ -5,14 +5,15 @@ from dataclasses import replace
 import numpy as np
 
 from . import rule
-from .augment import random_augment
-from .checks import positive_int, require
-from .gradcheck import compare, numerical_gradients
-from .network import SoftTargets, accuracy, dead_units, dropout_mask, gradients, init_params, log_softmax
+from ..core.augment import random_augment
+from ..core.checks import positive_int, require
+from ..core.gradcheck import compare, numerical_gradients
+from ..core.network import SoftTargets, accuracy, dead_units, dropout_mask, gradients, init_params, log_softmax
 from .parallel import map_tasks
 from .search import best_runs, lambda_search
+from .sources import closure
 from .store import Run, RunStore
-from .train import TrainConfig
+from ..core.train import TrainConfig
 
 
 def _gradient_errors(lam: float, m: int, seed: int, h: float, dropout: float, distill, batch) -> list[dict]:
@@ -48,7 +49,7 @@ def gradient_check(X: np.ndarray, y: np.ndarray, m: int, lams, seed: int = 0, h:
 
 
 #: The modules whose source decides a gradient check's rows (the key of its entry in the run store).
-GRADIENT_CHECK_MODULES = ("augment", "checks", "experiments", "gradcheck", "network", "parallel")
+GRADIENT_CHECK_MODULES = closure("study.experiments")
 
 
 def gradient_checks(X: np.ndarray, y: np.ndarray, m_full: int, m_small: int, d_small: int, lams, seed: int = 0,

@@ -13,7 +13,7 @@ seeds, or another BLAS kernel that rounds differently) rarely flips a choice mad
 
 import numpy as np
 
-from .checks import require
+from ..core.checks import require
 
 #: How many standard errors a gain must clear to be kept.
 MARGIN = 2.0

@@ -4,10 +4,10 @@ from dataclasses import asdict, replace
 
 import numpy as np
 
-from .artifacts import save_table
-from .checks import positive_int, require
+from ..core.checks import positive_int, require
+from ..core.files import save_table
 from .store import Run, RunStore
-from .train import TrainConfig
+from ..core.train import TrainConfig
 
 
 def _settings(config: TrainConfig) -> dict:

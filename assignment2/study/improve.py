@@ -11,11 +11,11 @@ from dataclasses import asdict, replace
 import numpy as np
 
 from . import rule
-from .checks import positive_int, require
-from .ensemble import Teacher, average, ensemble_accuracy, views
-from .network import probabilities
+from ..core.checks import positive_int, require
+from ..core.ensemble import Teacher, average, ensemble_accuracy, views
+from ..core.network import probabilities
 from .store import Run, RunStore
-from .train import TrainConfig
+from ..core.train import TrainConfig
 
 
 def ablation_configs(base: TrainConfig, steps) -> list[TrainConfig]:

@@ -25,36 +25,27 @@ import warnings
 import zipfile
 import zlib
 from dataclasses import asdict, dataclass, replace
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from .checks import positive_int, require
-from .ensemble import Teacher
-from .files import write_atomic
-from .network import Params
+from ..core.checks import positive_int, require
+from ..core.data import data_fingerprint
+from ..core.ensemble import Teacher
+from ..core.files import write_atomic
+from ..core.network import Params
 from .parallel import run_tasks, slots
-from .provenance import PACKAGE, data_fingerprint
-from .train import Diverged, History, TrainConfig, train_run
+from .sources import PACKAGE, closure, source_hash
+from ..core.train import Diverged, History, TrainConfig, train_run
 
-#: The modules that compute a training run: train.py, ensemble.py (a student's soft targets) and
-#: everything they import, and nothing else.
-TRAINING_MODULES = ("augment", "blas", "checks", "ensemble", "files", "network", "schedule", "step", "train")
+#: The modules that compute a training run: the trainer, the ensembles (a student's soft targets)
+#: and everything they import, and nothing else.
+TRAINING_MODULES = closure("core.train", "core.ensemble")
 FORMAT = 1
 ENVIRONMENT = "ASSIGNMENT2_STORE"
 DEFAULT_ROOT = PACKAGE.parent / "build" / "runs"
 ROW = ("train_cost", "train_loss", "train_acc", "val_cost", "val_loss", "val_acc")
 BROKEN = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error)
-
-
-@lru_cache(maxsize=None)
-def source_hash(modules: tuple) -> str:
-    """16 hex digits of the SHA-256 of the source of the package's ``modules`` (names)."""
-    digest = hashlib.sha256()
-    for name in modules:
-        digest.update(name.encode() + b"\0" + (PACKAGE / f"{name}.py").read_bytes() + b"\0")
-    return digest.hexdigest()[:16]
 
 
 def code_hash() -> str:

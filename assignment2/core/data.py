@@ -286,3 +286,14 @@ def write_synthetic(root, n_per_batch: int = 100, seed: int = 0) -> Path:
 
 def _write_pickle(path: Path, obj) -> None:
     write_atomic(path, pickle.dumps(obj, protocol=2))
+
+
+def data_fingerprint(*pairs) -> str:
+    """``sha256:...`` of the (X (n, d), y (n,)) pairs: their dtypes, shapes and bytes."""
+    digest = hashlib.sha256()
+    for pair in pairs:
+        for array in pair:
+            array = np.ascontiguousarray(array)
+            digest.update(f"{array.dtype.str}{array.shape}".encode())
+            digest.update(memoryview(array).cast("B"))
+    return "sha256:" + digest.hexdigest()[:16]
