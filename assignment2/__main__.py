@@ -11,9 +11,10 @@ from dataclasses import fields
 import numpy as np
 
 from .core.data import load_cifar10, write_synthetic
+from .core.files import save_table
 from .study.experiments import run_all
 from .study.parallel import executor
-from .study.search import best_runs, lambda_search, sample_lambdas
+from .study.search import best_runs, sample_lambdas, search_lambdas
 from .study.store import RunStore
 from .core.train import TrainConfig
 
@@ -64,8 +65,9 @@ def main(argv=None) -> int:
         else:
             lambdas = sample_lambdas(args.n, args.l_min, args.l_max, np.random.default_rng(config.seed))
             pool = executor(args.workers, args.scheduler)
-            rows = lambda_search(lambdas, train_data, val_data, config, RunStore(args.store), args.results, pool,
-                                 progress=True)
+            rows = search_lambdas(lambdas, train_data, val_data, config, RunStore(args.store), executor=pool,
+                                  progress=True)
+            save_table(rows, args.results)
             for row in best_runs(rows):
                 print(f"lambda {row['lambda']:.3e}: validation accuracy {row['val_acc']:.4f}")
             print(f"{len(rows)} runs in {args.results}")

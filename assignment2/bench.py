@@ -25,7 +25,7 @@ from .core.data import load_cifar10
 from .study.experiments import search_n_s
 from .core.network import EVAL_ROWS, accuracy
 from .study.parallel import release
-from .study.search import lambda_search
+from .study.search import search_lambdas
 from .study.store import RunStore
 from .core.train import TrainConfig, fresh_params, train
 
@@ -102,7 +102,7 @@ def _timed_search(label: str, lambdas, split, config, pool) -> float:
     release()   # every search shares its data afresh
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        rows = lambda_search(lambdas, *split, config, RunStore(tmp), executor=pool)   # a new store: all trained
+        rows = search_lambdas(lambdas, *split, config, RunStore(tmp), executor=pool)   # a new store: all trained
         seconds = time.perf_counter() - start
     runs = ", ".join(f"{row['seconds']:.1f}" for row in rows)
     print(f"{label}: {seconds:.1f} s (each run: {runs} s)", flush=True)

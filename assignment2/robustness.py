@@ -10,12 +10,14 @@ seeds differ. Writes ``robustness.json`` into ``--out`` and prints its table.
 """
 
 import argparse
-import json
-import math
 import os
 from pathlib import Path
 
 from .core.files import save_json
+from .study.exercises.bonus import Bonus
+from .study.exercises.final_model import FinalModel
+from .study.exercises.lambda_search import LambdaSearch
+from .study.stats import difference_se, mean_sd
 from .study.store import ENVIRONMENT
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -30,11 +32,8 @@ DISJOINT = {
 def agreement(a: list[float], b: list[float]) -> dict:
     """Two sets of accuracies (one per seed): their means, the difference, the standard error of the
     difference of the means, and whether the difference is within 2 of them."""
-    def mean_var(x):     # the mean and the squared standard error of the mean (0 for one seed)
-        m = sum(x) / len(x)
-        return m, sum((v - m) ** 2 for v in x) / max(len(x) - 1, 1) / len(x)
-    (ma, va), (mb, vb) = mean_var(a), mean_var(b)
-    se = math.sqrt(va + vb)
+    (ma, sa), (mb, sb) = mean_sd(a), mean_sd(b)
+    se = difference_se(sa, len(a), sb, len(b))
     return {"default": ma, "disjoint": mb, "difference": mb - ma, "se": se, "agree": abs(mb - ma) <= 2 * se}
 
 
@@ -44,15 +43,15 @@ def choices(bonus: dict) -> dict:
     config = {k: v for k, v in bonus["single"]["config"].items() if k not in ("eta_min", "eta_max")}
     ens = bonus["ensemble"]
     return {"steps": {row["change"]: row["kept"] for row in bonus["ablation"] if row["kept"] is not None},
-            "config": config, "ensemble": {"of": ens["of"], "snapshots": ens["snapshots"], "mirror": ens["mirror"]}}
+            "config": config, "ensemble": {"of": ens["groups"], "snapshots": ens["snapshots"], "mirror": ens["mirror"]}}
 
 
-def compare(default: Path, disjoint: Path) -> dict:
+def side_by_side(default: Path, disjoint: Path) -> dict:
     """The choices and accuracies of two builds (folders of the notebooks' outputs), side by side."""
-    read = lambda build, name: json.loads((Path(build) / name / "results.json").read_text())
-    s0, s1 = read(default, "04_lambda_search"), read(disjoint, "04_lambda_search")
-    f0, f1 = read(default, "05_final_model"), read(disjoint, "05_final_model")
-    b0, b1 = read(default, "06_bonus"), read(disjoint, "06_bonus")
+    read = lambda result, build: result.load(Path(build) / result.NOTEBOOK).summary
+    s0, s1 = read(LambdaSearch, default), read(LambdaSearch, disjoint)
+    f0, f1 = read(FinalModel, default), read(FinalModel, disjoint)
+    b0, b1 = read(Bonus, default), read(Bonus, disjoint)
     c0, c1 = choices(b0), choices(b1)
     return {
         "lambda": {"default": s0["best_lambda"], "disjoint": s1["best_lambda"]},
@@ -106,7 +105,7 @@ def run(build: Path, out: Path, data_root: str | None = None, extra: dict | None
         papermill.execute_notebook(NOTEBOOKS / f"{name}.ipynb", folder / f"{name}.ipynb", parameters=parameters,
                                    cwd=str(NOTEBOOKS), engine_name="assignment2", kernel_name="python3",
                                    log_output=False, progress_bar=True)
-    result = compare(build, out)
+    result = side_by_side(build, out)
     save_json(result, out / "robustness.json")
     return result
 

@@ -5,7 +5,7 @@ import pytest
 
 from assignment2.core import data
 from assignment2.study import experiments, search, store
-from assignment2.core.files import read_table
+from assignment2.study.exercises import cyclical_lr, gradient_check
 from assignment2.study.store import RunStore
 from assignment2.core.train import TrainConfig
 
@@ -19,22 +19,19 @@ def split(synthetic_root):
 
 def test_fine_range_spans_the_best_runs_with_a_margin():
     rows = [{"lambda": lam, "val_acc": acc, "val_cost": 1.0} for lam, acc in [(1e-5, 0.30), (1e-4, 0.50), (1e-2, 0.45), (1e-1, 0.20)]]
-    assert experiments.fine_range(rows, k=2, margin=0.25) == pytest.approx((-4.25, -1.75))
+    assert search.fine_range(rows, k=2, margin=0.25) == pytest.approx((-4.25, -1.75))
     with pytest.raises(ValueError, match="rows must be at least one finished run"):
-        experiments.fine_range([], k=2)
+        search.fine_range([], k=2)
 
 
 def test_confirm_best_retrains_the_candidate_and_the_top_k_with_every_seed(split, tmp_path, monkeypatch):
     rows = [{"lambda": lam, "val_acc": acc, "val_cost": 1.0} for lam, acc in [(1e-4, 0.5), (1e-3, 0.1), (1e-2, 0.4)]]
-    path = tmp_path / "confirm.csv"
-    confirm = lambda: experiments.confirm_best(3e-3, rows, 2, [0, 3], *split[:2], CONFIG, RunStore(tmp_path / "runs"),
-                                               path)
-    summary = confirm()
+    confirm = lambda: search.confirm_best(3e-3, rows, 2, [0, 3], *split[:2], CONFIG, RunStore(tmp_path / "runs"))
+    summary, runs = confirm()
     assert sorted(r["lambda"] for r in summary) == [1e-4, 3e-3, 1e-2]
     assert [r["candidate"] for r in summary if r["lambda"] == 3e-3] == [True] and sum(r["chosen"] for r in summary) == 1
     assert summary[0]["chosen"] and [r["val_acc_mean"] for r in summary[1:]] == sorted(
         (r["val_acc_mean"] for r in summary[1:]), reverse=True)
-    runs = read_table(path)
     assert sorted((r["lambda"], r["seed"]) for r in runs) == [(1e-4, 0), (1e-4, 3), (3e-3, 0), (3e-3, 3), (1e-2, 0),
                                                               (1e-2, 3)]
     assert {r["n_cycles"] for r in runs} == {CONFIG.n_cycles}
@@ -48,16 +45,16 @@ def test_confirm_best_retrains_the_candidate_and_the_top_k_with_every_seed(split
             assert row["kept"] == (row["gain"] > row["threshold"]) == (row["chosen"] and not summary[0]["candidate"])
 
     monkeypatch.setattr(store, "_train", lambda *args: pytest.fail("finished runs must not be repeated"))
-    assert confirm() == summary
+    assert confirm() == (summary, runs)
 
 
 def test_a_lambda_that_beats_the_candidate_by_the_margin_is_chosen(monkeypatch):
     """confirm_best with made-up runs: 1e-2 beats the candidate on both seeds by far more than their spread."""
     accs = {(1e-3, 0): 0.50, (1e-3, 1): 0.52, (1e-2, 0): 0.60, (1e-2, 1): 0.63, (1e-4, 0): 0.51, (1e-4, 1): 0.52}
-    monkeypatch.setattr(experiments, "lambda_search", lambda lambdas, *args: [
+    monkeypatch.setattr(search, "search_lambdas", lambda lambdas, *args, **kwargs: [
         {"lambda": lam, "seed": s, "val_acc": accs[lam, s], "train_acc": 0.0} for lam in lambdas for s in (0, 1)])
     rows = [{"lambda": 1e-2, "val_acc": 0.6, "val_cost": 1.0}, {"lambda": 1e-4, "val_acc": 0.5, "val_cost": 1.0}]
-    summary = experiments.confirm_best(1e-3, rows, 2, [0, 1], None, None, CONFIG, None, None)
+    summary, _ = search.confirm_best(1e-3, rows, 2, [0, 1], None, None, CONFIG, None)
     assert [(r["lambda"], r["chosen"], r["kept"]) for r in summary] == [(1e-2, True, True), (1e-4, False, False),
                                                                          (1e-3, False, None)]
 
@@ -90,7 +87,7 @@ def test_summarise_groups_and_averages_over_seeds():
 
 def test_batch_sizes_scale_n_s_and_optionally_eta(synthetic_root, tmp_path):
     ex3 = data.load_cifar10("ex3", synthetic_root)
-    rows = experiments.batch_sizes(CONFIG, ex3, RunStore(tmp_path), sizes=[25, 100], seeds=[0])
+    rows = cyclical_lr.batch_sizes(CONFIG, ex3, RunStore(tmp_path), sizes=[25, 100], seeds=[0])
     by = {(r["eta_scaling"], r["batch_size"]): r for r in rows}
     assert by["fixed", 25]["n_s"] == 20 and by["fixed", 100]["n_s"] == 5
     assert by["fixed", 25]["eta_max"] == CONFIG.eta_max and by["linear", 25]["eta_max"] == pytest.approx(CONFIG.eta_max / 2)
@@ -123,10 +120,10 @@ def test_hidden_sizes_reuse_runs_made_already(synthetic_root, monkeypatch, tmp_p
     _, done = experiments.over_seeds({"m10": replace(config, records_per_cycle=2)}, [0, 1], ex3, runs)["m10"]
     real, trained = store._train, []
     monkeypatch.setattr(store, "_train", lambda c, *a: trained.append((c.hidden, c.seed)) or real(c, *a))
-    rows = experiments.hidden_sizes(config, ex3, runs, sizes=[10, 20], seeds=[0, 1], runs=done)
+    rows = cyclical_lr.hidden_sizes(config, ex3, runs, sizes=[10, 20], seeds=[0, 1], runs=done)
     assert trained == [(20, 0), (20, 1)]
     assert [r["hidden"] for r in rows] == [10, 20] and rows[0]["test_acc_mean"] == pytest.approx(np.mean([r["test_acc"] for r in done]))
-    other = experiments.hidden_sizes(TrainConfig(n_s=6, batch_size=50, records_per_cycle=1, hidden=10), ex3, runs,
+    other = cyclical_lr.hidden_sizes(TrainConfig(n_s=6, batch_size=50, records_per_cycle=1, hidden=10), ex3, runs,
                                      sizes=[10], seeds=[0], runs=done)
     assert trained[-1] == (10, 0) and other[0]["n_seeds"] == 1
 
@@ -134,10 +131,10 @@ def test_hidden_sizes_reuse_runs_made_already(synthetic_root, monkeypatch, tmp_p
 def test_gradient_check_with_a_fixed_dropout_mask_is_at_rounding_level():
     rng = np.random.default_rng(3)
     X, y = rng.standard_normal((3, 12)), rng.integers(0, 10, 3)
-    rows = experiments.gradient_check(X, y, 6, [0.0, 0.1], dropout=0.5)
+    rows = gradient_check.check_rows(X, y, 6, [0.0, 0.1], dropout=0.5)
     assert {r["dropout"] for r in rows} == {0.5} and len(rows) == 8
     assert max(r["max_rel"] for r in rows) < 1e-7
-    plain = experiments.gradient_check(X, y, 6, [0.1])
+    plain = gradient_check.check_rows(X, y, 6, [0.1])
     assert plain[0]["dropout"] == 0.0 and plain[0]["max_abs"] != rows[4]["max_abs"]
     with pytest.raises(ValueError, match=r"dropout must be a number in \[0, 1\)"):
-        experiments.gradient_check(X, y, 6, [0.0], dropout=1.0)
+        gradient_check.GradientCheckSettings(dropout=1.0)

@@ -30,12 +30,13 @@ def test_ensemble_steps_are_judged_by_the_rule_paired_by_seed(split, tmp_path):
     assert rows[0]["kept"] is None and [r["seeds"] for r in rows] == [2, 2, 2]      # b's seed 2 has no a to pair with
 
     def seed_accuracy(state, seed):      # an independent reference: that seed's networks averaged
-        members = [m for label in state["members"] for m in groups[label] if m.config.seed == seed]
+        members = [m for label in state["groups"] for m in groups[label] if m.config.seed == seed]
         return ensemble.accuracy(ensemble.ensemble_probabilities(members, X, state["snapshots"], state["mirror"]), y)
 
-    state, pool = {"members": ["a"], "snapshots": 1, "mirror": False}, list(pooled_with)
+    state, pool = {"groups": ["a"], "snapshots": 1, "mirror": False}, list(pooled_with)
     for row in rows[1:]:       # each step against the ensemble kept so far, paired by seed
-        new = {"members": row["members"].split(" and "), "snapshots": row["snapshots"], "mirror": row["mirror"]}
+        new = {"groups": ["a", "b"] if "b" in row["members"] else ["a"], "snapshots": row["snapshots"],
+               "mirror": row["mirror"]}
         d = np.array([seed_accuracy(new, s) - seed_accuracy(state, s) for s in (0, 1)])
         pool.append(d)
         dof = sum(len(x) - 1 for x in pool)
@@ -43,11 +44,10 @@ def test_ensemble_steps_are_judged_by_the_rule_paired_by_seed(split, tmp_path):
         assert row["gain"] == pytest.approx(d.mean()) and row["gain_se"] == pytest.approx(sd / np.sqrt(2))
         assert row["threshold"] == pytest.approx(2 * row["gain_se"]) and row["kept"] == (row["gain"] > row["threshold"])
         state = new if row["kept"] else state
-    assert (pick["snapshots"], pick["mirror"], pick["members"].split(" and ")) == (
-        state["snapshots"], state["mirror"], state["members"])
-    members = improve.ensemble_members(groups, pick)
-    P = ensemble.ensemble_probabilities(members, X, pick["snapshots"], pick["mirror"])
-    assert pick["val_acc"] == pytest.approx(ensemble.accuracy(P, y))
+    assert (pick.snapshots, pick.mirror, list(pick.groups)) == (state["snapshots"], state["mirror"], state["groups"])
+    members = pick.members(groups)
+    P = ensemble.ensemble_probabilities(members, X, pick.snapshots, pick.mirror)
+    assert pick.val_acc == pytest.approx(ensemble.accuracy(P, y)) and pick.label == " and ".join(state["groups"])
     P_mirror = ensemble.ensemble_probabilities(a[:1], X, snapshots=1, mirror=True)
     np.testing.assert_allclose(P_mirror, ensemble.predict(a[0].last(1), X) / 2
                                + ensemble.predict(a[0].last(1), mirrored(X)) / 2, rtol=1e-6)
@@ -68,11 +68,11 @@ def test_an_ensemble_step_is_kept_only_when_it_clears_the_margin(split, tmp_path
     noisy = [np.array([-1.0, 1.0])]                                # a huge one: no gain clears it
     [_, step], pick = improve.ensemble_path({"a": a}, split[1], 2, quiet)
     assert step["change"] == "the last 2 cycle ends and mirror images" and step["gain"] == pytest.approx(gain)
-    assert step["kept"] and (pick["snapshots"], pick["mirror"]) == (2, True)
+    assert step["kept"] and (pick.snapshots, pick.mirror) == (2, True)
     [_, step], pick = improve.ensemble_path({"a": a}, split[1], 2, noisy)
-    assert step["gain"] == pytest.approx(gain) and not step["kept"] and (pick["snapshots"], pick["mirror"]) == (1, False)
+    assert step["gain"] == pytest.approx(gain) and not step["kept"] and (pick.snapshots, pick.mirror) == (1, False)
     [_, step], pick = improve.ensemble_path({"a": a}, split[1], 1, quiet)      # a tie goes to the ensemble before
-    assert step["change"] == "mirror images" and step["gain"] == 0 and not step["kept"] and not pick["mirror"]
+    assert step["change"] == "mirror images" and step["gain"] == 0 and not step["kept"] and not pick.mirror
 
 
 def test_an_ensemble_group_that_shares_no_seed_is_an_error(split, tmp_path):
@@ -98,7 +98,7 @@ def test_range_test_records_a_rising_eta_and_proposes_bounds(split, tmp_path):
 
 
 def test_proposed_eta_max_is_the_peak_of_the_smoothed_accuracy():
-    from assignment2.core.train import History
+    from assignment2.core.history import History
     acc = [0.1, 0.2, 0.3, 0.4, 0.5, 0.55, 0.55, 0.5, 0.2, 0.1, 0.1]
     history = History(config={}, eta=[0.01 * i for i in range(11)], val_acc=acc)
     assert range_test.propose_bounds(history) == pytest.approx((0.005, 0.05))
@@ -110,9 +110,9 @@ def test_ablation_drops_a_change_that_hurts_judges_on_the_longer_stage_and_train
     base = TrainConfig(hidden=8, n_s=10, batch_size=20, n_cycles=1, records_per_cycle=1, dtype="float32")
     short = [("no learning", {"eta_min": 0.0, "eta_max": 0.0}), ("wider", {"hidden": 16})]
     long = [("no learning again", {"eta_min": 0.0, "eta_max": 0.0})]
-    study = improve.ablation(base, short, long, [0, 1], 2, 3, [0, 1, 2], *split, RunStore(tmp_path), keep=2,
+    study = improve.ablation(base, short, long, [0, 1], [0, 1, 2], split, RunStore(tmp_path), (2, 3), keep=2,
                              start_label="base")
-    rows, chosen, finals = study["rows"], study["config"], study["runs"]
+    rows, chosen, finals = study.rows, study.config, study.runs
     assert [r["change"] for r in rows] == ["base", "no learning", "wider", "the kept network on 2 cycles",
                                            "no learning again, on 2 cycles",
                                            "the kept network on a longer schedule (3 cycles)"]
@@ -124,14 +124,14 @@ def test_ablation_drops_a_change_that_hurts_judges_on_the_longer_stage_and_train
     assert (chosen.eta_max, chosen.n_cycles, chosen.seed) == (base.eta_max, 3 if longest else 2, 0)
     assert chosen.hidden == (16 if rows[2]["kept"] else 8)
     assert [m.config.seed for m in finals] == [0, 1, 2] and all(len(m.snapshots) == 2 for m in finals)
-    assert len(study["differences"]) == 2 and all(len(d) == 2 for d in study["differences"])
+    assert len(study.differences) == 2 and all(len(d) == 2 for d in study.differences)
 
 
 def test_an_ablation_step_is_judged_on_the_difference_paired_by_seed(split, tmp_path):
     base = TrainConfig(hidden=8, n_s=10, batch_size=20, n_cycles=1, records_per_cycle=1, dtype="float32")
     groups = [RunStore(tmp_path).runs([replace(c, seed=s) for s in (0, 1, 2)], *split)
               for c in (base, replace(base, hidden=16))]
-    rows, [d] = improve.compare(["base", "wider"], groups)
+    rows, [d] = improve.judge_path(["base", "wider"], groups)
     np.testing.assert_allclose(d, [w.row["val_acc"] - b.row["val_acc"] for b, w in zip(*groups)])
     assert rows[1]["gain"] == pytest.approx(d.mean())
     assert rows[1]["gain_se"] == pytest.approx(d.std(ddof=1) / np.sqrt(3))
@@ -157,19 +157,19 @@ def test_teacher_targets_are_the_ensemble_on_the_images_and_their_mirror_images(
 
 def test_distillation_trains_every_mix_with_the_teachers_seeds_and_keeps_a_later_mix_only_by_the_rule(split, tmp_path):
     teachers = RunStore(tmp_path).runs([SMALL, replace(SMALL, seed=1), replace(SMALL, seed=2)], *split, keep=2)
-    result = improve.distillation(teachers, [(0.5, 2.0), (0.9, 4.0)], [0, 1], [0, 1, 2], *split, RunStore(tmp_path),
-                                  max_snapshots=2, keep=2, cycles=2)
-    assert result["teacher"] == improve.ensemble_path({"teachers": teachers}, split[1], 2)[1]
-    first, second = result["trials"]
+    result = improve.distil_students(teachers, [(0.5, 2.0), (0.9, 4.0)], [0, 1], [0, 1, 2], split, RunStore(tmp_path),
+                                     max_snapshots=2, keep=2, cycles=2)
+    assert result.teacher == improve.ensemble_path({"teachers": teachers}, split[1], 2)[1]
+    first, second = result.trials
     assert (first["alpha"], first["temperature"], first["seeds"], first["kept"]) == (0.5, 2.0, 2, None)
     assert (second["alpha"], second["temperature"], second["seeds"]) == (0.9, 4.0, 2)
     assert second["kept"] == (second["gain"] > second["threshold"])
-    chosen = result["config"]
+    chosen = result.config
     assert (chosen.distill, chosen.seed, chosen.n_cycles) == ((0.9 if second["kept"] else 0.5), 0, 2)
-    row = result["row"]
+    row = result.row
     assert row["kept"] == (row["gain"] > row["threshold"])
     paired = [m.row["val_acc"] for m in teachers[:2]]
-    students = result["students"]
+    students = result.students
     assert row["gain"] == pytest.approx(np.mean([s.row["val_acc"] for s in students[:2]]) - np.mean(paired))
     assert [m.config.seed for m in students] == ([0, 1, 2] if row["kept"] else [0, 1])
     assert len(list(tmp_path.glob("*.npz"))) == 3 + 2 * 2 + row["kept"]
@@ -177,18 +177,20 @@ def test_distillation_trains_every_mix_with_the_teachers_seeds_and_keeps_a_later
 
 def test_no_mix_trains_no_student_and_leaves_the_teachers_chosen(split, tmp_path):
     teachers = RunStore(tmp_path).runs([SMALL, replace(SMALL, seed=1)], *split, keep=2)
-    result = improve.distillation(teachers, [], [0, 1], [0, 1], *split, RunStore(tmp_path), max_snapshots=2, keep=2)
-    assert result == {"teacher": improve.ensemble_path({"teachers": teachers}, split[1], 2)[1], "trials": [],
-                      "config": None, "students": [], "row": None}
-    assert len(list(tmp_path.glob("*.npz"))) == 2
-    config, finals, groups = improve.chosen_networks(result, SMALL, teachers)
-    assert config is SMALL and finals is teachers and groups == {"teachers": teachers}
+    result = improve.distil_students(teachers, [], [0, 1], [0, 1], split, RunStore(tmp_path), max_snapshots=2, keep=2)
+    assert result == improve.Distillation(improve.ensemble_path({"teachers": teachers}, split[1], 2)[1], [], None, [],
+                                          None)
+    assert len(list(tmp_path.glob("*.npz"))) == 2 and not result.kept
+    chosen = improve.chosen_network(result, improve.Ablation([], SMALL, teachers, []))
+    assert chosen.config is SMALL and chosen.runs is teachers and chosen.groups == {"teachers": teachers}
+    assert not chosen.students
 
 
 def test_the_students_are_chosen_only_when_the_rule_kept_them(split, tmp_path):
     teachers, students = ["t0", "t1"], ["s0", "s1"]
     for kept in (True, False):
-        distilled = {"row": {"kept": kept}, "config": "student config", "students": students}
-        config, finals, groups = improve.chosen_networks(distilled, "teacher config", teachers)
-        assert (config, finals) == (("student config", students) if kept else ("teacher config", teachers))
-        assert list(groups) == (["students", "teachers"] if kept else ["teachers", "students"])
+        distilled = improve.Distillation(None, [], "student config", students, {"kept": kept})
+        chosen = improve.chosen_network(distilled, improve.Ablation([], "teacher config", teachers, []))
+        assert (chosen.config, chosen.runs, chosen.students) == \
+            (("student config", students, True) if kept else ("teacher config", teachers, False))
+        assert list(chosen.groups) == (["students", "teachers"] if kept else ["teachers", "students"])

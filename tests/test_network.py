@@ -7,7 +7,7 @@ from assignment2.core import gradcheck, network
 @pytest.mark.parametrize("lam", [0.0, 0.1])
 def test_gradients_match_centred_differences(small_problem, lam):
     params, X, y = small_problem
-    report = gradcheck.compare(network.gradients(params, X, y, lam),
+    report = gradcheck.errors(network.gradients(params, X, y, lam),
                                gradcheck.numerical_gradients(params, X, y, lam))
     assert set(report) == {"W1", "b1", "W2", "b2"}
     for name, errors in report.items():
@@ -18,7 +18,7 @@ def test_gradcheck_detects_a_wrong_gradient(small_problem):
     params, X, y = small_problem
     grads = network.gradients(params, X, y, 0.1)
     grads.W2[0, 0] *= 1.01
-    report = gradcheck.compare(grads, gradcheck.numerical_gradients(params, X, y, 0.1))
+    report = gradcheck.errors(grads, gradcheck.numerical_gradients(params, X, y, 0.1))
     assert report["W2"]["max_rel"] > 1e-3 and report["W1"]["max_rel"] < 1e-7
 
 
@@ -112,7 +112,7 @@ def test_dropout_gradients_match_centred_differences_for_a_fixed_mask(small_prob
     params, X, y = small_problem
     keep = network.dropout_mask(np.random.default_rng(2), (5, 10), 0.4, np.dtype(np.float64))
     np.testing.assert_allclose(np.unique(keep), [0.0, 1 / 0.6], rtol=1e-4)
-    report = gradcheck.compare(network.gradients(params, X, y, lam, keep),
+    report = gradcheck.errors(network.gradients(params, X, y, lam, keep),
                                gradcheck.numerical_gradients(params, X, y, lam, keep=keep))
     for name, errors in report.items():
         assert errors["max_rel"] < 1e-7, (name, errors)
@@ -147,7 +147,7 @@ def test_gradients_of_an_augmented_cifar_batch_match_centred_differences():
     X = random_augment(rng.standard_normal((3, 3072)), rng, flip=True, translate=3)
     y = rng.integers(0, 10, 3)
     keep = network.dropout_mask(rng, (3, 2), 0.3, np.dtype(np.float64))
-    report = gradcheck.compare(network.gradients(params, X, y, 0.01, keep),
+    report = gradcheck.errors(network.gradients(params, X, y, 0.01, keep),
                                gradcheck.numerical_gradients(params, X, y, 0.01, keep=keep))
     for name, errors in report.items():
         assert errors["max_rel"] < 1e-6, (name, errors)

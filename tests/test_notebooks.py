@@ -128,7 +128,7 @@ def test_the_robustness_check_makes_the_choices_again_with_disjoint_seeds(built,
     assert "distillation" not in " ".join(row["change"] for row in bonus["ablation"])
     assert bonus["ensemble"]["of"] == "teachers" and not any(m["student"] for m in bonus["ensemble"]["members"])
     assert result["bonus"]["default"] == robustness.choices(json.loads((built / "06_bonus" / "results.json").read_text()))
-    same = robustness.compare(built, built)      # a build against itself agrees in everything
+    same = robustness.side_by_side(built, built)      # a build against itself agrees in everything
     assert same["bonus"]["same_steps"] and same["bonus"]["same_config"] and same["bonus"]["same_ensemble"]
     assert same["bonus"]["single"]["difference"] == 0 and same["bonus"]["single"]["agree"]
     assert "| notebook 06, one network, test |" in robustness.table(result)

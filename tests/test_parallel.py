@@ -42,15 +42,13 @@ def key_results(rows):
 
 
 def test_same_rows_in_process_in_a_process_pool_and_on_dask(split, tmp_path, dask_client):
-    local = search.lambda_search(LAMBDAS, *split[:2], CONFIG, RunStore(tmp_path / "local"), tmp_path / "local.csv")
+    local = search.search_lambdas(LAMBDAS, *split[:2], CONFIG, RunStore(tmp_path / "local"))
     with ProcessPoolExecutor(2) as pool:
-        pooled = search.lambda_search(LAMBDAS, *split[:2], CONFIG, RunStore(tmp_path / "pool"), tmp_path / "pool.csv",
-                                      executor=pool)
-    on_dask = search.lambda_search(LAMBDAS, *split[:2], CONFIG, RunStore(tmp_path / "dask"), tmp_path / "dask.csv",
-                                   executor=dask_client.get_executor())
+        pooled = search.search_lambdas(LAMBDAS, *split[:2], CONFIG, RunStore(tmp_path / "pool"), executor=pool)
+    on_dask = search.search_lambdas(LAMBDAS, *split[:2], CONFIG, RunStore(tmp_path / "dask"),
+                                    executor=dask_client.get_executor())
     assert key_results(local) == key_results(pooled) == key_results(on_dask)
-    for rows, name in ((pooled, "pool.csv"), (on_dask, "dask.csv")):
-        assert key_results(read_table(tmp_path / name)) == key_results(rows)
+    for rows in (pooled, on_dask):
         assert len({r["lambda"] for r in rows}) == len(rows) == len(LAMBDAS)
 
 
@@ -64,7 +62,8 @@ def test_runs_of_every_seed_in_parallel_match_in_process_runs(synthetic_root, tm
     assert len(histories[0].step) == 10 and len(histories[1].step) == 1   # curves for the first seed only
     for seed, row in zip([0, 1, 2], rows):
         [(history, local)] = experiments.run_all([replace(config, seed=seed)], ex3, RunStore(tmp_path / "here"))
-        assert {k: v for k, v in row.items() if k != "seconds"} == {k: v for k, v in local.items() if k != "seconds"}
+        same = lambda r: {k: v for k, v in r.items() if k not in ("seconds", "run")}   # run: a key of its records too
+        assert same(row) == same(local)
         assert histories[seed].val_cost[-1] == history.val_cost[-1]
     assert [r["hidden"] for r in pooled["b"][1]] == [4, 4, 4]
 
@@ -94,16 +93,16 @@ def test_resume_after_a_worker_is_killed_mid_search(split, tmp_path, monkeypatch
     monkeypatch.setattr(store, "_train", _dies_on_large_lambda)
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
         with pytest.raises(BrokenProcessPool):
-            search.lambda_search(LAMBDAS, *split[:2], CONFIG, runs, executor=pool)
+            search.search_lambdas(LAMBDAS, *split[:2], CONFIG, runs, executor=pool)
     survived = runs.trained
     assert survived <= 2 and len(list((tmp_path / "runs").iterdir())) == survived   # whole entries only
 
     calls = []
     monkeypatch.setattr(store, "_train", lambda config, *args: calls.append(config.lam) or store_train(config, *args))
-    rows = search.lambda_search(LAMBDAS, *split[:2], CONFIG, RunStore(tmp_path / "runs"))
+    rows = search.search_lambdas(LAMBDAS, *split[:2], CONFIG, RunStore(tmp_path / "runs"))
     assert len(calls) == len(LAMBDAS) - survived and set(calls) >= {1e-2, 1e-1}
     assert [r["lambda"] for r in rows] == LAMBDAS
-    assert key_results(rows) == key_results(search.lambda_search(LAMBDAS, *split[:2], CONFIG, RunStore(tmp_path / "ref")))
+    assert key_results(rows) == key_results(search.search_lambdas(LAMBDAS, *split[:2], CONFIG, RunStore(tmp_path / "ref")))
 
 
 def test_dask_workers_that_cannot_see_the_copy_get_the_arrays_scattered(split, tmp_path, dask_client, monkeypatch):
@@ -112,17 +111,17 @@ def test_dask_workers_that_cannot_see_the_copy_get_the_arrays_scattered(split, t
     parallel.release()
     pool = dask_client.get_executor()
     assert not isinstance(parallel.share(pool, split[:2]), parallel._Mapped)
-    rows = search.lambda_search(LAMBDAS[:2], *split[:2], CONFIG, RunStore(tmp_path / "scattered"), executor=pool)
+    rows = search.search_lambdas(LAMBDAS[:2], *split[:2], CONFIG, RunStore(tmp_path / "scattered"), executor=pool)
     monkeypatch.setattr(parallel, "_mapped_copy", real)
     parallel.release()
-    assert key_results(rows) == key_results(search.lambda_search(LAMBDAS[:2], *split[:2], CONFIG, RunStore(tmp_path / "here")))
+    assert key_results(rows) == key_results(search.search_lambdas(LAMBDAS[:2], *split[:2], CONFIG, RunStore(tmp_path / "here")))
 
 
 def test_search_on_a_dask_local_cluster_resumes(split, tmp_path, dask_client):
     runs = RunStore(tmp_path)
     pool = dask_client.get_executor()
-    first = search.lambda_search(LAMBDAS[:2], *split[:2], CONFIG, runs, executor=pool)
-    rows = search.lambda_search(LAMBDAS, *split[:2], CONFIG, runs, executor=pool, seeds=[0, 1])
+    first = search.search_lambdas(LAMBDAS[:2], *split[:2], CONFIG, runs, executor=pool)
+    rows = search.search_lambdas(LAMBDAS, *split[:2], CONFIG, runs, executor=pool, seeds=[0, 1])
     assert len(first) == 2 and len(rows) == 8 and (runs.trained, runs.read) == (8, 2)
     assert key_results([r for r in rows if r["seed"] == 0 and r["lambda"] in LAMBDAS[:2]]) == key_results(first)
     assert sorted((r["lambda"], r["seed"]) for r in rows) == sorted((lam, s) for lam in LAMBDAS for s in (0, 1))

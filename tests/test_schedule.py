@@ -1,18 +1,18 @@
 import numpy as np
 import pytest
 
-from assignment2.core.schedule import cyclical_lr
+from assignment2.core.schedule import triangular_lr
 
 
 def test_triangle_points():
     args = dict(eta_min=1e-5, eta_max=1e-1, n_s=500)
-    assert cyclical_lr(0, **args) == pytest.approx(1e-5)
-    assert cyclical_lr(500, **args) == pytest.approx(1e-1)
-    assert cyclical_lr(1000, **args) == pytest.approx(1e-5)
-    assert cyclical_lr(250, **args) == pytest.approx((1e-5 + 1e-1) / 2)
-    assert cyclical_lr(750, **args) == pytest.approx((1e-5 + 1e-1) / 2)
+    assert triangular_lr(0, **args) == pytest.approx(1e-5)
+    assert triangular_lr(500, **args) == pytest.approx(1e-1)
+    assert triangular_lr(1000, **args) == pytest.approx(1e-5)
+    assert triangular_lr(250, **args) == pytest.approx((1e-5 + 1e-1) / 2)
+    assert triangular_lr(750, **args) == pytest.approx((1e-5 + 1e-1) / 2)
     t = np.arange(3000)
-    eta = cyclical_lr(t, **args)
+    eta = triangular_lr(t, **args)
     assert eta.shape == t.shape
     np.testing.assert_allclose(eta[:1000], eta[1000:2000])
     assert (np.diff(eta[:501]) > 0).all() and (np.diff(eta[500:1001]) < 0).all()
@@ -27,4 +27,4 @@ def test_triangle_points():
 ])
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
-        cyclical_lr(**kwargs)
+        triangular_lr(**kwargs)

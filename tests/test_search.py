@@ -6,7 +6,6 @@ import pytest
 
 from assignment2.core import data
 from assignment2.study import search, store
-from assignment2.core.files import read_table
 from assignment2.study.store import RunStore
 from assignment2.core.train import TrainConfig
 
@@ -28,9 +27,8 @@ def test_sample_lambdas_log_uniform():
 
 def test_search_records_every_run_with_its_settings(split, tmp_path):
     lambdas = [1e-4, 1e-2]
-    rows = search.lambda_search(lambdas, split[0], split[1], CONFIG, RunStore(tmp_path / "runs"), tmp_path / "runs.csv")
+    rows = search.search_lambdas(lambdas, split[0], split[1], CONFIG, RunStore(tmp_path / "runs"))
     assert [r["lambda"] for r in rows] == lambdas
-    assert read_table(tmp_path / "runs.csv") == rows
     for row in rows:
         assert 0 <= row["val_acc"] <= 1 and row["seed"] == 0 and row["n_s"] == 10 and row["dtype"] == "float64"
         assert row["seconds"] > 0
@@ -50,27 +48,27 @@ def test_interrupted_search_resumes_without_losing_or_repeating(split, tmp_path,
 
     monkeypatch.setattr(store, "_train", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        search.lambda_search(lambdas, split[0], split[1], CONFIG, runs, tmp_path / "runs.csv")
-    assert len(list((tmp_path / "runs").iterdir())) == 2 and not (tmp_path / "runs.csv").exists()
+        search.search_lambdas(lambdas, split[0], split[1], CONFIG, runs)
+    assert len(list((tmp_path / "runs").iterdir())) == 2
 
     calls.clear()
     monkeypatch.setattr(store, "_train", lambda config, *args: calls.append(config.lam) or real_train(config, *args))
-    rows = search.lambda_search(lambdas, split[0], split[1], CONFIG, RunStore(tmp_path / "runs"), tmp_path / "runs.csv")
+    rows = search.search_lambdas(lambdas, split[0], split[1], CONFIG, RunStore(tmp_path / "runs"))
     assert calls == [1e-2]
     assert [r["lambda"] for r in rows] == lambdas
 
 
 def test_another_config_trains_its_own_runs(split, tmp_path):
     runs = RunStore(tmp_path)
-    first = search.lambda_search([1e-3], split[0], split[1], CONFIG, runs)
-    other = search.lambda_search([1e-3], split[0], split[1], replace(CONFIG, n_s=20), runs)
+    first = search.search_lambdas([1e-3], split[0], split[1], CONFIG, runs)
+    other = search.search_lambdas([1e-3], split[0], split[1], replace(CONFIG, n_s=20), runs)
     assert runs.trained == 2 and (first[0]["n_s"], other[0]["n_s"]) == (10, 20)
 
 
 def test_process_pool_gives_the_same_results(split, tmp_path):
     lambdas = [1e-4, 1e-2]
-    local = search.lambda_search(lambdas, split[0], split[1], CONFIG, RunStore(tmp_path / "a"))
+    local = search.search_lambdas(lambdas, split[0], split[1], CONFIG, RunStore(tmp_path / "a"))
     with ProcessPoolExecutor(2) as pool:
-        pooled = search.lambda_search(lambdas, split[0], split[1], CONFIG, RunStore(tmp_path / "b"), executor=pool)
+        pooled = search.search_lambdas(lambdas, split[0], split[1], CONFIG, RunStore(tmp_path / "b"), executor=pool)
     for a, b in zip(local, pooled):
         assert (a["lambda"], a["val_acc"], a["val_cost"]) == (b["lambda"], b["val_acc"], b["val_cost"])

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from assignment2.core import network
-from assignment2.core.train import History, TrainConfig, train
+from assignment2.core.history import History
+from assignment2.core.train import TrainConfig, train
 
 
 def fresh_params(dtype=np.float64, m=50):

@@ -19,7 +19,7 @@ def timing(median, low, high, repeats=3):
     ((0.45, 0.0, 3), (0.45, 0.01, 3), "reach the same mean accuracy, 45.00%"),
 ])
 def test_difference_for_leads_reversals_ties_and_zero_spreads(a, b, expected):
-    sentence = wording.difference("A", *a, "B", *b)
+    sentence = wording.difference(("A", *a), ("B", *b))
     assert expected in sentence
     assert "0.00 points" not in sentence
 

@@ -36,7 +36,7 @@ def numerical_gradients(params: Params, X, y, lam: float, h: float = 1e-5, keep=
     return Params(**grads)
 
 
-def compare(analytic: Params, numerical: Params, eps: float = 1e-6) -> dict:
+def errors(analytic: Params, numerical: Params, eps: float = 1e-6) -> dict:
     """Per parameter: max abs, mean abs and max relative error |a - n| / max(eps, |a| + |n|)."""
     report = {}
     for name, a in analytic.arrays().items():

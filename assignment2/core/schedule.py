@@ -5,7 +5,7 @@ import numpy as np
 from .checks import non_negative, positive_int, require
 
 
-def cyclical_lr(t, eta_min: float, eta_max: float, n_s: int):
+def triangular_lr(t, eta_min: float, eta_max: float, n_s: int):
     """Learning rate at update step ``t`` (int or integer array, t >= 0).
 
     eta_min at t = 0, rises linearly to eta_max at t = n_s, falls back to eta_min at

@@ -1,26 +1,23 @@
 """Mini-batch gradient descent with a cyclical learning rate, and the History it records."""
 
-import json
 import math
-import time
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from .augment import MAX_TRANSLATE, BatchMover, random_moves
+from .augment import MAX_TRANSLATE
+from .batches import checked_soft_targets, mini_batches
 from .checks import non_negative, one_of, positive_int, require
-from .files import write_atomic
-from .network import Params, SoftTargets, check_data, dropout_mask, evaluate, init_params, penalty
-from .schedule import cyclical_lr, linear_lr
+from .history import History, Recorder
+from .network import Params, check_data, init_params
+from .schedule import linear_lr, triangular_lr
 from .step import SGDStep
 
 COST_METHODS = ("full", "running_mean", "ema")
 DTYPES = ("float64", "float32")
 SCHEDULES = ("cyclical", "range_test")
-EMA_DECAY = 0.99
 #: A run has diverged when a mini-batch loss exceeds this many times max(1, the first mini-batch loss).
 DIVERGENCE_FACTOR = 100
 
@@ -106,41 +103,6 @@ class Diverged(FloatingPointError):
         self.step, self.eta, self.loss, self.history = step, eta, loss, None
 
 
-METRICS = ("train_cost", "train_loss", "train_acc", "val_cost", "val_loss", "val_acc")
-
-
-@dataclass
-class History:
-    """What a run recorded: one entry per record, plus the config that made it."""
-
-    config: dict
-    step: list = field(default_factory=list)
-    eta: list = field(default_factory=list)
-    train_cost: list = field(default_factory=list)
-    train_loss: list = field(default_factory=list)
-    train_acc: list = field(default_factory=list)
-    val_cost: list = field(default_factory=list)
-    val_loss: list = field(default_factory=list)
-    val_acc: list = field(default_factory=list)
-    time: list = field(default_factory=list)   # seconds since the start of the run
-
-    def append(self, **record) -> None:
-        for name, value in record.items():
-            getattr(self, name).append(value if name == "step" else float(value))
-
-    def final(self) -> dict:
-        """The last record as a dict."""
-        return {f.name: getattr(self, f.name)[-1] for f in fields(self) if f.name != "config"}
-
-    def save(self, path) -> None:
-        write_atomic(path, json.dumps(asdict(self), indent=1))
-
-    @classmethod
-    def load(cls, path) -> "History":
-        with open(path) as f:
-            return cls(**json.load(f))
-
-
 def fresh_params(config: TrainConfig, d: int, k: int = 10) -> Params:
     """Initial parameters for ``config``: hidden size, dtype and seed taken from it."""
     return init_params(d, config.hidden, k, rng=np.random.default_rng(config.seed), dtype=config.dtype)
@@ -178,17 +140,9 @@ def train_run(config: TrainConfig, train_data, val_data, keep: int = 1, soft_tar
         _, history = train(params, train_data, val_data, config, progress=progress, on_cycle_end=snapshot,
                            soft_targets=soft_targets, state=state)
     except Diverged as err:
-        err.history = _joined(before, err.history)
+        err.history = before.joined(err.history) if before else err.history
         raise
-    return _joined(before, history), snapshots, state
-
-
-def _joined(before: History | None, after: History) -> History:
-    """The records of ``before`` (a run's first cycles) then ``after``'s, under ``after``'s config."""
-    if before is None:
-        return after
-    return History(after.config, **{f.name: getattr(before, f.name) + getattr(after, f.name)
-                                    for f in fields(History) if f.name != "config"})
+    return (before.joined(history) if before else history), snapshots, state
 
 
 def _dataset(params: Params, data, name: str, dtype):
@@ -198,176 +152,86 @@ def _dataset(params: Params, data, name: str, dtype):
     return np.ascontiguousarray(X, dtype=dtype), y
 
 
-class _BatchAverage:
-    """Running mean or exponential moving average of per-batch (cost, loss, accuracy)."""
-
-    def __init__(self, method: str):
-        self.method, self.count, self.value = method, 0, np.zeros(3)
-
-    def state(self) -> list:
-        """[count, cost, loss, accuracy]: what ``restore`` continues from, exactly (JSON floats)."""
-        return [self.count, *self.value.tolist()]
-
-    def restore(self, state: list) -> None:
-        self.count, self.value = int(state[0]), np.array(state[1:], dtype=float)
-
-    def add(self, values) -> None:
-        self.count += 1
-        if self.method == "running_mean":
-            self.value += (np.asarray(values) - self.value) / self.count
-        else:
-            self.value = np.asarray(values, float) if self.count == 1 else \
-                EMA_DECAY * self.value + (1 - EMA_DECAY) * np.asarray(values)
-
-
 def learning_rates(config: TrainConfig) -> np.ndarray:
     """The learning rate of every update step, (total_steps,)."""
     steps = np.arange(config.total_steps)
     if config.schedule == "range_test":
         return linear_lr(steps, config.eta_min, config.eta_max, config.total_steps)
-    return cyclical_lr(steps, config.eta_min, config.eta_max, config.n_s)
+    return triangular_lr(steps, config.eta_min, config.eta_max, config.n_s)
 
 
-def _batches(X: np.ndarray, y: np.ndarray, config: TrainConfig, dtype, soft_targets=None, start: int = 0):
-    """The mini-batches of a run, in order, from update ``start`` on: (X (b, d), y (b,), dropout
-    multipliers (b, m) or None, SoftTargets or None). The random draws of the updates before
-    ``start`` are made and dropped, so that a continued run gets the batches of a run from step 0.
+class _DivergenceCheck:
+    """Stops a run whose mini-batch loss is not finite or exceeds DIVERGENCE_FACTOR * max(1, its first loss)."""
 
-    Rows are drawn without replacement from a permutation renewed every epoch (``config.seed``);
-    flips, translations and dropout masks come from a second generator seeded by ``config.seed``.
-    soft_targets (views, n, K): a mirrored image takes the teacher's probabilities of view 1
-    (the mirror images) if there is one; a translated image keeps those of its unshifted view.
-    """
-    n, batch = len(y), config.batch_size
-    rng = np.random.default_rng(config.seed)
-    noise = np.random.default_rng([config.seed, 1])   # augmentation and dropout
-    order, position = rng.permutation(n), 0
-    mover = BatchMover(batch, config.translate, dtype) if config.augments else None
-    for t in range(config.total_steps):
-        if position + batch > n:
-            order, position = rng.permutation(n), 0
-        rows = order[position:position + batch]
-        position += batch
-        moves = random_moves(batch, noise, config.flip, config.translate) if config.augments else None
-        keep = dropout_mask(noise, (batch, config.hidden), config.dropout, dtype) if config.dropout else None
-        if t < start:
-            continue
-        rows = np.sort(rows)
-        batch_X, view = X[rows], 0
-        if moves is not None:
-            dy, dx, flipped = moves
-            batch_X = mover(batch_X, dy, dx, flipped)
-            view = np.minimum(flipped, len(soft_targets) - 1) if soft_targets is not None else 0
-        soft = None if soft_targets is None else SoftTargets(soft_targets[view, rows], config.distill,
-                                                             config.temperature)
-        yield batch_X, y[rows], keep, soft
+    def __init__(self, limit: float | None):
+        self.limit = limit
+
+    def __call__(self, step: int, eta: float, loss: float) -> None:
+        if step == 0:
+            self.limit = DIVERGENCE_FACTOR * max(1.0, loss)
+        if not (math.isfinite(loss) and loss <= self.limit):
+            raise Diverged(f"training diverged at step {step} (learning rate {eta:.3g}): the mini-batch loss is "
+                           f"{loss:.4g}, above {self.limit:.4g} ({DIVERGENCE_FACTOR} times its start); "
+                           "lower eta_max or check the scaling of the data", step, eta, loss)
 
 
-def _soft_targets(soft_targets, n: int, k: int, config: TrainConfig):
-    """The teacher's probabilities as (views, n, K) float64, or None when the run does not distil."""
-    if not config.distill:
-        return None
-    require(soft_targets is not None, "soft_targets", f"a teacher's probabilities when distill > 0 "
-            f"(distill = {config.distill})", None)
-    P = np.asarray(soft_targets, dtype=np.float64)
-    P = P[None] if P.ndim == 2 else P
-    require(P.ndim == 3 and P.shape[1:] == (n, k) and len(P) in (1, 2), "soft_targets",
-            f"teacher probabilities of shape ({n}, {k}), or (2, {n}, {k}) for the plain and the mirror images",
-            f"shape {np.shape(soft_targets)}")
-    require(np.isfinite(P).all() and (P >= 0).all() and np.allclose(P.sum(axis=2), 1, atol=1e-4),
-            "soft_targets", "probabilities: >= 0, each row summing to 1", "other numbers")
-    return P
-
-
-def train(params: Params, train_data, val_data, config: TrainConfig, progress: bool = False, on_cycle_end=None,
-          blas_threads: int = 1, soft_targets=None, state: dict | None = None):
-    """Train a copy of ``params`` for exactly ``config.total_steps`` updates; return (Params, History).
-
-    train_data, val_data: (X (n, d), y (n,)) pairs. soft_targets: a teacher's class probabilities
-    for the training images, (n, K), or (2, n, K) for them and their mirror images; used (and
-    needed) when ``config.distill`` > 0, with the loss of ``network.SoftTargets``. The training
-    set is reshuffled every epoch (seeded by ``config.seed``); records follow ``config.record_steps()``. Flips,
-    translations and dropout masks are drawn afresh for every mini-batch from a second
-    generator seeded by ``config.seed``. BLAS runs with ``blas_threads`` threads (one: the
-    default, for runs side by side, one per core) while the records are evaluated on a snapshot
-    of the parameters in a second thread, so the updates and the full-data evaluations share
-    the cores. ``on_cycle_end(cycle, params)``, if given, is called after the last update of
-    every cycle (cycle = 1, 2, ...); copy params to keep them.
-
-    state: a dict that ``train`` fills with where the run stopped ({"steps", "limit": the
-    divergence limit, "averages": the batch averages' state or None, "seconds"}). Passed back with a
-    config that differs only by more cycles, and the run's final ``params``, it makes ``train``
-    continue the run: exactly as a run from step 0 would go on, its History holding the new records.
-    Only a cyclical schedule without momentum (whose velocity is not kept) can be continued.
-    """
+def _checked(params: Params, train_data, val_data, config: TrainConfig, state: dict) -> tuple:
+    """(a copy of params in the config's dtype, (X, y), (X_val, y_val), the update to start from), checked."""
     require(isinstance(config, TrainConfig), "config", "a TrainConfig", type(config).__name__)
     require(isinstance(params, Params), "params", "a network's Params", type(params).__name__)
     require(params.W1.shape[0] == config.hidden, "params", f"a network of config.hidden = {config.hidden} hidden "
             "units (the config is the one source of truth of the network's shape)",
             f"W1 of shape {params.W1.shape}: {params.W1.shape[0]} hidden units")
-    blas_threads = positive_int("blas_threads", blas_threads)
-    dtype = np.dtype(config.dtype)
-    params = params.astype(dtype)
-    X, y = _dataset(params, train_data, "train_data", dtype)
-    Xv, yv = _dataset(params, val_data, "val_data", dtype)
-    lam = config.lam
-    require(config.batch_size <= len(y), "batch_size", f"<= the number of training samples ({len(y)})",
-            config.batch_size)
-    soft_targets = _soft_targets(soft_targets, len(y), params.W2.shape[0], config)
-    state = {} if state is None else state
+    params = params.astype(np.dtype(config.dtype))
+    train_data = _dataset(params, train_data, "train_data", params.W1.dtype)
+    val_data = _dataset(params, val_data, "val_data", params.W1.dtype)
+    require(config.batch_size <= len(train_data[1]), "batch_size",
+            f"<= the number of training samples ({len(train_data[1])})", config.batch_size)
     done = state.get("steps", 0)
     require(done == 0 or (config.schedule == "cyclical" and not config.momentum and done < config.total_steps),
             "state", f"the end of a cyclical run without momentum before step {config.total_steps}", done)
+    return params, train_data, val_data, done
+
+
+def train(params: Params, train_data, val_data, config: TrainConfig, *, progress: bool = False, on_cycle_end=None,
+          blas_threads: int = 1, soft_targets=None, state: dict | None = None) -> tuple[Params, History]:
+    """Train a copy of ``params`` for exactly ``config.total_steps`` updates; return (Params, History).
+
+    train_data, val_data: (X (n, d), y (n,)) pairs. The mini-batches are ``batches.mini_batches``; the
+    records follow ``config.record_steps()`` (``history.Recorder``). soft_targets: a teacher's class
+    probabilities of the training images, (n, K), or (2, n, K) for them and their mirror images; used
+    (and needed) when ``config.distill`` > 0. BLAS runs with ``blas_threads`` threads (one: the default,
+    for runs side by side, one per core). ``on_cycle_end(cycle, params)``, if given, is called after the
+    last update of every cycle (cycle = 1, 2, ...); copy params to keep them. Raises ``Diverged``.
+
+    state: a dict that ``train`` fills with where the run stopped ({"steps", "limit": the divergence
+    limit, "averages", "seconds"}). Passed back with a config that differs only by more cycles, and the
+    run's final ``params``, it makes ``train`` continue the run exactly as a run from step 0 would go on,
+    its History holding the new records. Only a cyclical schedule without momentum can be continued.
+    """
+    state = {} if state is None else state
+    params, (X, y), val_data, done = _checked(params, train_data, val_data, config, state)
+    blas_threads = positive_int("blas_threads", blas_threads)
+    soft_targets = checked_soft_targets(soft_targets, len(y), params.W2.shape[0], config)
     etas = learning_rates(config)
-    record_at = set(config.record_steps().tolist())
-    averages = None if config.cost_method == "full" else _BatchAverage(config.cost_method)
-    if done and averages is not None:
-        averages.restore(state["averages"])
-    limit = state.get("limit")
-    update = SGDStep(params, config.momentum)
-    batches = _batches(X, y, config, dtype, soft_targets, start=done)
-    start = time.perf_counter() - state.get("seconds", 0.0)
-
-    def record(step: int, snapshot: Params, train_metrics) -> dict:
-        if train_metrics is None:
-            train_metrics = evaluate(snapshot, X, y, lam)
-        metrics = dict(zip(METRICS, train_metrics + evaluate(snapshot, Xv, yv, lam)))
-        return dict(step=step, eta=float(etas[step - 1]), **metrics, time=time.perf_counter() - start)
-
-    records = []
-    with threadpool_limits(blas_threads), ThreadPoolExecutor(1) as evaluator, \
-            np.errstate(over="ignore", invalid="ignore"), \
-            tqdm(total=config.total_steps, initial=done, disable=not progress, desc="training", leave=False) as bar:
-        for t, eta in enumerate(etas[done:].tolist(), start=done):
-            batch_X, batch_y, keep, soft = next(batches)
-            batch_penalty = float(penalty(params, lam)) if averages is not None else None   # before the update
-            loss, acc = update(params, batch_X, batch_y, eta, lam, keep, soft)
-            if t == 0:
-                limit = DIVERGENCE_FACTOR * max(1.0, loss)
-            if not (math.isfinite(loss) and loss <= limit):
-                err = Diverged(
-                    f"training diverged at step {t} (learning rate {eta:.3g}): the mini-batch loss is {loss:.4g}, "
-                    f"above {limit:.4g} ({DIVERGENCE_FACTOR} times its start); "
-                    "lower eta_max or check the scaling of the data", t, eta, loss)
-                err.history = _history(config, records)
-                raise err
-            if averages is not None:
-                averages.add((loss + batch_penalty, loss, acc))
-            bar.update()
-            if on_cycle_end is not None and (t + 1) % (2 * config.n_s) == 0:
-                on_cycle_end((t + 1) // (2 * config.n_s), params)
-            if t + 1 in record_at:
-                train_metrics = None if averages is None else tuple(averages.value.tolist())
-                records.append(evaluator.submit(record, t + 1, params.copy(), train_metrics))
-    history = _history(config, records)
-    state.update(steps=config.total_steps, limit=limit, averages=None if averages is None else averages.state(),
-                 seconds=time.perf_counter() - start)
-    return params, history
-
-
-def _history(config: TrainConfig, records) -> History:
-    """The History of the evaluated records (futures of ``train``'s record dicts)."""
-    history = History(config=asdict(config))
-    for future in records:
-        history.append(**future.result())
-    return history
+    batches = mini_batches(X, y, config, params.W1.dtype, soft_targets, start=done)
+    update, diverged = SGDStep(params, config.momentum), _DivergenceCheck(state.get("limit"))
+    recorder = Recorder(config, (X, y), val_data, etas, state)
+    cycle = 2 * config.n_s
+    try:
+        with threadpool_limits(blas_threads), recorder, np.errstate(over="ignore", invalid="ignore"), \
+                tqdm(total=config.total_steps, initial=done, disable=not progress, desc="training", leave=False) as bar:
+            for t, eta in enumerate(etas[done:].tolist(), start=done):
+                batch_X, batch_y, keep, soft = next(batches)       # the next mini-batch, augmented
+                recorder.before_update(params)
+                loss, accuracy = update(params, batch_X, batch_y, eta, config.lam, keep, soft)   # one step of SGD
+                diverged(t, eta, loss)                              # stops a run whose loss blows up
+                bar.update()
+                if on_cycle_end is not None and (t + 1) % cycle == 0:
+                    on_cycle_end((t + 1) // cycle, params)
+                recorder.after_update(t + 1, params, loss, accuracy)   # records evaluated in a thread
+    except Diverged as err:
+        err.history = recorder.history()
+        raise
+    state.update(steps=config.total_steps, limit=diverged.limit, **recorder.state())
+    return params, recorder.history()

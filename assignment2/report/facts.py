@@ -46,8 +46,8 @@ def hidden_sizes(widths: list[dict]) -> str:
     if len(widths) < 2:
         return ""
     a, b = max(widths, key=lambda r: r["hidden"]), min(widths, key=lambda r: r["hidden"])
-    text = difference(f"$m={a['hidden']}$", a["test_acc_mean"], a["test_acc_std"], a["n_seeds"],
-                      f"$m={b['hidden']}$", b["test_acc_mean"], b["test_acc_std"], b["n_seeds"], "test accuracy")
+    text = difference((f"$m={a['hidden']}$", a["test_acc_mean"], a["test_acc_std"], a["n_seeds"]),
+                      (f"$m={b['hidden']}$", b["test_acc_mean"], b["test_acc_std"], b["n_seeds"]), "test accuracy")
     text += f" Its training accuracy is {pct(a['train_acc_mean'])} against {pct(b['train_acc_mean'])}"
     if a["n_seeds"] >= 3:
         text += (f", at {a['seconds_median'] / b['seconds_median']:.1f}× the run time (medians of {a['n_seeds']} runs, "

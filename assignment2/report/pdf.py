@@ -17,7 +17,7 @@ import typst
 
 from . import plots, reproduction, wording
 from ..core.files import read_table
-from .artifacts import save_figure
+from .notebook import save_figure
 from .facts import facts
 from ..core.files import write_atomic
 from .provenance import environment

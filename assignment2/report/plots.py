@@ -4,8 +4,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import EngFormatter, MaxNLocator
 
-from ..core.schedule import cyclical_lr
-from ..core.train import History
+from ..core.schedule import triangular_lr
+from ..core.history import History
 
 PANELS = (("cost", "Cost (loss + L2)"), ("loss", "Cross-entropy loss"), ("acc", "Accuracy"))
 
@@ -35,7 +35,7 @@ def schedule_figure(eta_min: float, eta_max: float, n_s: int, n_cycles: int) -> 
     """The cyclical learning rate over ``n_cycles`` cycles."""
     t = np.arange(2 * n_s * n_cycles + 1)
     fig, ax = plt.subplots(figsize=(6, 2.6), constrained_layout=True)
-    ax.plot(t, cyclical_lr(t, eta_min, eta_max, n_s))
+    ax.plot(t, triangular_lr(t, eta_min, eta_max, n_s))
     ax.set(xlabel="update step", ylabel="learning rate", title=f"n_s = {n_s}, {n_cycles} cycle{'s' * (n_cycles > 1)}")
     _step_axis(ax)
     ax.grid(alpha=0.3)

@@ -5,7 +5,8 @@ sentence of the report states a result that its own tables contradict.
 """
 
 import math
-import statistics
+
+from ..study.stats import difference_se, mean_sd
 
 #: Characters with a meaning in Typst markup, escaped with a backslash in text.
 TYPST_SPECIAL = set("\\#$*_@<>[]`~/=-+")
@@ -50,7 +51,7 @@ def mean_pm(mean: float, std: float, n: int) -> str:
 def rerun_band(std: float, n: int) -> float:
     """How far a rerun's mean over n other seeds (or another machine's) may fall from a mean over n
     seeds with spread std: 2 standard errors of the difference of two such means, 2 std sqrt(2 / n)."""
-    return 2 * std * math.sqrt(2 / n)
+    return 2 * difference_se(std, n, std, n)
 
 
 def rerun_range(mean: float, std: float, n: int) -> str:
@@ -59,11 +60,11 @@ def rerun_range(mean: float, std: float, n: int) -> str:
     return f"{100 * (mean - band):.2f}–{pct(mean + band)}"
 
 
-def difference(a: str, a_mean: float, a_std: float, a_n: int, b: str, b_mean: float, b_std: float, b_n: int,
-               what: str = "accuracy") -> str:
-    """A sentence comparing the mean ``what`` of a and b (fractions; std over a_n and b_n runs)."""
+def difference(first: tuple, second: tuple, what: str = "accuracy") -> str:
+    """A sentence comparing the mean ``what`` of two settings, each (label, mean, std, runs) (fractions)."""
+    (a, a_mean, a_std, a_n), (b, b_mean, b_std, b_n) = first, second
     diff = a_mean - b_mean
-    se = math.sqrt(a_std ** 2 / a_n + b_std ** 2 / b_n)
+    se = difference_se(a_std, a_n, b_std, b_n)
     values = f"{a} reaches a mean {what} of {pct(a_mean)} against {pct(b_mean)} for {b}"
     if diff == 0:
         return f"{a} and {b} reach the same mean {what}, {pct(a_mean)}."
@@ -156,10 +157,10 @@ def eta_scaling(fixed: dict, scaled: dict, hidden: int) -> str:
     text = "".join(f"{_sentence(e)}. " for e in endings)
     done = [row for row in (fixed, scaled) if row["n_seeds"] > row.get("n_diverged", 0)]
     if len(done) == 2:
-        return text + difference(f"Scaling $eta$ (to $eta_max={scaled['eta_max']:g}$)", scaled["test_acc_mean"],
-                                 scaled["test_acc_std"], scaled["n_seeds"] - scaled.get("n_diverged", 0),
-                                 "keeping it fixed", fixed["test_acc_mean"], fixed["test_acc_std"],
-                                 fixed["n_seeds"] - fixed.get("n_diverged", 0), "test accuracy")
+        finished = lambda label, row: (label, row["test_acc_mean"], row["test_acc_std"],
+                                       row["n_seeds"] - row.get("n_diverged", 0))
+        return text + difference(finished(f"Scaling $eta$ (to $eta_max={scaled['eta_max']:g}$)", scaled),
+                                 finished("keeping it fixed", fixed), "test accuracy")
     if done:
         row = done[0]
         label = "With $eta$ fixed" if row is fixed else _sentence(scaled_label)
@@ -235,8 +236,7 @@ def distillation(d: dict, row: dict) -> str:
 
 def test_spread(rows: list[dict]) -> str:
     """The mean ± sd of the rows' "test_acc" over the runs (``mean_pm``)."""
-    accs = [r["test_acc"] for r in rows]
-    return mean_pm(statistics.mean(accs), statistics.stdev(accs) if len(accs) > 1 else 0.0, len(accs))
+    return mean_pm(*mean_sd([r["test_acc"] for r in rows]), len(rows))
 
 
 def teacher_and_students(d: dict) -> str:

@@ -6,14 +6,15 @@ for the caller, once the configurations are fixed. Every choice is made by ``rul
 is kept only when its paired gain clears ``rule.MARGIN`` standard errors, else the step before stays.
 """
 
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
-from . import rule
 from ..core.checks import positive_int, require
 from ..core.ensemble import Teacher, average, ensemble_accuracy, views
 from ..core.network import probabilities
+from . import rule
+from .stats import mean_sd
 from .store import Run, RunStore
 from ..core.train import TrainConfig
 
@@ -28,7 +29,7 @@ def ablation_configs(base: TrainConfig, steps) -> list[TrainConfig]:
     return configs
 
 
-def compare(labels: list[str], groups: list[list[Run]], pooled_with=()) -> tuple[list[dict], list]:
+def judge_path(labels: list[str], groups: list[list[Run]], pooled_with=()) -> tuple[list[dict], list]:
     """Rows of a path of settings judged by ``rule``: each setting against the one before it.
 
     labels: a label per setting, the first one the starting point; groups: its Runs (one per seed).
@@ -45,14 +46,14 @@ def compare(labels: list[str], groups: list[list[Run]], pooled_with=()) -> tuple
     verdicts += rule.judge(differences, pooled_with) if differences else []
     rows = []
     for step, (label, members, verdict) in enumerate(zip(labels, groups, verdicts)):
-        accs = np.array([m.row["val_acc"] for m in members])
-        rows.append({"step": step, "change": label, "seeds": len(accs), "val_acc_mean": float(accs.mean()),
-                     "val_acc_std": float(accs.std(ddof=1)) if len(accs) > 1 else 0.0, **verdict})
+        mean, sd = mean_sd([m.row["val_acc"] for m in members])
+        rows.append({"step": step, "change": label, "seeds": len(members), "val_acc_mean": mean, "val_acc_std": sd,
+                     **verdict})
     return rows, differences
 
 
 def kept_config(base: TrainConfig, steps, rows: list[dict]) -> TrainConfig:
-    """``base`` with the changes of the steps that ``compare`` kept (rows[1:] match steps)."""
+    """``base`` with the changes of the steps that ``judge_path`` kept (rows[1:] match steps)."""
     return ablation_configs(base, [step for step, row in zip(steps, rows[1:]) if row["kept"]])[-1]
 
 
@@ -62,9 +63,20 @@ def _path(store: RunStore, configs: list[TrainConfig], seeds, train_data, val_da
     return [[next(trained) for _ in seeds] for _ in configs]
 
 
-def ablation(base: TrainConfig, short_steps, long_steps, seeds, judge_cycles: int, long_cycles: int, final_seeds,
-             train_data, val_data, store: RunStore, keep: int = 1, executor=None, progress: bool = False,
-             start_label: str = "start") -> dict:
+@dataclass
+class Ablation:
+    """The ablation's rows (both stages and the schedule), the chosen config (seed: the first final seed),
+    its Runs (one per final seed) and the paired differences of stage 2 and of the schedule, for later
+    choices to pool with."""
+
+    rows: list
+    config: TrainConfig
+    runs: list
+    differences: list
+
+
+def ablation(base: TrainConfig, short_steps, long_steps, seeds, final_seeds, data, store: RunStore, cycles: tuple, *,
+             keep: int = 1, executor=None, progress: bool = False, start_label: str = "start") -> Ablation:
     """The ablation, in two stages, each change judged by ``rule`` against the step before, on ``seeds``.
 
     Stage 1: ``short_steps`` ((label, changes) pairs, applied cumulatively) on ``base``'s schedule.
@@ -73,39 +85,56 @@ def ablation(base: TrainConfig, short_steps, long_steps, seeds, judge_cycles: in
     Then the kept config is trained for ``long_cycles`` cycles with ``final_seeds``, keeping the last
     ``keep`` cycle ends: the longer schedule, itself judged against ``judge_cycles`` on the shared
     seeds; if it is not kept, the judged config is trained with the final seeds instead.
-    Returns {"rows": the rows of ``compare`` of both stages and of the schedule, "config": the
-    chosen config (seed final_seeds[0]), "runs": its Runs, one per final seed, "differences": the
-    paired differences of stage 2 and of the schedule, for later choices to pool with}.
+    data: (train, val) pairs (X (n, d), y (n,)); cycles: (judge_cycles, long_cycles).
     """
+    train_data, val_data = data
+    judge_cycles, long_cycles = cycles
     positive_int("judge_cycles", judge_cycles)
     positive_int("long_cycles", long_cycles)
     options = {"executor": executor, "progress": progress}
     short_path = ablation_configs(base, short_steps)
-    rows, _ = compare([start_label] + [label for label, _ in short_steps],
-                      _path(store, short_path, seeds, train_data, val_data, **options))
+    rows, _ = judge_path([start_label] + [label for label, _ in short_steps],
+                         _path(store, short_path, seeds, train_data, val_data, **options))
     judged = replace(kept_config(base, short_steps, rows), n_cycles=judge_cycles)
     long_path = ablation_configs(judged, long_steps)
-    long_rows, differences = compare(
+    long_rows, differences = judge_path(
         [f"the kept network on {judge_cycles} cycles"] + [f"{label}, on {judge_cycles} cycles" for label, _ in long_steps],
         _path(store, long_path, seeds, train_data, val_data, keep=keep, **options))
     chosen = kept_config(judged, long_steps, long_rows)
     before = _path(store, [chosen], seeds, train_data, val_data, keep=keep, **options)[0]
     longer = replace(chosen, n_cycles=long_cycles)
     finals = _path(store, [longer], final_seeds, train_data, val_data, keep=keep, **options)[0]
-    schedule, [schedule_d] = compare(["", f"the kept network on a longer schedule ({long_cycles} cycles)"],
-                                     [before, finals], differences)
+    schedule, [schedule_d] = judge_path(["", f"the kept network on a longer schedule ({long_cycles} cycles)"],
+                                        [before, finals], differences)
     if not schedule[1]["kept"]:
         longer, finals = chosen, _path(store, [chosen], final_seeds, train_data, val_data, keep=keep, **options)[0]
     steps = rows + long_rows + schedule[1:]
     for number, row in enumerate(steps):
         row["step"] = number
-    return {"rows": steps, "config": replace(longer, seed=final_seeds[0]), "runs": finals,
-            "differences": differences + [schedule_d]}
+    return Ablation(steps, replace(longer, seed=final_seeds[0]), finals, differences + [schedule_d])
 
 
-def distillation(teachers: list[Run], mixes, seeds, final_seeds, train_data, val_data, store: RunStore,
-                 max_snapshots: int = 1, keep: int = 1, executor=None, progress: bool = False,
-                 cycles: int | None = None, pooled_with=()) -> dict:
+@dataclass
+class Distillation:
+    """The teacher ensemble (an ``EnsembleChoice``), the rows of the mixes tried, the chosen mix's config
+    (seed: the first student seed), its students' Runs and their row against the teachers (a row of
+    ``judge_path``); with no mix, no student: ``trials`` and ``students`` empty, ``config`` and ``row`` None."""
+
+    teacher: "EnsembleChoice"
+    trials: list
+    config: TrainConfig | None
+    students: list
+    row: dict | None
+
+    @property
+    def kept(self) -> bool:
+        """Whether the rule kept the students over their teachers."""
+        return self.row is not None and bool(self.row["kept"])
+
+
+def distil_students(teachers: list[Run], mixes, seeds, final_seeds, data, store: RunStore, *, max_snapshots: int = 1,
+                    keep: int = 1, executor=None, progress: bool = False, cycles: int | None = None,
+                    pooled_with=()) -> Distillation:
     """Students of the ensemble ``teachers`` (one config, several seeds), trained on its soft targets,
     like their teachers but for ``cycles`` cycles (None: as many as the teachers).
 
@@ -115,15 +144,13 @@ def distillation(teachers: list[Run], mixes, seeds, final_seeds, train_data, val
     trains students with ``seeds`` (seeds the teachers have, so that the comparisons are paired); the
     first mix is the candidate, and a later one replaces it only when ``rule`` keeps it. The candidate's students
     are then judged against their teachers, pooling with ``pooled_with``; if kept, they are
-    trained with every seed of ``final_seeds`` too. Returns {"teacher": the teacher ensemble's
-    row, "trials": the rows of the mixes, "config": the chosen mix's config (seed seeds[0]),
-    "students": its Runs, "row": the students against the teachers as a row of ``compare``}; with no
-    mixes, no student is trained ("trials" and "students" empty, "config" and "row" None).
+    trained with every seed of ``final_seeds`` too. data: (train, val) pairs (X (n, d), y (n,)).
     """
+    train_data, val_data = data
     _, teacher = ensemble_path({"teachers": teachers}, val_data, max_snapshots, pooled_with)
     if not mixes:
-        return {"teacher": teacher, "trials": [], "config": None, "students": [], "row": None}
-    taught = Teacher(tuple(teachers), teacher["snapshots"])
+        return Distillation(teacher, [], None, [], None)
+    taught = Teacher(tuple(teachers), teacher.snapshots)
     student = replace(teachers[0].config, n_cycles=cycles or teachers[0].config.n_cycles)
     keep = min(keep, student.n_cycles)
     options = {"keep": keep, "teacher": taught, "executor": executor, "progress": progress}
@@ -133,8 +160,8 @@ def distillation(teachers: list[Run], mixes, seeds, final_seeds, train_data, val
     trials, best, pool = [], 0, list(pooled_with)
     for i, (config, group) in enumerate(zip(configs, groups)):
         label = f"alpha = {config.distill:g}, T = {config.temperature:g}"
-        row = compare([label], [group])[0][0] if i == 0 else \
-            compare(["", label], [groups[best], group], pool)[0][1]
+        row = judge_path([label], [group])[0][0] if i == 0 else \
+            judge_path(["", label], [groups[best], group], pool)[0][1]
         if i:
             pool.append(rule.paired_differences(rule.by_seed(group), rule.by_seed(groups[best])))
             best = i if row["kept"] else best
@@ -142,12 +169,11 @@ def distillation(teachers: list[Run], mixes, seeds, final_seeds, train_data, val
     chosen, students = configs[best], groups[best]
     label = (f"students of the kept networks, {chosen.n_cycles} cycles (distillation, alpha = {chosen.distill:g}, "
              f"T = {chosen.temperature:g})")
-    rows, _ = compare(["the teachers", label], [paired, students], pool)
+    rows, _ = judge_path(["the teachers", label], [paired, students], pool)
     if rows[1]["kept"]:
         more = [seed for seed in final_seeds if seed not in seeds]
         students = students + (_path(store, [chosen], more, train_data, val_data, **options)[0] if more else [])
-    return {"teacher": teacher, "trials": trials, "config": replace(chosen, seed=seeds[0]), "students": students,
-            "row": rows[1]}
+    return Distillation(teacher, trials, replace(chosen, seed=seeds[0]), students, rows[1])
 
 
 def member_rows(members: list[Run], X_test, y_test) -> list[dict]:
@@ -158,7 +184,33 @@ def member_rows(members: list[Run], X_test, y_test) -> list[dict]:
              "run": m.key} for m in members]
 
 
-def ensemble_path(groups: dict, val_data, max_snapshots: int, pooled_with=()) -> tuple[list[dict], dict]:
+@dataclass(frozen=True)
+class EnsembleChoice:
+    """An ensemble of ``ensemble_path``: the groups it takes every Run of (labels of its ``groups``), the last
+    ``snapshots`` cycle ends of each, with their mirror images or not; its networks and validation accuracy."""
+
+    groups: tuple
+    snapshots: int
+    mirror: bool
+    networks: int
+    val_acc: float
+
+    @property
+    def label(self) -> str:
+        """Its groups for a reader ("teachers and students")."""
+        return " and ".join(self.groups)
+
+    def members(self, groups: dict) -> list[Run]:
+        """Its Runs out of ``groups`` (label -> Runs)."""
+        return [run for label in self.groups for run in groups[label]]
+
+    def row(self) -> dict:
+        """Its columns of a table of ensembles."""
+        return {"members": self.label, "snapshots": self.snapshots, "mirror": self.mirror, "networks": self.networks,
+                "val_acc": self.val_acc}
+
+
+def ensemble_path(groups: dict, val_data, max_snapshots: int, pooled_with=()) -> tuple[list[dict], EnsembleChoice]:
     """The ensemble, chosen one step at a time by ``rule`` on the validation images, paired by seed.
 
     groups: label -> Runs, the chosen network's first. The path starts from the last cycle end of
@@ -168,8 +220,7 @@ def ensemble_path(groups: dict, val_data, max_snapshots: int, pooled_with=()) ->
     validation accuracy of seed s's networks averaged with the step minus without it, over the seeds
     every group of the step has; the sd is pooled with the steps before and ``pooled_with``.
     Returns (a row per step: the change, its ensemble of every seed, the seeds judged and the
-    verdict; the chosen ensemble: members (the labels joined by " and "), snapshots, mirror,
-    networks, val_acc).
+    verdict; the chosen ensemble).
     """
     X, y = val_data
     labels = list(groups)
@@ -177,7 +228,7 @@ def ensemble_path(groups: dict, val_data, max_snapshots: int, pooled_with=()) ->
 
     def accuracy(state: dict, seeds=None) -> float:
         P = []
-        for run in (run for label in state["members"] for run in groups[label]
+        for run in (run for label in state["groups"] for run in groups[label]
                     if seeds is None or run.config.seed in seeds):
             for k in range(state["snapshots"]):
                 for v, view in enumerate(views(X, state["mirror"])):
@@ -192,48 +243,53 @@ def ensemble_path(groups: dict, val_data, max_snapshots: int, pooled_with=()) ->
     def seeds_of(members) -> list:
         return sorted(set.intersection(*({run.config.seed for run in groups[label]} for label in members)))
 
-    state = {"members": (labels[0],), "snapshots": 1, "mirror": False}
+    def choice(state: dict) -> EnsembleChoice:
+        networks = sum(len(groups[label]) for label in state["groups"]) * state["snapshots"]
+        return EnsembleChoice(state["groups"], state["snapshots"], state["mirror"], networks, accuracy(state))
+
+    state = {"groups": (labels[0],), "snapshots": 1, "mirror": False}
     ends = most(labels[:1])
     tries = [(f"the last {ends} cycle ends and mirror images" if ends > 1 else "mirror images",
               {"snapshots": ends, "mirror": True})]
     tries += [(f"with the {label}", {"add": label}) for label in labels[1:]]
-    rows = [{"change": f"the last cycle end of each of the {labels[0]}", **_ensemble(groups, state, accuracy(state)),
+    rows = [{"change": f"the last cycle end of each of the {labels[0]}", **choice(state).row(),
              "seeds": len(groups[labels[0]]), "gain": None, "gain_se": None, "threshold": None, "kept": None}]
     pool = list(pooled_with)
     for change, move in tries:
         if "add" in move:
-            members = state["members"] + (move["add"],)
-            new = {**state, "members": members, "snapshots": min(state["snapshots"], most(members))}
+            members = state["groups"] + (move["add"],)
+            new = {**state, "groups": members, "snapshots": min(state["snapshots"], most(members))}
         else:
             new = {**state, **move}
-        seeds = seeds_of(new["members"])
+        seeds = seeds_of(new["groups"])
         d = rule.paired_differences({s: accuracy(new, {s}) for s in seeds}, {s: accuracy(state, {s}) for s in seeds})
         [verdict] = rule.judge([d], pool)
         pool.append(d)
-        rows.append({"change": change, **_ensemble(groups, new, accuracy(new)), "seeds": len(seeds), **verdict})
+        rows.append({"change": change, **choice(new).row(), "seeds": len(seeds), **verdict})
         if verdict["kept"]:
             state = new
     for number, row in enumerate(rows):
         row["step"] = number
-    return rows, _ensemble(groups, state, accuracy(state))
+    return rows, choice(state)
 
 
-def _ensemble(groups: dict, state: dict, val_acc: float) -> dict:
-    networks = sum(len(groups[label]) for label in state["members"]) * state["snapshots"]
-    return {"members": " and ".join(state["members"]), "snapshots": state["snapshots"], "mirror": state["mirror"],
-            "networks": networks, "val_acc": val_acc}
+@dataclass
+class Chosen:
+    """The chosen network: its config, its Runs (one per seed), whether they are distilled students, and
+    the groups (label -> Runs) its ensemble is chosen from, its own first."""
+
+    config: TrainConfig
+    runs: list
+    students: bool
+    groups: dict
 
 
-def chosen_networks(distilled: dict, teacher_config: TrainConfig, teachers: list[Run]) -> tuple:
-    """(config, Runs, groups for ``ensemble_path``) of the chosen network: the students of ``distilled``
-    (``distillation``'s result) if the rule kept them, else the teachers; groups: the chosen network's
-    label first, and the students only if there are any."""
-    if distilled["row"] is not None and distilled["row"]["kept"]:
-        return distilled["config"], distilled["students"], {"students": distilled["students"], "teachers": teachers}
-    groups = {"teachers": teachers, "students": distilled["students"]}
-    return teacher_config, teachers, {label: runs for label, runs in groups.items() if runs}
-
-
-def ensemble_members(groups: dict, pick: dict) -> list[Run]:
-    """The Runs of the ensemble ``pick`` (of ``ensemble_path``) out of ``groups``."""
-    return [run for label in pick["members"].split(" and ") for run in groups[label]]
+def chosen_network(distilled: Distillation, ablation: Ablation) -> Chosen:
+    """The students of ``distilled`` if the rule kept them, else the ablation's networks (the teachers); the
+    groups: the chosen network's first, and the students only if there are any."""
+    teachers = ablation.runs
+    if distilled.kept:
+        return Chosen(distilled.config, distilled.students, True,
+                      {"students": distilled.students, "teachers": teachers})
+    groups = {"teachers": teachers, "students": distilled.students}
+    return Chosen(ablation.config, teachers, False, {label: runs for label, runs in groups.items() if runs})

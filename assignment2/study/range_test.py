@@ -6,7 +6,8 @@ import numpy as np
 
 from ..core.checks import positive_int, require
 from .store import RunStore
-from ..core.train import History, TrainConfig
+from ..core.history import History
+from ..core.train import TrainConfig
 
 SMOOTHING = 5          # records in the moving average the bounds are read from
 MIN_FRACTION = 10      # eta_min = eta_max / MIN_FRACTION

@@ -1,11 +1,13 @@
-"""Random search of the regularisation strength lambda; its runs are kept in the run store."""
+"""Random search of the regularisation strength lambda, its smoothed peak and the choice confirmed over seeds;
+its runs are kept in the run store."""
 
 from dataclasses import asdict, replace
 
 import numpy as np
 
 from ..core.checks import positive_int, require
-from ..core.files import save_table
+from . import rule
+from .stats import mean_sd
 from .store import Run, RunStore
 from ..core.train import TrainConfig
 
@@ -35,14 +37,13 @@ def search_row(run: Run) -> dict:
             **_settings(run.config)}
 
 
-def lambda_search(lambdas, train_data, val_data, config: TrainConfig, store: RunStore, results_path=None,
-                  executor=None, progress: bool = False, seeds=None) -> list[dict]:
+def search_lambdas(lambdas, train_data, val_data, config: TrainConfig, store: RunStore, *, executor=None,
+                   progress: bool = False, seeds=None) -> list[dict]:
     """Train one network per lambda (and seed), or read it from ``store``: a ``search_row`` per run,
     lambdas in the order given, each with every seed.
 
     ``seeds``: the initialisation and shuffling seeds to train each lambda with (None: config.seed).
-    An interrupted search resumes where it stopped, since every run is stored as it finishes.
-    ``results_path``: a CSV file the rows are written to (atomically). ``executor``: any
+    An interrupted search resumes where it stopped, since every run is stored as it finishes. ``executor``: any
     ``concurrent.futures.Executor``, e.g. a process pool or a Dask client's (None: in this
     process); the data go to each worker once.
     """
@@ -51,10 +52,7 @@ def lambda_search(lambdas, train_data, val_data, config: TrainConfig, store: Run
     require(all(np.isfinite(lam) and lam >= 0 for lam in lambdas), "lambdas", "finite numbers >= 0", lambdas)
     seeds = [config.seed] if seeds is None else [int(seed) for seed in seeds]
     configs = [replace(config, lam=lam, seed=seed) for lam in dict.fromkeys(lambdas) for seed in dict.fromkeys(seeds)]
-    rows = [search_row(run) for run in store.runs(configs, train_data, val_data, executor=executor, progress=progress)]
-    if results_path is not None:
-        save_table(rows, results_path)
-    return rows
+    return [search_row(run) for run in store.runs(configs, train_data, val_data, executor=executor, progress=progress)]
 
 
 def smoothed_peak(rows: list[dict], lo: float, hi: float) -> dict:
@@ -70,3 +68,43 @@ def smoothed_peak(rows: list[dict], lo: float, hi: float) -> dict:
     peak = 10.0 ** (-b / (2 * a)) if concave else best_runs(inside, 1)[0]["lambda"]
     return {"lambda": float(peak), "coefficients": [float(a), float(b), float(c)], "points": len(inside),
             "concave": concave, "range": [float(lo), float(hi)]}
+
+
+def fine_range(rows: list[dict], k: int = 3, margin: float = 0.25) -> tuple[float, float]:
+    """log10 range for the fine search: spanning the k best coarse lambdas, widened by ``margin``."""
+    require(len(rows) >= 1, "rows", "at least one finished run", len(rows))
+    logs = np.log10([r["lambda"] for r in best_runs(rows, k)])
+    return float(logs.min() - margin), float(logs.max() + margin)
+
+
+def confirm_best(candidate: float, rows: list[dict], k: int, seeds, train_data, val_data, config: TrainConfig,
+                 store: RunStore, *, executor=None, progress: bool = False) -> tuple[list[dict], list[dict]]:
+    """Re-train ``candidate`` (e.g. ``search.smoothed_peak``) and the k best lambdas of ``rows`` with
+    ``config`` (e.g. the final model's schedule) and ``seeds``, and choose by ``rule``.
+
+    The candidate stays chosen unless another lambda beats it by more than the margin, paired by
+    seed (the sd of the differences pooled over the k comparisons); of those that do, the one with
+    the largest gain. The runs go to the CSV ``results_path`` (see ``lambda_search``). Returns one row
+    per lambda: the mean and std of the validation accuracy over the seeds, the gain over the
+    candidate with its standard error, threshold and verdict, and "chosen"; the chosen lambda
+    first, then the others by mean.
+    """
+    lambdas = list(dict.fromkeys([candidate] + [row["lambda"] for row in best_runs(rows, k)]))
+    runs = search_lambdas(lambdas, train_data, val_data, config, store, executor=executor, progress=progress,
+                          seeds=seeds)
+    by_lambda = {lam: [row for row in runs if row["lambda"] == lam] for lam in lambdas}
+    accuracy = {lam: {row["seed"]: row["val_acc"] for row in group} for lam, group in by_lambda.items()}
+    others = lambdas[1:]
+    verdicts = rule.judge([rule.paired_differences(accuracy[lam], accuracy[candidate]) for lam in others]) \
+        if others else []
+    verdicts = dict(zip(others, verdicts))
+    winners = [lam for lam in others if verdicts[lam]["kept"]]
+    chosen = max(winners, key=lambda lam: verdicts[lam]["gain"]) if winners else candidate
+    summary = []
+    for lam, group in by_lambda.items():
+        mean, std = mean_sd([row["val_acc"] for row in group])
+        summary.append({"lambda": lam, "val_acc_mean": mean, "val_acc_std": std, "n_seeds": len(group),
+                        "train_acc_mean": mean_sd([row["train_acc"] for row in group])[0], "candidate": lam == candidate,
+                        **verdicts.get(lam, {"gain": None, "gain_se": None, "threshold": None, "kept": None}),
+                        "chosen": lam == chosen})
+    return sorted(summary, key=lambda r: (not r["chosen"], -r["val_acc_mean"])), runs

@@ -36,7 +36,8 @@ from ..core.files import write_atomic
 from ..core.network import Params
 from .parallel import run_tasks, slots
 from .sources import PACKAGE, closure, source_hash
-from ..core.train import Diverged, History, TrainConfig, train_run
+from ..core.history import History
+from ..core.train import Diverged, TrainConfig, train_run
 
 #: The modules that compute a training run: the trainer, the ensembles (a student's soft targets)
 #: and everything they import, and nothing else.

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from assignment2.study import analysis
+from assignment2.study import diagnostics as analysis
 
 
 def test_confusion_counts_sum_to_n_and_their_diagonal_is_the_accuracy():

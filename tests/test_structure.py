@@ -72,7 +72,8 @@ def test_the_source_closure_matches_an_independent_walk(roots):
 
 
 def test_a_training_run_depends_on_the_core_modules_of_training_alone():
-    assert set(store.TRAINING_MODULES) == {"core.augment", "core.blas", "core.checks", "core.ensemble", "core.files",
+    assert set(store.TRAINING_MODULES) == {"core.augment", "core.batches", "core.blas", "core.checks", "core.ensemble",
+                                           "core.files", "core.history",
                                            "core.network", "core.schedule", "core.step", "core.train"}
 
 
@@ -93,3 +94,30 @@ def test_no_notebook_and_no_module_it_can_use_imports_a_module_only_the_pdf_uses
                 for name in names.split(",")}
         used |= set(re.findall(r"assignment2\.(\w+\.\w+)", code))
         assert used and not used & report_only, notebook.name
+
+
+def _parameters(function: ast.FunctionDef) -> int:
+    """The parameters a call must or may give by position, and keyword-only ones without a default."""
+    args = function.args
+    required_keywords = sum(default is None for default in args.kw_defaults)
+    return len(args.posonlyargs) + len(args.args) + required_keywords + bool(args.vararg)
+
+
+def test_no_function_takes_more_than_eight_parameters_but_keyword_only_ones_with_defaults():
+    wide = [f"{name}.{node.name}" for name, path in _modules().items()
+            for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and _parameters(node) - any(a.arg in ("self", "cls") for a in node.args.args[:1]) > 8]
+    assert not wide
+
+
+def test_the_parameter_count_sees_a_wide_function():
+    [function] = ast.parse("def f(a, b, c, d, e, f, g, h, i, *, j=1): pass").body
+    [narrow] = ast.parse("def f(a, b, c, d, e, f, g, h, *, i=0, j=1): pass").body
+    assert _parameters(function) == 9 and _parameters(narrow) == 8
+
+
+def test_notebooks_only_show_no_code_cell_but_the_parameters_is_longer_than_twelve_lines():
+    for notebook in sorted((PACKAGE.parent / "notebooks").glob("*.ipynb")):
+        cells = [c for c in json.loads(notebook.read_text())["cells"] if c["cell_type"] == "code"
+                 and "parameters" not in c["metadata"].get("tags", [])]
+        assert max(len("".join(c["source"]).splitlines()) for c in cells) <= 12, notebook.name

@@ -1,4 +1,4 @@
-"""What a trained network does on the test set: confusions, calibration, its worst mistakes, its hidden units."""
+"""What a trained network does on the test set: confusions, calibration, confident mistakes, units as images."""
 
 import numpy as np
 

@@ -1,0 +1,95 @@
+"""Exercise 7: what the final networks learned and where they fail, on the test set, the networks read from
+the run store by the keys exercises 5 and 6 recorded."""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ...core.data import CLASSES, ensure_data, load_cifar10, read_batch
+from ...core.ensemble import ensemble_probabilities
+from ...core.network import probabilities
+from .. import diagnostics
+from ..store import RunStore
+from .base import COUNT, Result, Settings
+from .bonus import Bonus
+from .final_model import FinalModel
+
+
+@dataclass(frozen=True)
+class AnalysisSettings(Settings):
+    """``units`` hidden units shown per network, the ``mistakes`` most confident ones, ``bins`` confidence bins."""
+
+    data_root: str | None = None
+    dtype: str = "float32"
+    units: int = 16
+    mistakes: int = 16
+    bins: int = 15
+
+    RULES = {"units": COUNT, "mistakes": COUNT, "bins": COUNT}
+
+
+@dataclass
+class Analysis(Result):
+    """``summary``: the settings, the labels of the networks the figures show (``single_label``,
+    ``ensemble_label``, ``final_label``), every network's ``diagnostics.summary`` and the most confident
+    mistakes; ``tables["class_accuracies"]``; ``shown``: what the figures draw (not saved): ``units``
+    (label -> images (units, 32, 32, 3)), ``mistakes`` (images, true, predicted, probability) and
+    ``curves`` (label -> reliability curve)."""
+
+    shown: dict = field(default_factory=dict)
+
+    NOTEBOOK = "07_analysis"
+
+    @property
+    def figure_labels(self) -> list[str]:
+        """The networks the confusion and calibration figures show: exercise 5's widest, 6's network and ensemble."""
+        return [self.summary["final_label"], self.summary["single_label"], self.summary["ensemble_label"]]
+
+    def confusions(self) -> dict:
+        """Label -> confusion matrix (K, K) of the networks of ``figure_labels``."""
+        models = {row["label"]: row for row in self.summary["models"]}
+        return {label: np.array(models[label]["confusion"]) for label in self.figure_labels}
+
+
+def _check_recorded(summaries: dict, recorded: dict) -> None:
+    """Every network's test accuracy as its exercise recorded it: the networks are the ones reported."""
+    for label, row in summaries.items():
+        if row["test_acc"] != recorded[label]:
+            raise ValueError(f"{label}: test accuracy {row['test_acc']} here, {recorded[label]} recorded by its "
+                             "exercise: the run store holds other networks than the build's results")
+
+
+def run(settings: AnalysisSettings, final: FinalModel, bonus: Bonus, store: RunStore) -> Analysis:
+    """The figures' data and the summaries of exercise 5's first seed at every hidden size, and exercise 6's
+    chosen network (its first seed) and ensemble, read from ``store``."""
+    s = settings
+    _, _, (X_final_test, y_test) = load_cifar10("final", s.data_root, dtype=s.dtype)
+    _, _, (X_search_test, _) = load_cifar10("search", s.data_root, dtype=s.dtype)
+    models, single, ens = final.summary["models"], bonus.summary["single"], bonus.summary["ensemble"]
+    finals = {f"m = {m['hidden']} (notebook 05)": store.load(m["runs"][0]) for m in models.values()}
+    wide, ensemble_label = f"m = {single['config']['hidden']}, one network", f"ensemble of {ens['networks']}"
+    single_run = store.load(single["runs"][0])
+    P = {label: probabilities(run.final, X_final_test) for label, run in finals.items()}
+    P[wide] = probabilities(single_run.final, X_search_test)
+    P[ensemble_label] = ensemble_probabilities([store.load(m["run"]) for m in ens["members"]], X_search_test,
+                                               ens["snapshots"], ens["mirror"])
+    summaries = {label: diagnostics.summary(label, p, y_test, CLASSES, s.bins) for label, p in P.items()}
+    _check_recorded(summaries, {**{f"m = {m['hidden']} (notebook 05)": m["test_accs"][0] for m in models.values()},
+                                wide: single["test_accs"][0], ensemble_label: ens["test_acc"]})
+    largest = f"m = {max(m['hidden'] for m in models.values())} (notebook 05)"
+    worst = diagnostics.confident_mistakes(P[wide], y_test, s.mistakes)
+    raw_test = read_batch(ensure_data(s.data_root) / "test_batch")[0]   # pixels, for showing images
+    networks = {label.split(" (")[0]: run.final for label, run in finals.items()}
+    networks[f"m = {single['config']['hidden']}"] = single_run.final
+    shown = {"units": {label: diagnostics.as_images(params.W1[diagnostics.strongest_units(params.W2, s.units)])
+                       for label, params in networks.items()},
+             "mistakes": (diagnostics.as_images(raw_test[worst]), y_test[worst], P[wide][worst].argmax(axis=1),
+                          P[wide][worst].max(axis=1)),
+             "curves": {label: diagnostics.reliability(P[label], y_test, s.bins) for label in (largest, wide, ensemble_label)}}
+    summary = {"bins": s.bins, "units": s.units, "mistakes": s.mistakes, "single_label": wide,
+               "ensemble_label": ensemble_label, "final_label": largest, "models": list(summaries.values()),
+               "worst_mistakes": [{"index": int(i), "true": CLASSES[y_test[i]], "predicted": CLASSES[int(P[wide][i].argmax())],
+                                   "probability": float(P[wide][i].max())} for i in worst]}
+    class_rows = [{"class": c, **{label: row["class_accuracies"][c] for label, row in summaries.items()}}
+                  for c in CLASSES]
+    return Analysis(summary, {"class_accuracies": class_rows}, shown=shown)

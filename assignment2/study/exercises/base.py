@@ -1,0 +1,115 @@
+"""What every exercise shares: settings checked once at the entry, with a quick profile, and a result
+that writes and reads its own folder (``results.json``, its tables as CSV, its Histories as JSON)."""
+
+import dataclasses
+import math
+import numbers
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import ClassVar
+
+from ...core.files import load_json, read_table, save_json, save_table
+from ...core.history import History
+
+
+def _integer(v) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def _number(v) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
+
+
+#: Rules a parameter may have: (test, what its value must be).
+COUNT = (lambda v: _integer(v) and v >= 1, "an integer >= 1")
+SEED = (lambda v: _integer(v) and v >= 0, "an integer >= 0")
+SEEDS = (lambda v: isinstance(v, list) and len(v) > 0 and all(_integer(s) and s >= 0 for s in v)
+         and len(set(v)) == len(v), "a non-empty list of distinct integers >= 0")
+COUNTS = (lambda v: isinstance(v, list) and len(v) > 0 and all(_integer(s) and s >= 1 for s in v),
+          "a non-empty list of integers >= 1")
+NUMBER = (_number, "a finite number")
+POSITIVE = (lambda v: _number(v) and v > 0, "a finite number > 0")
+NON_NEGATIVE = (lambda v: _number(v) and v >= 0, "a finite number >= 0")
+RATE = (lambda v: _number(v) and 0 <= v < 1, "a number in [0, 1)")
+DTYPE = (lambda v: v in ("float32", "float64"), "'float32' or 'float64'")
+FOLDER = (lambda v: v is None or isinstance(v, str), "a folder (a string) or None")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """An exercise's parameters (a subclass declares them as fields with defaults, named as the notebook's),
+    each checked against its rule in RULES when the settings are made: a bad one raises a ValueError whose
+    one line names it, says what it must be and what it got."""
+
+    #: The quick profile: small values, for a test of the pipeline.
+    QUICK: ClassVar[dict] = {}
+    #: Parameter -> its rule (see COUNT, SEEDS, ...).
+    RULES: ClassVar[dict] = {}
+
+    def __post_init__(self):
+        for name, (test, allowed) in {"data_root": FOLDER, "dtype": DTYPE, **self.RULES}.items():
+            value = getattr(self, name, None)
+            if hasattr(self, name) and not test(value):
+                raise ValueError(f"{name} must be {allowed}, got {value!r}")
+
+    @classmethod
+    def from_parameters(cls, namespace: dict, quick: bool = False) -> "Settings":
+        """The settings named in ``namespace`` (a notebook's parameters); with ``quick``, ``quick_profile``."""
+        settings = cls(**{f.name: namespace[f.name] for f in fields(cls) if f.name in namespace})
+        return settings.quick_profile() if quick else settings
+
+    def quick_profile(self) -> "Settings":
+        """These settings with the QUICK value of every field still at its default (a value given stays)."""
+        defaults = {f.name: f.default if f.default is not dataclasses.MISSING else f.default_factory()
+                    for f in fields(self)}
+        return dataclasses.replace(self, **{name: value for name, value in self.QUICK.items()
+                                            if getattr(self, name) == defaults[name]})
+
+
+class InputError(Exception):
+    """An exercise's input, the results of an earlier exercise, is missing, cut short or of another kind."""
+
+
+@dataclass
+class Result:
+    """``summary``: what ``results.json`` holds; ``tables``: name -> rows (``name.csv``); ``histories``:
+    name -> History (``name.json``). A subclass names its notebook and the keys a later exercise reads."""
+
+    summary: dict
+    tables: dict = field(default_factory=dict)
+    histories: dict = field(default_factory=dict)
+
+    NOTEBOOK: ClassVar[str] = ""
+    KEYS: ClassVar[tuple] = ()
+
+    def save(self, folder) -> Path:
+        """Write the tables, the Histories and, last, ``results.json`` into ``folder``; return its path."""
+        folder = Path(folder)
+        for name, rows in self.tables.items():
+            if rows:
+                save_table(rows, folder / f"{name}.csv")
+        for name, history in self.histories.items():
+            history.save(folder / f"{name}.json")
+        return save_json(self.summary, folder / "results.json")
+
+    @classmethod
+    def load(cls, folder) -> "Result":
+        """The result saved in ``folder``; an InputError, in one line naming the file and how to make it,
+        if it is missing, cut short or lacks a key of KEYS."""
+        folder = Path(folder)
+        path = folder / "results.json"
+        how = (f"notebook {cls.NOTEBOOK} writes it: run `make report`, or `papermill notebooks/{cls.NOTEBOOK}.ipynb "
+               f"out.ipynb --cwd notebooks -p out_dir {folder.resolve()}`")
+        try:
+            summary = load_json(path)
+        except FileNotFoundError:
+            raise InputError(f"{path} is missing; {how}") from None
+        except (ValueError, OSError) as err:
+            raise InputError(f"{path} cannot be read ({type(err).__name__}: it is cut short or not JSON); {how}") \
+                from None
+        missing = [key for key in cls.KEYS if key not in summary] if isinstance(summary, dict) else list(cls.KEYS)
+        if missing:
+            raise InputError(f"{path} has no {', '.join(missing)}: another notebook or version wrote it; {how}")
+        tables = {p.stem: read_table(p) for p in sorted(folder.glob("*.csv"))}
+        histories = {p.stem: History.load(p) for p in sorted(folder.glob("*history*.json"))}
+        return cls(summary, tables, histories)

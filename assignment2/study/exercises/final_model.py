@@ -1,0 +1,59 @@
+"""Exercise 5: the final model, lambda from exercise 4, trained on 49,000 images for each hidden size and seed."""
+
+from dataclasses import dataclass, field
+
+from ...core.data import load_cifar10
+from ...core.history import History
+from ...core.train import TrainConfig
+from ..experiments import over_seeds, search_n_s, seed_summary
+from ..store import RunStore
+from .base import COUNT, COUNTS, SEEDS, Result, Settings
+from .lambda_search import LambdaSearch
+
+
+@dataclass(frozen=True)
+class FinalModelSettings(Settings):
+    """Every hidden size of ``hidden_sizes`` with every seed: ``n_cycles`` cycles of n_s =
+    ``epochs_per_half_cycle`` epochs, on 49,000 training and 1,000 validation images."""
+
+    data_root: str | None = None
+    seeds: list = field(default_factory=lambda: [0, 1, 2])
+    dtype: str = "float32"
+    hidden_sizes: list = field(default_factory=lambda: [50, 200])
+    batch_size: int = 100
+    n_cycles: int = 3
+    epochs_per_half_cycle: int = 2
+
+    QUICK = {"seeds": [0], "hidden_sizes": [20, 40], "epochs_per_half_cycle": 1}
+    RULES = {"seeds": SEEDS, "hidden_sizes": COUNTS, "batch_size": COUNT, "n_cycles": COUNT,
+             "epochs_per_half_cycle": COUNT}
+
+
+class FinalModel(Result):
+    """``summary``: the shared schedule and, per hidden size, its test accuracy over the seeds and its runs'
+    keys in the store; ``tables["final_runs"]``; ``histories``: ``history_m<m>`` (the first seed)."""
+
+    NOTEBOOK = "05_final_model"
+    KEYS = ("seeds", "lam", "batch_size", "models")
+
+    def history(self, m: int) -> History:
+        return self.histories[f"history_m{m}"]
+
+
+def run(settings: FinalModelSettings, search: LambdaSearch, store: RunStore, executor=None,
+        progress: bool = False) -> FinalModel:
+    """The final models with ``search``'s lambda, trained on ``executor`` or read from ``store``."""
+    s = settings
+    split = load_cifar10("final", s.data_root, dtype=s.dtype)
+    n_s = search_n_s(len(split[0][1]), s.batch_size, s.epochs_per_half_cycle)
+    configs = {m: TrainConfig(batch_size=s.batch_size, n_s=n_s, n_cycles=s.n_cycles, lam=search.best_lambda,
+                              hidden=m, dtype=s.dtype) for m in s.hidden_sizes}
+    trained = over_seeds(configs, s.seeds, split, store, executor, progress)
+    rows = {m: trained[m][1] for m in configs}
+    first = next(iter(configs.values()))
+    summary = {"lam": first.lam, "n_s": first.n_s, "n_cycles": first.n_cycles, "batch_size": first.batch_size,
+               "n_train": len(split[0][1]), "n_val": len(split[1][1]), "seeds": list(s.seeds), "dtype": s.dtype,
+               "models": {str(m): {"hidden": m, **seed_summary(rows[m]), "runs": [r["run"] for r in rows[m]]}
+                          for m in configs}}
+    histories = {f"history_m{m}": trained[m][0][s.seeds[0]] for m in configs}
+    return FinalModel(summary, {"final_runs": [row for m in configs for row in rows[m]]}, histories)

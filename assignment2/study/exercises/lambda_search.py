@@ -1,0 +1,90 @@
+"""Exercise 4: a coarse random search of lambda on a log scale, a fine one around the best, the smoothed
+peak of both, confirmed against the best few over several seeds by the rule."""
+
+import copy
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from ...core.data import load_cifar10
+from ...core.train import TrainConfig
+from ..experiments import search_n_s
+from ..search import best_runs, confirm_best, fine_range, sample_lambdas, search_lambdas, smoothed_peak
+from ..store import RunStore
+from .base import COUNT, NON_NEGATIVE, NUMBER, SEED, SEEDS, Result, Settings
+
+
+@dataclass(frozen=True)
+class LambdaSearchSettings(Settings):
+    """The search on 45,000 / 5,000 images: every run ``n_cycles`` cycles of n_s = ``epochs_per_half_cycle``
+    epochs, the fine range spanning the ``top_k`` best coarse lambdas widened by ``margin`` (log10), the
+    confirmation with ``confirm_seeds`` for ``confirm_cycles`` cycles."""
+
+    data_root: str | None = None
+    seed: int = 0
+    dtype: str = "float32"
+    hidden: int = 50
+    batch_size: int = 100
+    n_cycles: int = 2
+    epochs_per_half_cycle: int = 2
+    n_coarse: int = 20
+    l_min: float = -5.0
+    l_max: float = -1.0
+    n_fine: int = 16
+    top_k: int = 3
+    margin: float = 0.25
+    confirm_seeds: list = field(default_factory=lambda: [0, 1, 2, 3, 4])
+    confirm_cycles: int = 3
+
+    QUICK = {"n_coarse": 4, "n_fine": 3, "epochs_per_half_cycle": 1, "confirm_seeds": [0, 1]}
+    RULES = {"seed": SEED, "hidden": COUNT, "batch_size": COUNT, "n_cycles": COUNT, "epochs_per_half_cycle": COUNT,
+             "n_coarse": (lambda v: COUNT[0](v) and v >= 3, "an integer >= 3 (the smoothed peak fits a parabola)"),
+             "l_min": NUMBER, "l_max": NUMBER, "n_fine": COUNT, "top_k": COUNT, "margin": NON_NEGATIVE,
+             "confirm_seeds": (lambda v: SEEDS[0](v) and len(v) >= 2, "a list of at least 2 distinct integers >= 0"),
+             "confirm_cycles": COUNT}
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.l_min >= self.l_max:
+            raise ValueError(f"l_min must be < l_max ({self.l_max}), got {self.l_min!r}")
+
+
+class LambdaSearch(Result):
+    """``summary``: the settings, the runs of each stage, the fine range, the best runs, the smoothed peak,
+    the confirmed lambdas and ``best_lambda``; ``tables``: ``coarse``, ``fine``, ``best``, ``confirm`` (its
+    runs) and ``confirmed``."""
+
+    NOTEBOOK = "04_lambda_search"
+    KEYS = ("best_lambda",)
+
+    @property
+    def best_lambda(self) -> float:
+        return self.summary["best_lambda"]
+
+
+def run(settings: LambdaSearchSettings, store: RunStore, executor=None, progress: bool = False) -> LambdaSearch:
+    """The three stages, each run trained on ``executor`` or read from ``store``."""
+    s = settings
+    train, val, _ = load_cifar10("search", s.data_root, dtype=s.dtype)
+    n_s = search_n_s(len(train[1]), s.batch_size, s.epochs_per_half_cycle)
+    config = TrainConfig(batch_size=s.batch_size, n_s=n_s, n_cycles=s.n_cycles, hidden=s.hidden, seed=s.seed,
+                         dtype=s.dtype, records_per_cycle=1, record_cycles=1)   # one record, at the end
+    options = {"executor": executor, "progress": progress}
+    rng = np.random.default_rng(s.seed)   # draws the coarse lambdas, then the fine ones
+    coarse = search_lambdas(sample_lambdas(s.n_coarse, s.l_min, s.l_max, rng), train, val, config, store, **options)
+    fine_min, fine_max = fine_range(coarse, s.top_k, s.margin)
+    fine = search_lambdas(sample_lambdas(s.n_fine, fine_min, fine_max, copy.deepcopy(rng)), train, val, config,
+                          store, **options)
+    peak = smoothed_peak(coarse + fine, s.l_min, s.l_max)
+    best = best_runs(coarse + fine, s.top_k)
+    confirmed, confirm_runs = confirm_best(peak["lambda"], coarse + fine, s.top_k, s.confirm_seeds, train, val,
+                                           replace(config, n_cycles=s.confirm_cycles), store, **options)
+    summary = {"n_train": len(train[1]), "epochs_per_half_cycle": s.epochs_per_half_cycle, "top_k": s.top_k,
+               "margin": s.margin, "coarse_range": [s.l_min, s.l_max], "confirm_seeds": s.confirm_seeds,
+               "confirm_cycles": s.confirm_cycles, "n_val": len(val[1]), "n_s": config.n_s,
+               "n_cycles": config.n_cycles, "hidden": config.hidden, "seed": config.seed,
+               "batch_size": config.batch_size, "n_coarse": len(coarse), "n_fine": len(fine),
+               "fine_range": [fine_min, fine_max], "best": best, "peak": peak, "confirmed": confirmed,
+               "best_lambda": confirmed[0]["lambda"], "seconds": sum(r["seconds"] for r in coarse + fine)}
+    tables = {"coarse": coarse, "fine": fine, "best": best, "confirm": confirm_runs, "confirmed": confirmed}
+    return LambdaSearch(summary, tables)

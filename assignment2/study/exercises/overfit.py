@@ -1,0 +1,53 @@
+"""Exercise 2: a sanity check, overfitting a few training images with no regularisation."""
+
+from dataclasses import dataclass
+
+from ...core.data import load_cifar10
+from ...core.history import History
+from ...core.train import TrainConfig
+from ..experiments import run_all
+from ..store import RunStore
+from .base import COUNT, NON_NEGATIVE, POSITIVE, SEED, Result, Settings
+
+
+@dataclass(frozen=True)
+class OverfitSettings(Settings):
+    """One run on the first ``n_images`` images of exercise 3's training batch, lambda = 0."""
+
+    data_root: str | None = None
+    n_images: int = 100
+    hidden: int = 50
+    batch_size: int = 10
+    eta_min: float = 1e-3
+    eta_max: float = 5e-2
+    n_s: int = 100
+    n_cycles: int = 4
+    seed: int = 0
+
+    RULES = {"n_images": COUNT, "hidden": COUNT, "batch_size": COUNT, "eta_min": NON_NEGATIVE, "eta_max": POSITIVE,
+             "n_s": COUNT, "n_cycles": COUNT, "seed": SEED}
+
+    def config(self) -> TrainConfig:
+        return TrainConfig(batch_size=self.batch_size, eta_min=self.eta_min, eta_max=self.eta_max, n_s=self.n_s,
+                           n_cycles=self.n_cycles, lam=0.0, hidden=self.hidden, seed=self.seed)
+
+
+class Overfit(Result):
+    """``summary``: the images, updates and epochs, and where the run ended; ``histories["history"]``."""
+
+    NOTEBOOK = "02_overfit"
+
+    @property
+    def history(self) -> History:
+        return self.histories["history"]
+
+
+def run(settings: OverfitSettings, store: RunStore) -> Overfit:
+    """The run, trained or read from ``store``."""
+    (X, y), val, test = load_cifar10("ex3", settings.data_root)
+    config, n = settings.config(), settings.n_images
+    [(history, row)] = run_all([config], ((X[:n], y[:n]), val, test), store)
+    summary = {"n_images": n, "steps": config.total_steps, "epochs": config.total_steps * config.batch_size // n,
+               "train_acc": history.train_acc[-1], "train_loss": history.train_loss[-1],
+               "val_acc": history.val_acc[-1], "test_acc": row["test_acc"], "config": history.config}
+    return Overfit(summary, histories={"history": history})
