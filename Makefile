@@ -15,11 +15,13 @@ NB_PARAMS ?=
 README_RESULTS ?= --readme README.md
 NOTEBOOKS := 01_gradient_check 02_overfit 03_cyclical_lr 04_lambda_search 05_final_model 06_bonus 07_analysis
 RESULTS := $(foreach nb,$(NOTEBOOKS),$(BUILD)/$(nb)/results.json)
-SOURCES := $(wildcard assignment2/*.py assignment2/*/*.py)
+SOURCES := $(wildcard assignment2/*.py assignment2/*/*.py assignment2/*/*/*.py)
 # Modules only the PDF uses: a change to them rebuilds the PDF and executes no notebook.
 REPORT_ONLY := assignment2/report/pdf.py assignment2/report/reproduction.py assignment2/report/wording.py \
   assignment2/report/facts.py
-NOTEBOOK_SOURCES := $(filter-out $(REPORT_ONLY),$(SOURCES))
+# The commands (the CLI, the timings, the robustness check): no notebook uses them.
+COMMANDS := assignment2/__main__.py assignment2/bench.py assignment2/robustness.py
+NOTEBOOK_SOURCES := $(filter-out $(REPORT_ONLY) $(COMMANDS),$(SOURCES))
 # The run store every notebook of a build shares: a run kept there is read, never trained again.
 STORE ?= $(BUILD)/runs
 

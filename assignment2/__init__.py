@@ -6,4 +6,4 @@ The commands: ``python -m assignment2`` (train, search, synthetic data), ``assig
 (timings), ``assignment2.robustness`` (the study's choices with other seeds).
 """
 
-__version__ = "1.4.0"
+__version__ = "2.0.0"

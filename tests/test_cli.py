@@ -43,7 +43,11 @@ def test_bad_option_gives_a_message_not_a_traceback(synthetic_root, capsys):
     assert "error: eta_min must be <= eta_max (0.1)" in capsys.readouterr().err
 
 
-def test_run_flops_counts_steps_and_records():
-    config = TrainConfig()
-    flops = run_flops(config, 10_000, 10_000)
-    assert flops == 1000 * (4 * 100 * 3072 * 50 + 6 * 100 * 50 * 10) + 10 * 2 * 20_000 * (3072 * 50 + 500)
+def test_run_flops_grow_with_the_work_of_a_run():
+    """Every product of a run scales with the hidden units; the updates with the images seen; the records with
+    the images evaluated."""
+    flops = lambda n_eval=10_000, **changes: run_flops(TrainConfig(**changes), 10_000, n_eval)
+    assert flops(hidden=100) == 2 * flops(hidden=50)
+    assert flops(n_cycles=3) - flops(n_cycles=2) == flops(n_cycles=2) - flops(n_cycles=1) > 0
+    assert flops(batch_size=200, n_s=250) == flops(batch_size=100, n_s=500)     # as many images, as many records
+    assert flops(n_eval=20_000) - flops() == flops() - flops(n_eval=0) > 0

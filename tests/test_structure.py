@@ -41,14 +41,14 @@ def _imported(name: str, path: Path) -> set:
     return {m for m in found if m}
 
 
-def test_every_layer_imports_only_the_layers_before_it():
+def test_every_layer_imports_only_the_layers_before_it_and_no_command():
     wrong = []
     for name, path in _modules().items():
         layer = name.split(".")[0]
         if layer not in ALLOWED:
             continue
         for imported in _imported(name, path):
-            if imported.split(".")[0] in ALLOWED and imported.split(".")[0] not in ALLOWED[layer]:
+            if imported.split(".")[0] not in ALLOWED[layer]:      # another layer, or a command at the top
                 wrong.append(f"{name} imports {imported}")
     assert not wrong
 
@@ -78,7 +78,8 @@ def test_a_training_run_depends_on_the_core_modules_of_training_alone():
 
 
 def test_no_notebook_and_no_module_it_can_use_imports_a_module_only_the_pdf_uses():
-    """So the Makefile may rebuild the PDF alone when one of them changes: no notebook output depends on them."""
+    """So the Makefile may rebuild the PDF alone when one of them changes: no notebook output depends on them
+    (nor on the commands, which no notebook imports)."""
     makefile = (PACKAGE.parent / "Makefile").read_text()
     listed = re.search(r"^REPORT_ONLY := ((?:.*\\\n)*.*)$", makefile, re.M).group(1).replace("\\\n", " ").split()
     report_only = {Path(path).relative_to("assignment2").with_suffix("").as_posix().replace("/", ".") for path in listed}
@@ -94,6 +95,7 @@ def test_no_notebook_and_no_module_it_can_use_imports_a_module_only_the_pdf_uses
                 for name in names.split(",")}
         used |= set(re.findall(r"assignment2\.(\w+\.\w+)", code))
         assert used and not used & report_only, notebook.name
+        assert not re.search(r"assignment2(\.__main__|\.bench|\.robustness| import .*\b(bench|robustness)\b)", code)
 
 
 def _parameters(function: ast.FunctionDef) -> int:

@@ -129,15 +129,16 @@ def results_markdown(build_dir) -> str:
               f"{b['n_train']} training images, chosen on validation", len(single["seeds"]), acc(single)),
              (f"bonus, ensemble of {ens['networks']} networks ({wording.ensemble_members(ens)}), chosen on validation",
               "—", f"{100 * ens['test_acc']:.2f} % | —")]
-    official = "matched" if ctx["gradient_check"]["official_data"] else "did not match"
+    data = ("the official CIFAR-10 files (their MD5 sums match)" if ctx["gradient_check"]["official_data"] else
+            "a copy of CIFAR-10 whose files do not match the official MD5 sums (a lossy rebuild, for example), so "
+            "these accuracies are close to, not the same as, those on the official files")
     lines = ["| run | seeds | test accuracy (mean ± std) | a rerun with other seeds should land within |",
              "|---|---|---|---|"]
     lines += [f"| {name} | {seeds} | {value} |" for name, seeds, value in rows]
-    lines += ["", "The last column is the mean ± 2 standard errors of the difference of two means over as many "
-                  "seeds (2 std √(2/n)): where a rerun with other seeds, or on another machine whose BLAS rounds "
-                  "differently, should land.",
-              "", f"Gradient check: largest relative error {ctx['gradient_check']['max_rel']:.1e}. "
-                  f"Data: the CIFAR-10 files {official} the official MD5 checksums."]
+    lines += ["", "The last column is where the mean of a rerun with as many other seeds (or on a machine whose "
+                  "BLAS rounds differently) should land: within 2 standard errors of the difference between two "
+                  "such means, a margin that the spread over the seeds gives.",
+              "", f"Gradient check: largest relative error {ctx['gradient_check']['max_rel']:.1e}. Data: {data}."]
     return "\n".join(lines)
 
 
