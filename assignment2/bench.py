@@ -1,15 +1,12 @@
-"""Time the default run (1 cycle, n_s = 500, batch 100, m = 50, 10 full-data records), or a
-parallel lambda search against the same search in this process.
+"""python -m assignment2.bench: time the default training run, a parallel lambda search, or the wide run.
 
-``python -m assignment2.bench [--dtype float32 float64] [--repeat 3]``: the default run. Uses
-the real "ex3" split when CIFAR10_DIR is set, else random data of the same shape (10,000 x 3072).
-``python -m assignment2.bench --search 4``: 4 lambda runs with the search's settings (the
-"search" split, 2 cycles, n_s = 900) in this process, in a new ``ProcessPoolExecutor(2)``
-and, with Dask installed, on a 2-worker LocalCluster; each from a fresh results file and
-with the data shared afresh.
-``python -m assignment2.bench --wide``: one run of the wide network of notebook 06 (WIDE:
-m = 1024, flips, translations, dropout, one cycle on the "search" split), the run that
-``bench/torch_wide.py`` does with PyTorch.
+By default: the default run (1 cycle, n_s = 500, batch 100, m = 50, 10 full-data records) in each
+--dtype, on the real "ex3" split when CIFAR10_DIR is set, else on random data of the same shape
+(10,000 x 3072). With --search N: N lambda runs with the search's settings (the "search" split,
+2 cycles, n_s = 900) in this process, in a process pool of 2 and, with Dask installed, on a
+2-worker LocalCluster. With --wide: one run of the wide network of notebook 06 (m = 1024, flips,
+translations, dropout, one cycle on the "search" split) and its matrix products alone (its floor),
+the run that bench/torch_wide.py does with PyTorch.
 """
 
 import argparse
@@ -134,8 +131,11 @@ def bench_search(n_runs: int, workers: int = 2) -> None:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dtype", nargs="+", default=["float32", "float64"], choices=["float32", "float64"])
+    parser = argparse.ArgumentParser(prog="python -m assignment2.bench", description=__doc__.split("\n\n")[0]
+                                     .split(": ", 1)[1].capitalize(), epilog=__doc__.split("\n\n")[1],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--dtype", nargs="+", default=["float32", "float64"], choices=["float32", "float64"],
+                        help="the floating-point types of the default run")
     parser.add_argument("--repeat", type=int, default=3, help="runs per dtype; the best is reported")
     parser.add_argument("--search", type=int, metavar="N", help="time N lambda runs in parallel instead")
     parser.add_argument("--wide", action="store_true", help="time the wide run of notebook 06 instead (--repeat runs)")

@@ -11,9 +11,11 @@ seeds differ. Writes ``robustness.json`` into ``--out`` and prints its table.
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 from .core.files import save_json
+from .study.exercises.base import InputError
 from .study.exercises.bonus import Bonus
 from .study.exercises.final_model import FinalModel
 from .study.exercises.lambda_search import LambdaSearch
@@ -92,6 +94,8 @@ def run(build: Path, out: Path, data_root: str | None = None, extra: dict | None
     import papermill
 
     build, out = Path(build).resolve(), Path(out).resolve()
+    for result in (LambdaSearch, FinalModel, Bonus):      # the build to compare with, before anything is trained
+        result.load(build / result.NOTEBOOK)
     data_root = data_root or os.environ.get("CIFAR10_DIR")
     data_root = str(Path(data_root).resolve()) if data_root else None     # the notebooks run in notebooks/
     store = os.environ.get(ENVIRONMENT) or str(build / "runs")     # the build's store, as make report fills it
@@ -110,14 +114,21 @@ def run(build: Path, out: Path, data_root: str | None = None, extra: dict | None
     return result
 
 
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m assignment2.robustness", description="Make the study's choices "
+                                     "again with seeds disjoint from the defaults, and compare them with a build's.",
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--build", default="build", help="the build made with the default seeds (make report)")
     parser.add_argument("--out", default="build-robustness", help="where the notebooks with disjoint seeds go")
     parser.add_argument("--data", default=None, help="the CIFAR-10 folder (default: $CIFAR10_DIR, else the cache)")
     args = parser.parse_args(argv)
-    print(table(run(Path(args.build), Path(args.out), args.data)))
+    try:
+        print(table(run(Path(args.build), Path(args.out), args.data)))
+    except InputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

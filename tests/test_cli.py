@@ -51,3 +51,32 @@ def test_run_flops_grow_with_the_work_of_a_run():
     assert flops(n_cycles=3) - flops(n_cycles=2) == flops(n_cycles=2) - flops(n_cycles=1) > 0
     assert flops(batch_size=200, n_s=250) == flops(batch_size=100, n_s=500)     # as many images, as many records
     assert flops(n_eval=20_000) - flops() == flops() - flops(n_eval=0) > 0
+
+
+def test_the_help_explains_every_option_with_its_choices_and_default(capsys):
+    with pytest.raises(SystemExit):
+        main(["search", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert text.startswith("usage: python -m assignment2 search")
+    assert "--lam" not in text and "--distill" not in text      # a search draws lambda; distillation needs a teacher
+    for shown in ("{full,running_mean,ema}", "{float64,float32}", "{cyclical,range_test}", "{ex3,search,final}",
+                  "lambdas to draw (default: 20)", "(default: -5)", "45,000 images", "(default: search)"):
+        assert shown in text, shown
+    assert "``" not in text
+
+
+def test_a_repeated_train_says_it_read_the_run_from_the_store(synthetic_root, tmp_path, capsys):
+    args = ["train", "--root", str(synthetic_root), "--n-s", "5", "--batch-size", "50", "--out", str(tmp_path / "h.json"),
+            "--store", str(tmp_path / "runs")]
+    assert main(args) == 0 and "trained and kept in" in capsys.readouterr().out
+    assert main(args) == 0 and "the run was read from the run store" in capsys.readouterr().out
+
+
+def test_the_robustness_check_without_a_build_stops_at_once_with_one_line(tmp_path, capsys):
+    import time
+    from assignment2.robustness import main as robustness
+    start = time.perf_counter()
+    assert robustness(["--build", str(tmp_path / "none"), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert time.perf_counter() - start < 5 and err.count("\n") == 1 and "04_lambda_search/results.json is missing" in err
+    assert not (tmp_path / "out").exists()
