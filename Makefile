@@ -2,6 +2,8 @@
 # make test   : the test suite (module, notebooks in the quick profile, report build)
 # make smoke  : the whole pipeline on synthetic data in the quick profile (build-smoke/; QUICK=1 gives
 #              -p quick True to the notebooks that have it)
+# Parameters for every notebook: NB_PARAMS="-p name value"; a notebook refuses one it does not declare.
+# SCHEDULER=tcp://HOST:8786 runs the notebooks that train many networks on that Dask scheduler.
 # make bench  : time the default run (python -m assignment2.bench; add --search 4 for a parallel search)
 # make lab    : open the notebooks in JupyterLab with the project's environment
 # make clean  : remove build outputs (build/, build-smoke/)
@@ -57,7 +59,8 @@ $(BUILD)/%/results.json: notebooks/%.ipynb $(NOTEBOOK_SOURCES) report/notebook.h
 	@mkdir -p $(@D)
 	ASSIGNMENT2_STORE=$(abspath $(STORE)) $(PY) -m papermill --engine assignment2 --log-level WARNING -k python3 \
 	  --cwd notebooks $< $(@D)/$*.ipynb -p out_dir $(abspath $(@D)) $(NB_PARAMS) $(EXTRA_PARAMS) \
-	  $(if $(QUICK),$(if $(shell grep -l '"quick: bool' $<),-p quick True))
+	  $(if $(QUICK),$(if $(shell grep -l '"quick: bool' $<),-p quick True)) \
+	  $(if $(SCHEDULER),$(if $(shell grep -l '"scheduler: ' $<),-p scheduler $(SCHEDULER)))
 	$(PY) -m nbconvert --log-level WARN --to html --template-file report/notebook.html.j2 $(@D)/$*.ipynb
 
 $(BUILD)/05_final_model/results.json: $(BUILD)/04_lambda_search/results.json

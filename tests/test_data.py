@@ -110,7 +110,7 @@ def test_download_with_wrong_md5_leaves_nothing(synthetic_root, server, tmp_path
     root = tmp_path / "data" / "cifar-10-batches-py"
     with pytest.raises(ValueError, match="is not the published c58f30108f718f92721af3b95e74349a"):
         data.load_cifar10("ex3", root)
-    assert list((tmp_path / "data").iterdir()) == []
+    assert not (tmp_path / "data").exists()          # no folder is made for a download that failed
 
 
 def test_archive_with_a_link_instead_of_a_file_is_rejected(synthetic_root, server, tmp_path, monkeypatch):
@@ -126,7 +126,7 @@ def test_archive_with_a_link_instead_of_a_file_is_rejected(synthetic_root, serve
     monkeypatch.setattr(data, "ARCHIVE_MD5", hashlib.md5(buffer.getvalue()).hexdigest())
     with pytest.raises(ValueError, match="is not a regular file"):
         data.load_cifar10("ex3", tmp_path / "d" / "cifar-10-batches-py")
-    assert list((tmp_path / "d").iterdir()) == []
+    assert not (tmp_path / "d").exists()
 
 
 def test_no_network_says_where_to_put_the_files(tmp_path, monkeypatch, server):
@@ -135,7 +135,7 @@ def test_no_network_says_where_to_put_the_files(tmp_path, monkeypatch, server):
     root = tmp_path / "nowhere" / "cifar-10-batches-py"
     with pytest.raises(FileNotFoundError, match=r"data_batch_1.*Put the python-version files .* in .*nowhere"):
         data.load_cifar10("ex3", root)
-    assert list((tmp_path / "nowhere").iterdir()) == []
+    assert not (tmp_path / "nowhere").exists()
 
 
 def test_a_missing_file_is_named(synthetic_root, tmp_path, monkeypatch, server):
@@ -145,3 +145,15 @@ def test_a_missing_file_is_named(synthetic_root, tmp_path, monkeypatch, server):
     (root / "data_batch_3").unlink()
     with pytest.raises(FileNotFoundError, match=r"files missing in .*copy: data_batch_3;"):
         data.load_cifar10("search", root)
+
+
+def test_a_relative_data_folder_is_read_from_where_the_user_ran_the_command(synthetic_root, tmp_path, monkeypatch):
+    """papermill's --cwd moves the kernel to notebooks/; $PWD still names the folder the user typed in."""
+    home = copy_of(synthetic_root, tmp_path).parent
+    elsewhere = tmp_path / "notebooks"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.setenv("PWD", str(home))
+    monkeypatch.setenv("CIFAR10_DIR", "copy")
+    assert data.data_root() == home / "copy" and len(data.load_cifar10("ex3")[0][1]) == 200
+    assert data.data_root("copy") == home / "copy"

@@ -126,7 +126,7 @@ def test_the_analysis_finds_the_recorded_networks_and_refuses_others(study, synt
     first = next(iter(changed["models"].values()))
     first["test_accs"][0] += 0.01
     (tmp_path / "results.json").write_text(json.dumps(changed))
-    with pytest.raises(ValueError, match="test accuracy .* recorded by its exercise"):
+    with pytest.raises(InputError, match="test accuracy .* recorded by its exercise"):
         analysis.run(analysis.AnalysisSettings(data_root=str(synthetic_root)), final_model.FinalModel.load(tmp_path),
                      made["06"], runs)
 

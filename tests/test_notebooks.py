@@ -155,7 +155,7 @@ def test_a_notebook_run_again_against_one_store_trains_nothing(built, synthetic_
     executed = execute(name, build, synthetic_root, out=tmp_path / "again")
     assert sorted((build / "runs").glob("*.npz")) == runs
     assert [p.stat().st_mtime_ns for p in runs] == stamps
-    assert "\n0 runs trained, " in "\n" + _printed(executed)
+    assert "; 0 runs trained, " in _printed(executed)
     again = json.loads((tmp_path / "again" / "results.json").read_text())
     first = json.loads((built / name / "results.json").read_text())
     if name == "06_bonus":
@@ -286,3 +286,56 @@ def test_every_cell_of_the_bonus_notebook_can_run_twice_in_a_row(built, syntheti
     for table in tables:
         assert read_table(out / table) == read_table(once / table), table
     assert json.loads((out / "results.json").read_text()) == json.loads((once / "results.json").read_text())
+
+
+def _run_as_a_person(name, tmp_path, parameters):
+    """papermill as the README runs it: the project's engine, the kernel in notebooks/, $PWD the user's folder."""
+    return papermill.execute_notebook(ROOT / "notebooks" / f"{name}.ipynb", tmp_path / f"{name}.ipynb",
+                                      cwd=ROOT / "notebooks", kernel_name="python3", progress_bar=False,
+                                      engine_name="assignment2", parameters=parameters)
+
+
+def test_relative_paths_are_read_from_where_the_user_ran_papermill(synthetic_root, tmp_path, monkeypatch):
+    """A relative CIFAR10_DIR and out_dir, typed in the user's folder, with the kernel running in notebooks/."""
+    monkeypatch.setenv("PWD", str(synthetic_root.parent))
+    monkeypatch.setenv("CIFAR10_DIR", synthetic_root.name)
+    _run_as_a_person("02_overfit", tmp_path, {"out_dir": "build/overfit", "store_dir": str(tmp_path / "runs"),
+                                              "n_images": 20, "n_cycles": 1})
+    assert json.loads((synthetic_root.parent / "build" / "overfit" / "results.json").read_text())["n_images"] == 20
+    assert not (ROOT / "notebooks" / "build").exists()
+
+
+def test_a_missing_data_folder_stops_the_notebook_and_leaves_no_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("PWD", str(tmp_path))
+    monkeypatch.setenv("CIFAR10_DIR", "shared/data/cifar-10-batches-py")   # no such folder
+    for proxy in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):   # the kernel's download: refused here
+        monkeypatch.setenv(proxy, "http://127.0.0.1:9")
+    with pytest.raises(papermill.PapermillExecutionError):
+        _run_as_a_person("02_overfit", tmp_path, {"out_dir": str(tmp_path / "out"), "store_dir": str(tmp_path / "r")})
+    assert not (tmp_path / "shared").exists() and not (ROOT / "shared").exists()
+
+
+@pytest.mark.parametrize("given, named", [({"n_s_one": -5}, "n_s_one must be an integer >= 1, got -5"),
+                                          ({"lam": "abc"}, "lam must be a finite number >= 0, got 'abc'")])
+def test_a_bad_parameter_is_one_line_naming_it_and_its_notebook(synthetic_root, tmp_path, given, named):
+    with pytest.raises(papermill.PapermillExecutionError) as err:
+        _run_as_a_person("03_cyclical_lr", tmp_path, {"data_root": str(synthetic_root), "quick": True,
+                                                      "out_dir": str(tmp_path / "out"), **given})
+    assert err.value.ename == "ParameterError" and named in err.value.evalue and "03_cyclical_lr" in err.value.evalue
+    assert len(err.value.traceback) == 1 and not (tmp_path / "out").exists()       # nothing trained or written
+
+
+def test_an_unknown_parameter_stops_the_run_before_it_starts(synthetic_root, tmp_path):
+    from assignment2.report.execution import UnknownParameterError
+    with pytest.raises(UnknownParameterError, match=r"^n_s_oen: not a parameter of .*03_cyclical_lr.ipynb, which "
+                                                     r"takes .*n_s_one"):
+        _run_as_a_person("03_cyclical_lr", tmp_path, {"data_root": str(synthetic_root), "n_s_oen": 300})
+
+
+def test_a_papermill_run_prints_its_headline_and_where_its_files_went(built, synthetic_root, tmp_path):
+    nb = _run_as_a_person("05_final_model", tmp_path, {"data_root": str(synthetic_root), "quick": True,
+                                                       "out_dir": str(tmp_path / "out"), "store_dir": str(built / "runs"),
+                                                       "search_dir": str(built / "04_lambda_search")})
+    last = "".join(out.get("text", "") for out in nb.cells[-1].outputs)
+    assert "test accuracy" in last and f"figures, tables and results.json in {tmp_path / 'out'}" in last
+    assert "0 runs trained" in last        # every network read from the build's store

@@ -20,7 +20,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .checks import one_of
-from .files import write_atomic
+from .files import user_path, write_atomic
 
 URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 ARCHIVE_MD5 = "c58f30108f718f92721af3b95e74349a"
@@ -47,11 +47,12 @@ DIM = 32 * 32 * 3
 
 
 def data_root(root=None) -> Path:
-    """The folder holding the batch files: ``root``, else $CIFAR10_DIR, else the cache folder."""
+    """The folder holding the batch files: ``root``, else $CIFAR10_DIR, else the cache folder; a relative path
+    is read from the folder the user ran the command in (``files.user_path``)."""
     if root is not None:
-        return Path(root)
+        return user_path(root)
     if os.environ.get("CIFAR10_DIR"):
-        return Path(os.environ["CIFAR10_DIR"])
+        return user_path(os.environ["CIFAR10_DIR"])
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return cache / "assignment2" / ARCHIVE_FOLDER
 
@@ -86,8 +87,11 @@ def _download(url: str, target: Path) -> None:
 
 
 def _extract(archive: Path, folder: Path) -> None:
-    """Extract the seven expected files of ``archive`` into ``folder`` (nothing else, no path escapes)."""
-    staging = Path(tempfile.mkdtemp(prefix=".extract-", dir=folder.parent))
+    """Extract the seven expected files of ``archive`` into ``folder`` (nothing else, no path escapes); on a
+    failure, the folders made for it are removed again."""
+    made = next((p for p in [*reversed(folder.parents), folder] if not p.exists()), None)
+    folder.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".extract-", dir=folder))
     try:
         with tarfile.open(archive, "r:gz") as tar:
             for name in FILE_MD5:
@@ -96,38 +100,40 @@ def _extract(archive: Path, folder: Path) -> None:
                     raise ValueError(f"{archive}: {member.name} is not a regular file")
                 with tar.extractfile(member) as src, open(staging / name, "wb") as dst:
                     shutil.copyfileobj(src, dst)
-        folder.mkdir(parents=True, exist_ok=True)
         for name in FILE_MD5:
             os.replace(staging / name, folder / name)
-    except KeyError as err:
-        raise ValueError(f"{archive} is not the CIFAR-10 python archive: {err}") from None
+    except BaseException as err:
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
+        if isinstance(err, KeyError):
+            raise ValueError(f"{archive} is not the CIFAR-10 python archive: {err}") from None
+        raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
 
 def ensure_data(root=None) -> Path:
-    """The data folder, downloading and verifying the official archive if files are missing."""
+    """The data folder, downloading and verifying the official archive if files are missing. The archive goes
+    to a temporary folder: a failed download or a bad archive leaves nothing behind, not even the data folder."""
     folder = data_root(root)
     missing = [name for name in FILE_MD5 if not (folder / name).is_file()]
     if not missing:
         return folder
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    archive = folder.parent / "cifar-10-python.tar.gz"
-    try:
-        _download(URL, archive)
-    except (urllib.error.URLError, OSError) as err:
-        raise FileNotFoundError(
-            f"CIFAR-10 files missing in {folder}: {', '.join(missing)}; downloading {URL} failed ({err}). "
-            f"Put the python-version files (data_batch_1..5, test_batch, batches.meta) in {folder}, "
-            "or set CIFAR10_DIR to a folder that has them."
-        ) from None
-    try:
+    with tempfile.TemporaryDirectory(prefix="assignment2-download-") as tmp:
+        archive = Path(tmp) / "cifar-10-python.tar.gz"
+        try:
+            _download(URL, archive)
+        except (urllib.error.URLError, OSError) as err:
+            raise FileNotFoundError(
+                f"CIFAR-10 files missing in {folder}: {', '.join(missing)}; downloading {URL} failed ({err}). "
+                f"Put the python-version files (data_batch_1..5, test_batch, batches.meta) in {folder}, "
+                "or set CIFAR10_DIR to a folder that has them (a relative path is read from the folder you "
+                "run the command in)."
+            ) from None
         md5 = _md5(archive)
         if md5 != ARCHIVE_MD5:
             raise ValueError(f"{archive}: MD5 {md5} is not the published {ARCHIVE_MD5}; download again")
         _extract(archive, folder)
-    finally:
-        archive.unlink(missing_ok=True)
     return folder
 
 

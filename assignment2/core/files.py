@@ -18,6 +18,15 @@ def _file_mode() -> int:
     return 0o666 & ~umask
 
 
+def user_path(path) -> Path | None:
+    """A path as the user typed it: a relative one is read from the folder they ran the command in ($PWD, which
+    a notebook that papermill runs with ``--cwd`` still has), not from the process's working folder. None: None."""
+    if path is None:
+        return None
+    path = Path(path).expanduser()
+    return path if path.is_absolute() else Path(os.environ.get("PWD") or os.getcwd()) / path
+
+
 def write_atomic(path, data) -> Path:
     """Write ``data`` (str or bytes) to ``path`` via a temporary file in the same folder and a rename.
 

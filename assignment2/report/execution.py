@@ -1,12 +1,19 @@
-"""How ``make report`` executes a notebook: papermill's nbclient engine on a kernel reached over IPC.
+"""How the notebooks are executed: papermill's nbclient engine on a kernel reached over IPC, refusing a parameter
+the notebook does not declare.
 
-A kernel that listens on TCP ports warns at every start that its traffic is not encrypted; one
-on IPC sockets (local files of this user) has nothing to warn about. Registered with papermill
-as the engine ``assignment2`` (see pyproject.toml): ``papermill --engine assignment2 ...``.
+A kernel that listens on TCP ports warns at every start that its traffic is not encrypted; one on IPC sockets
+(local files of this user) has nothing to warn about. Registered with papermill as the engine ``assignment2``
+(see pyproject.toml): ``papermill --engine assignment2 ...``.
 """
+
+import ast
 
 from jupyter_client.manager import AsyncKernelManager
 from papermill.engines import NBClientEngine
+
+
+class UnknownParameterError(ValueError):
+    """A parameter given to papermill that the notebook's parameters cell does not declare (a typo, say)."""
 
 
 class IPCKernelManager(AsyncKernelManager):
@@ -16,9 +23,32 @@ class IPCKernelManager(AsyncKernelManager):
         super().__init__(transport="ipc", **kwargs)
 
 
+def _assigned(cell) -> set:
+    """The names a code cell assigns at its top level."""
+    tree = ast.parse("".join(cell["source"]))
+    return {target.id for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
+            for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+            if isinstance(target, ast.Name)}
+
+
+def check_parameters(nb, notebook: str = "the notebook") -> None:
+    """Raise UnknownParameterError, in one line naming them and ``notebook``, if papermill injected parameters
+    that the notebook's ``parameters`` cell does not declare."""
+    tagged = {tag: cell for cell in nb.cells for tag in cell.get("metadata", {}).get("tags", [])}
+    if "parameters" not in tagged or "injected-parameters" not in tagged:
+        return
+    declared = _assigned(tagged["parameters"])
+    unknown = sorted(_assigned(tagged["injected-parameters"]) - declared)
+    if unknown:
+        raise UnknownParameterError(f"{', '.join(unknown)}: not a parameter of {notebook}, which takes "
+                                    f"{', '.join(sorted(declared))} (papermill --help-notebook explains each)")
+
+
 class IPCEngine(NBClientEngine):
-    """papermill's nbclient engine, its kernels on IPC sockets."""
+    """papermill's nbclient engine, its kernels on IPC sockets; a notebook given a parameter it does not
+    declare is not run."""
 
     @classmethod
     def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):
+        check_parameters(nb_man.nb, kwargs.get("input_path") or "the notebook")
         return super().execute_managed_notebook(nb_man, kernel_name, kernel_manager_class=IPCKernelManager, **kwargs)

@@ -1,11 +1,12 @@
 """What a notebook shows: its figures (saved as PDF and PNG, shown with alternative text), its tables (Markdown,
 with the columns ``COLUMNS`` declares for each kind of table) and its sentences."""
 
+import base64
 import io
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-from IPython.display import Image, Markdown, display
+from IPython.display import display
 
 from ..core.files import write_atomic
 
@@ -22,10 +23,12 @@ def save_figure(fig, folder, name: str) -> Path:
 
 def show_figure(fig, folder, name: str, alt: str) -> None:
     """Save ``fig`` as ``save_figure`` does and show it in the notebook, with ``alt`` (a sentence saying
-    what the figure shows) as its alternative text in the notebook's HTML rendering."""
+    what the figure shows) as its alternative text in the notebook's HTML rendering and as its text where
+    only text is shown (``papermill --log-output``)."""
     path = save_figure(fig, folder, name)
-    display(Image(data=path.with_suffix(".png").read_bytes(), width=round(100 * fig.get_figwidth()),
-                  metadata={"alt": alt}))
+    png = base64.b64encode(path.with_suffix(".png").read_bytes()).decode()
+    display({"image/png": png, "text/plain": f"[figure {path.with_suffix('.png')}: {alt}]"}, raw=True,
+            metadata={"image/png": {"alt": alt, "width": round(100 * fig.get_figwidth())}})
     plt.close(fig)
 
 
@@ -86,5 +89,5 @@ def show_table(rows: list[dict], kind: str, title: str = "") -> None:
 
 
 def show_text(markdown: str) -> None:
-    """Show a sentence or a table written in Markdown."""
-    display(Markdown(markdown))
+    """Show a sentence or a table written in Markdown (the same text where only text is shown)."""
+    display({"text/markdown": markdown, "text/plain": markdown}, raw=True)

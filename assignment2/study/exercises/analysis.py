@@ -10,7 +10,7 @@ from ...core.ensemble import ensemble_probabilities
 from ...core.network import probabilities
 from .. import diagnostics
 from ..store import RunStore
-from .base import COUNT, Result, Settings
+from .base import COUNT, InputError, Result, Settings
 from .bonus import Bonus
 from .final_model import FinalModel
 
@@ -18,6 +18,8 @@ from .final_model import FinalModel
 @dataclass(frozen=True)
 class AnalysisSettings(Settings):
     """``units`` hidden units shown per network, the ``mistakes`` most confident ones, ``bins`` confidence bins."""
+
+    NOTEBOOK = "07_analysis"
 
     data_root: str | None = None
     dtype: str = "float32"
@@ -50,12 +52,16 @@ class Analysis(Result):
         models = {row["label"]: row for row in self.summary["models"]}
         return {label: np.array(models[label]["confusion"]) for label in self.figure_labels}
 
+    def headline(self) -> str:
+        return "; ".join(f"{row['label']}: test accuracy {row['test_acc']:.2%}, ECE {row['ece']:.3f}"
+                         for row in self.summary["models"])
+
 
 def _check_recorded(summaries: dict, recorded: dict) -> None:
     """Every network's test accuracy as its exercise recorded it: the networks are the ones reported."""
     for label, row in summaries.items():
         if row["test_acc"] != recorded[label]:
-            raise ValueError(f"{label}: test accuracy {row['test_acc']} here, {recorded[label]} recorded by its "
+            raise InputError(f"{label}: test accuracy {row['test_acc']} here, {recorded[label]} recorded by its "
                              "exercise: the run store holds other networks than the build's results")
 
 

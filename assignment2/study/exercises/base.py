@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import ClassVar
 
-from ...core.files import load_json, read_table, save_json, save_table
+from ...core.files import load_json, read_table, save_json, save_table, user_path
 from ...core.history import History
 
 
@@ -35,12 +35,35 @@ DTYPE = (lambda v: v in ("float32", "float64"), "'float32' or 'float64'")
 FOLDER = (lambda v: v is None or isinstance(v, str), "a folder (a string) or None")
 
 
+def seeds_text(n: int) -> str:
+    """"1 seed", "3 seeds"."""
+    return f"{n} seed{'s' * (n != 1)}"
+
+
+class OneLineError(Exception):
+    """An error a person can act on from its message alone: a notebook shows it as that one line (IPython renders
+    ``_render_traceback_`` in place of a traceback)."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"{type(self).__name__}: {self}"]
+
+
+class ParameterError(OneLineError, ValueError):
+    """A parameter with a value outside its rule."""
+
+
+class InputError(OneLineError):
+    """An exercise's input, the results of an earlier exercise, is missing, cut short or of another kind."""
+
+
 @dataclass(frozen=True)
 class Settings:
     """An exercise's parameters (a subclass declares them as fields with defaults, named as the notebook's),
-    each checked against its rule in RULES when the settings are made: a bad one raises a ValueError whose
-    one line names it, says what it must be and what it got."""
+    each checked against its rule in RULES when the settings are made: a bad one raises a ParameterError whose
+    one line names it and its notebook, says what it must be and what it got."""
 
+    #: The notebook whose parameters these are.
+    NOTEBOOK: ClassVar[str] = ""
     #: The quick profile: small values, for a test of the pipeline.
     QUICK: ClassVar[dict] = {}
     #: Parameter -> its rule (see COUNT, SEEDS, ...).
@@ -50,12 +73,21 @@ class Settings:
         for name, (test, allowed) in {"data_root": FOLDER, "dtype": DTYPE, **self.RULES}.items():
             value = getattr(self, name, None)
             if hasattr(self, name) and not test(value):
-                raise ValueError(f"{name} must be {allowed}, got {value!r}")
+                self.refuse(name, allowed)
+
+    def refuse(self, name: str, allowed: str) -> None:
+        """Raise the ParameterError of parameter ``name``, which must be ``allowed``."""
+        raise ParameterError(f"{name} must be {allowed}, got {getattr(self, name)!r} (a parameter of "
+                             f"notebooks/{self.NOTEBOOK}.ipynb)")
 
     @classmethod
     def from_parameters(cls, namespace: dict, quick: bool = False) -> "Settings":
-        """The settings named in ``namespace`` (a notebook's parameters); with ``quick``, ``quick_profile``."""
-        settings = cls(**{f.name: namespace[f.name] for f in fields(cls) if f.name in namespace})
+        """The settings named in ``namespace`` (a notebook's parameters), a relative data folder read from where
+        the user ran the command (``files.user_path``); with ``quick``, ``quick_profile``."""
+        values = {f.name: namespace[f.name] for f in fields(cls) if f.name in namespace}
+        if isinstance(values.get("data_root"), str):
+            values["data_root"] = str(user_path(values["data_root"]))
+        settings = cls(**values)
         return settings.quick_profile() if quick else settings
 
     def quick_profile(self) -> "Settings":
@@ -64,10 +96,6 @@ class Settings:
                     for f in fields(self)}
         return dataclasses.replace(self, **{name: value for name, value in self.QUICK.items()
                                             if getattr(self, name) == defaults[name]})
-
-
-class InputError(Exception):
-    """An exercise's input, the results of an earlier exercise, is missing, cut short or of another kind."""
 
 
 @dataclass
@@ -81,6 +109,10 @@ class Result:
 
     NOTEBOOK: ClassVar[str] = ""
     KEYS: ClassVar[tuple] = ()
+
+    def headline(self) -> str:
+        """Its main numbers in one line of plain text."""
+        raise NotImplementedError
 
     def save(self, folder) -> Path:
         """Write the tables, the Histories and, last, ``results.json`` into ``folder``; return its path."""

@@ -12,7 +12,7 @@ from ..experiments import search_n_s
 from ..range_test import propose_bounds, range_test
 from ..stats import mean_sd
 from ..store import RunStore
-from .base import COUNT, NON_NEGATIVE, POSITIVE, RATE, SEED, SEEDS, Result, Settings
+from .base import COUNT, NON_NEGATIVE, POSITIVE, RATE, SEED, SEEDS, Result, Settings, seeds_text
 from .final_model import FinalModel
 
 
@@ -22,6 +22,8 @@ class BonusSettings(Settings):
     (``judge_cycles``): translations with a smaller lambda, flips, dropout; then the kept network on
     ``long_cycles`` cycles with ``final_seeds``; distillation with each [alpha, T] of ``mixes`` (none by
     default); ensembles of up to ``max_snapshots`` cycle ends. On 45,000 / 5,000 images."""
+
+    NOTEBOOK = "06_bonus"
 
     data_root: str | None = None
     dtype: str = "float32"
@@ -55,7 +57,7 @@ class BonusSettings(Settings):
     def __post_init__(self):
         super().__post_init__()
         if not set(self.seeds) <= set(self.final_seeds):
-            raise ValueError(f"final_seeds must include every seed of seeds ({self.seeds}), got {self.final_seeds!r}")
+            self.refuse("final_seeds", f"a list with every seed of seeds ({self.seeds})")
 
     def short_steps(self, eta_min: float, eta_max: float) -> list:
         return [(f"wider hidden layer (m = {self.wide})", {"hidden": self.wide}),
@@ -81,6 +83,12 @@ class Bonus(Result):
     def chosen_label(self) -> str:
         """What the chosen network is: "a student" or "a teacher"."""
         return "a student" if self.summary["single"]["distilled"] else "a teacher"
+
+    def headline(self) -> str:
+        single, ens = self.summary["single"], self.summary["ensemble"]
+        return (f"one network (m = {single['config']['hidden']}, {single['config']['n_cycles']} cycles): test "
+                f"accuracy {single['test_acc_mean']:.2%} ± {single['test_acc_std']:.2%} over "
+                f"{seeds_text(len(single['seeds']))}; ensemble of {ens['networks']} networks: {ens['test_acc']:.2%}")
 
 
 def _range_test(s: BonusSettings, base: TrainConfig, data, store: RunStore, progress: bool) -> tuple[History, dict]:

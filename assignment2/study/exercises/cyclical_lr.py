@@ -11,7 +11,7 @@ from ...core.history import History
 from ...core.train import COST_METHODS, TrainConfig
 from ..experiments import over_seeds, run_all, seed_summary, summarise
 from ..store import RunStore
-from .base import COUNT, COUNTS, NON_NEGATIVE, SEEDS, Result, Settings
+from .base import COUNT, COUNTS, NON_NEGATIVE, SEEDS, Result, Settings, seeds_text
 
 SCHEDULES = {"one_cycle": 1, "three_cycles": 3}   # name -> cycles
 ETA_SCALINGS = ("fixed", "linear")
@@ -22,6 +22,8 @@ SAME_RUN = ("batch_size", "n_s", "n_cycles", "lam", "eta_min", "eta_max")
 @dataclass(frozen=True)
 class CyclicalSettings(Settings):
     """Batch 100, lambda = 0.01, eta from 1e-5 to 1e-1 on exercise 3's split (one batch to train on)."""
+
+    NOTEBOOK = "03_cyclical_lr"
 
     data_root: str | None = None
     seeds: list = field(default_factory=lambda: [0, 1, 2])
@@ -59,6 +61,11 @@ class CyclicalLR(Result):
     def cost_histories(self) -> dict:
         """Method -> the History of the one-cycle run recording the cost that way."""
         return {method: self.histories[f"cost_{method}_history"] for method in COST_METHODS}
+
+    def headline(self) -> str:
+        return "; ".join(f"{name.replace('_', ' ')}: test accuracy {self.summary[name]['test_acc_mean']:.2%} ± "
+                         f"{self.summary[name]['test_acc_std']:.2%} over {seeds_text(len(self.summary['seeds']))}"
+                         for name in SCHEDULES)
 
 
 def cost_methods(config: TrainConfig, data, store: RunStore, repeats: int = 3) -> tuple[dict, list[dict]]:

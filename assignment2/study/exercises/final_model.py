@@ -7,7 +7,7 @@ from ...core.history import History
 from ...core.train import TrainConfig
 from ..experiments import over_seeds, search_n_s, seed_summary
 from ..store import RunStore
-from .base import COUNT, COUNTS, SEEDS, Result, Settings
+from .base import COUNT, COUNTS, SEEDS, Result, Settings, seeds_text
 from .lambda_search import LambdaSearch
 
 
@@ -15,6 +15,8 @@ from .lambda_search import LambdaSearch
 class FinalModelSettings(Settings):
     """Every hidden size of ``hidden_sizes`` with every seed: ``n_cycles`` cycles of n_s =
     ``epochs_per_half_cycle`` epochs, on 49,000 training and 1,000 validation images."""
+
+    NOTEBOOK = "05_final_model"
 
     data_root: str | None = None
     seeds: list = field(default_factory=lambda: [0, 1, 2])
@@ -38,6 +40,10 @@ class FinalModel(Result):
 
     def history(self, m: int) -> History:
         return self.histories[f"history_m{m}"]
+
+    def headline(self) -> str:
+        return "; ".join(f"m = {m['hidden']}: test accuracy {m['test_acc_mean']:.2%} ± {m['test_acc_std']:.2%} "
+                         f"over {seeds_text(len(m['test_accs']))}" for m in self.summary["models"].values())
 
 
 def run(settings: FinalModelSettings, search: LambdaSearch, store: RunStore, executor=None,

@@ -21,6 +21,8 @@ class GradientCheckSettings(Settings):
     by up to ``translate`` pixels, with a fixed dropout mask of rate ``dropout`` and the loss of
     distillation ``distill`` = [alpha, T]. Every check for each lambda of ``lams``, with step ``h``."""
 
+    NOTEBOOK = "01_gradient_check"
+
     data_root: str | None = None
     seed: int = 0
     n: int = 2
@@ -51,6 +53,11 @@ class GradientCheck(Result):
     @property
     def rows(self) -> list[dict]:
         return self.tables["gradient_check"]
+
+    def headline(self) -> str:
+        s = self.summary
+        return (f"largest relative error {s['max_rel']:.1e}, largest absolute error {s['max_abs']:.1e} "
+                f"({len(self.rows)} comparisons)")
 
 
 def _errors(lam: float, m: int, seed: int, h: float, dropout: float, distill, batch) -> list[dict]:

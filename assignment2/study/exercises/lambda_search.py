@@ -11,7 +11,7 @@ from ...core.train import TrainConfig
 from ..experiments import search_n_s
 from ..search import best_runs, confirm_best, fine_range, sample_lambdas, search_lambdas, smoothed_peak
 from ..store import RunStore
-from .base import COUNT, NON_NEGATIVE, NUMBER, SEED, SEEDS, Result, Settings
+from .base import COUNT, NON_NEGATIVE, NUMBER, SEED, SEEDS, Result, Settings, seeds_text
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,8 @@ class LambdaSearchSettings(Settings):
     """The search on 45,000 / 5,000 images: every run ``n_cycles`` cycles of n_s = ``epochs_per_half_cycle``
     epochs, the fine range spanning the ``top_k`` best coarse lambdas widened by ``margin`` (log10), the
     confirmation with ``confirm_seeds`` for ``confirm_cycles`` cycles."""
+
+    NOTEBOOK = "04_lambda_search"
 
     data_root: str | None = None
     seed: int = 0
@@ -46,7 +48,7 @@ class LambdaSearchSettings(Settings):
     def __post_init__(self):
         super().__post_init__()
         if self.l_min >= self.l_max:
-            raise ValueError(f"l_min must be < l_max ({self.l_max}), got {self.l_min!r}")
+            self.refuse("l_min", f"< l_max ({self.l_max})")
 
 
 class LambdaSearch(Result):
@@ -60,6 +62,11 @@ class LambdaSearch(Result):
     @property
     def best_lambda(self) -> float:
         return self.summary["best_lambda"]
+
+    def headline(self) -> str:
+        s = self.summary
+        return (f"lambda = {self.best_lambda:.3e} (the smoothed peak {s['peak']['lambda']:.3e}, confirmed over "
+                f"{seeds_text(len(s['confirm_seeds']))}; {s['n_coarse']} coarse and {s['n_fine']} fine runs)")
 
 
 def run(settings: LambdaSearchSettings, store: RunStore, executor=None, progress: bool = False) -> LambdaSearch:

@@ -14,6 +14,8 @@ from .base import COUNT, NON_NEGATIVE, POSITIVE, SEED, Result, Settings
 class OverfitSettings(Settings):
     """One run on the first ``n_images`` images of exercise 3's training batch, lambda = 0."""
 
+    NOTEBOOK = "02_overfit"
+
     data_root: str | None = None
     n_images: int = 100
     hidden: int = 50
@@ -40,6 +42,11 @@ class Overfit(Result):
     @property
     def history(self) -> History:
         return self.histories["history"]
+
+    def headline(self) -> str:
+        s = self.summary
+        return (f"{s['n_images']} images, {s['steps']} updates: training accuracy {s['train_acc']:.2%}, "
+                f"training loss {s['train_loss']:.4f}; validation accuracy {s['val_acc']:.2%}")
 
 
 def run(settings: OverfitSettings, store: RunStore) -> Overfit:
