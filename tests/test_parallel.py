@@ -3,8 +3,12 @@
 import multiprocessing
 import os
 import pickle
+import signal
+import subprocess
+import sys
 import time
 from dataclasses import replace
+from pathlib import Path
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -197,3 +201,60 @@ def test_a_task_appended_while_the_results_are_read_runs_too(workers):
         if pool:
             pool.shutdown()
     assert sorted(seen) == [(0, 1), (1, 2), (2, 3)]
+
+
+OWNER = """
+import os, signal, sys, time
+from assignment2.study.parallel import executor
+{body}
+"""
+
+
+def _owner(body: str, **options) -> subprocess.Popen:
+    """A process that owns a pool, in a process group of its own (so that a signal to its group reaches no other)."""
+    return subprocess.Popen([sys.executable, "-c", OWNER.format(body=body)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True, **options)
+
+
+def test_a_pool_started_and_stopped_at_once_is_quiet_even_when_its_group_is_interrupted():
+    """As a kernel that shuts down: its process group gets an interrupt while the workers are still starting."""
+    owner = _owner("""
+signal.signal(signal.SIGINT, lambda *args: None)      # the owner handles an interrupt, as a kernel does
+for delay in (0.0, 0.1, 0.2, 0.3, 0.4, 0.6):          # the workers at every stage of their start
+    pool = executor(2)
+    time.sleep(delay)
+    os.killpg(0, signal.SIGINT)
+    pool.shutdown(wait=True)
+for _ in range(6):
+    executor(2).shutdown(wait=True)
+print("done")
+""")
+    out, err = owner.communicate(timeout=120)
+    assert owner.returncode == 0 and out == "done\n"
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/status").read_text().split("State:")[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+def test_the_workers_of_a_killed_owner_end_within_seconds(how):
+    owner = _owner("""
+pool = executor(2)
+busy = [pool.submit(time.sleep, 120) for _ in range(2)]     # both workers in the middle of a run
+time.sleep(1)
+print(" ".join(str(pid) for pid in pool._processes), flush=True)
+time.sleep(120)
+""")
+    workers = [int(pid) for pid in owner.stdout.readline().split()]
+    assert len(workers) == 2 and all(_alive(pid) for pid in workers)
+    owner.send_signal(how)
+    owner.wait(timeout=10)
+    deadline = time.monotonic() + 5
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in workers)

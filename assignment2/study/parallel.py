@@ -15,7 +15,10 @@ import os
 import shutil
 import signal
 import tempfile
+import threading
+import time
 import weakref
+from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +30,7 @@ from ..core.checks import positive_int, require
 from ..core.data import data_fingerprint
 
 SCHEDULER_TIMEOUT = 10   # seconds to wait for a Dask scheduler to answer
+OWNER_CHECK_SECONDS = 0.5   # how often a pool's worker checks that the process that owns it is alive
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3   # glibc's mallopt parameters
 
 
@@ -39,17 +43,41 @@ def executor(workers=None, scheduler=None):
     workers = (os.cpu_count() or 1) if workers is None else positive_int("workers", workers)
     if workers == 1:
         return None
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker)
-    for _ in range(workers):   # start the workers now, in the background, rather than at the first run
-        pool.submit(int)
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker,
+                               initargs=(os.getpid(),))
+    with _interrupts_ignored():   # the workers start now, in the background, rather than at the first run
+        for _ in range(workers):
+            pool.submit(int)
     return pool
 
 
-def _start_worker() -> None:
-    """In a new worker: leave Ctrl-C (and a kernel's interrupt at shutdown) to the process that
-    owns the pool, and import what a run needs."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+@contextmanager
+def _interrupts_ignored():
+    """SIGINT ignored while workers are started, so that they start with it ignored: an interrupt to the process
+    group (Ctrl-C, a kernel shutting down) is the owner's to handle, and never reaches a worker half-started,
+    still importing NumPy. (An interrupt in these milliseconds is lost; a second one is not.)"""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _start_worker(owner: int) -> None:
+    """In a new worker: end with the process that owns the pool, however that ends (killed, out of memory), and
+    import what a run needs."""
+    threading.Thread(target=_end_with, args=(owner,), daemon=True, name="owner-watch").start()
     importlib.import_module(f"{__package__}.store")
+
+
+def _end_with(owner: int) -> None:
+    """Exit this worker at once when its parent is no longer ``owner`` (it died: the worker was handed to init)."""
+    while os.getppid() == owner:
+        time.sleep(OWNER_CHECK_SECONDS)
+    os._exit(1)
 
 
 def _dask_executor(address: str):
