@@ -1,4 +1,5 @@
-"""python -m assignment2: train one network or search lambda with the study's trainer, or write synthetic data.
+"""python -m assignment2: train one network or search lambda with the study's trainer, make a cluster's TLS files,
+or write synthetic data.
 
 Every option of a training run is an option here (--n-s 800 --n-cycles 3 --dtype float32 --flip
 --translate 2 --dropout 0.1 ...). Runs are kept in the run store (build/runs, or --store): a run asked
@@ -12,6 +13,7 @@ from dataclasses import fields
 
 import numpy as np
 
+from .cluster_certs import DAYS, make_certificates, recipe
 from .core.data import SPLITS, load_cifar10, write_synthetic
 from .core.files import save_table
 from .core.train import COST_METHODS, DTYPES, SCHEDULES, TrainConfig
@@ -64,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m assignment2", formatter_class=formatter,
                                      description="Train one network or search lambda with the study's trainer, or "
                                                  "write a synthetic data set.", epilog=__doc__.split("\n\n")[1])
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{train,search,synthetic}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{train,search,cluster-certs,synthetic}")
     run = commands.add_parser("train", help="train one network and save its History", formatter_class=formatter,
                               description="Train one network (or read it from the run store) and save its History "
                                           "(JSON); prints its training, validation and test accuracy.")
@@ -82,6 +84,13 @@ def _parser() -> argparse.ArgumentParser:
                         "core)")
     search.add_argument("--scheduler", default=None, help="the address of a Dask scheduler to run the search on instead")
     _add_training_options(search, "search", skip=("lam",))
+    certs = commands.add_parser("cluster-certs", help="make the TLS files of a small Dask cluster",
+                                formatter_class=formatter, description="Write a certificate authority of the "
+                                "cluster's own and a certificate and key signed by it (keys readable by their owner "
+                                "only) into a folder, and print the scheduler, worker and client lines that use them.")
+    certs.add_argument("folder", help="the folder to write ca.pem, ca-key.pem, node.pem and node-key.pem to")
+    certs.add_argument("--days", type=int, default=DAYS, help="days the certificates are valid")
+    certs.add_argument("--host", default="127.0.0.1", help="the scheduler's address in the printed lines")
     synthetic = commands.add_parser("synthetic", help="write a small synthetic data set in the CIFAR-10 format",
                                     formatter_class=formatter, description="Write random images and labels in the "
                                     "format of CIFAR-10's python version, for tests and a quick run of the pipeline.")
@@ -95,6 +104,16 @@ def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "synthetic":
         print(f"synthetic data set written to {write_synthetic(args.root, args.n_per_batch, args.seed)}")
+        return 0
+    if args.command == "cluster-certs":
+        try:
+            paths = make_certificates(args.folder, args.days)
+        except (FileExistsError, ImportError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        print(f"the cluster's TLS files are in {args.folder}: copy ca.pem, node.pem and node-key.pem to every machine "
+              "of the cluster (ca-key.pem signs new certificates: keep it here). Then:\n"
+              + recipe({name: path.resolve() for name, path in paths.items()}, args.host))
         return 0
     try:
         config = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig) if hasattr(args, f.name)})

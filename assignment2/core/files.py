@@ -27,18 +27,19 @@ def user_path(path) -> Path | None:
     return path if path.is_absolute() else Path(os.environ.get("PWD") or os.getcwd()) / path
 
 
-def write_atomic(path, data) -> Path:
+def write_atomic(path, data, private: bool = False) -> Path:
     """Write ``data`` (str or bytes) to ``path`` via a temporary file in the same folder and a rename.
 
-    The file is readable as one made by ``open`` would be (mkstemp alone gives mode 0600). Two
-    writers of one path leave one of their files whole."""
+    The file is readable as one made by ``open`` would be, or with ``private`` by its owner only, from its
+    first byte (mkstemp's mode 0600). Two writers of one path leave one of their files whole."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data.encode() if isinstance(data, str) else data)
-        os.chmod(tmp, _file_mode())
+        if not private:
+            os.chmod(tmp, _file_mode())
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
