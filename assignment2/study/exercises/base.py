@@ -10,6 +10,7 @@ from typing import ClassVar
 
 from ...core.files import load_json, read_table, save_json, save_table, user_path
 from ...core.history import History
+from ...core.train import DTYPES
 
 
 def _integer(v) -> bool:
@@ -31,7 +32,7 @@ NUMBER = (_number, "a finite number")
 POSITIVE = (lambda v: _number(v) and v > 0, "a finite number > 0")
 NON_NEGATIVE = (lambda v: _number(v) and v >= 0, "a finite number >= 0")
 RATE = (lambda v: _number(v) and 0 <= v < 1, "a number in [0, 1)")
-DTYPE = (lambda v: v in ("float32", "float64"), "'float32' or 'float64'")
+DTYPE = (lambda v: v in DTYPES, " or ".join(repr(d) for d in DTYPES))
 FOLDER = (lambda v: v is None or isinstance(v, str), "a folder (a string) or None")
 
 
