@@ -35,10 +35,10 @@ def overfit(o: dict) -> str:
 
 def cost_methods(m: dict) -> str:
     """Whether the three ways of recording the cost changed the training (notebook 03's cost methods)."""
-    accs = [m[name]["test_acc"] for name in ("full", "running_mean", "ema")]
+    accs = [row["test_acc"] for row in m.values()]
     if len(set(accs)) == 1:
         return "The recording method does not change the training itself: the three runs reach the same test accuracy."
-    return f"The three runs reach test accuracies of {pct(accs[0])}, {pct(accs[1])} and {pct(accs[2])}."
+    return f"The three runs reach test accuracies of {', '.join(pct(a) for a in accs[:-1])} and {pct(accs[-1])}."
 
 
 def hidden_sizes(widths: list[dict]) -> str:
