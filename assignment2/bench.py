@@ -19,12 +19,12 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from .core.data import load_cifar10
-from .study.experiments import search_n_s
 from .core.network import EVAL_ROWS, accuracy
+from .core.train import TrainConfig, fresh_params, train
+from .study.experiments import search_n_s
 from .study.parallel import release
 from .study.search import search_lambdas
 from .study.store import RunStore
-from .core.train import TrainConfig, fresh_params, train
 
 
 #: The wide run timed against PyTorch (bench/torch_wide.py reads these settings too).

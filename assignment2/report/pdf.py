@@ -15,13 +15,13 @@ import jinja2
 import matplotlib.pyplot as plt
 import typst
 
-from . import plots, reproduction, wording
 from ..core.files import read_table
-from .notebook import save_figure
-from .facts import facts
 from ..core.files import write_atomic
-from .provenance import environment
 from ..core.train import DIVERGENCE_FACTOR
+from . import plots, reproduction, wording
+from .facts import facts
+from .notebook import save_figure
+from .provenance import environment
 from .wording import escape, pct, sci, sci_text
 
 NOTEBOOKS = ("01_gradient_check", "02_overfit", "03_cyclical_lr", "04_lambda_search", "05_final_model", "06_bonus",

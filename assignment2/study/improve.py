@@ -8,15 +8,13 @@ is kept only when its paired gain clears ``rule.MARGIN`` standard errors, else t
 
 from dataclasses import asdict, dataclass, replace
 
-import numpy as np
-
 from ..core.checks import positive_int, require
 from ..core.ensemble import Teacher, average, ensemble_accuracy, views
 from ..core.network import probabilities
+from ..core.train import TrainConfig
 from . import rule
 from .stats import mean_sd
 from .store import Run, RunStore
-from ..core.train import TrainConfig
 
 
 def ablation_configs(base: TrainConfig, steps) -> list[TrainConfig]:

@@ -5,9 +5,9 @@ from dataclasses import replace
 import numpy as np
 
 from ..core.checks import positive_int, require
-from .store import RunStore
 from ..core.history import History
 from ..core.train import TrainConfig
+from .store import RunStore
 
 SMOOTHING = 5          # records in the moving average the bounds are read from
 MIN_FRACTION = 10      # eta_min = eta_max / MIN_FRACTION

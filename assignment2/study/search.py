@@ -6,10 +6,10 @@ from dataclasses import asdict, replace
 import numpy as np
 
 from ..core.checks import positive_int, require
+from ..core.train import TrainConfig
 from . import rule
 from .stats import mean_sd
 from .store import Run, RunStore
-from ..core.train import TrainConfig
 
 
 def _settings(config: TrainConfig) -> dict:

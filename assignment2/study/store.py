@@ -33,11 +33,11 @@ from ..core.checks import positive_int, require
 from ..core.data import data_fingerprint
 from ..core.ensemble import Teacher
 from ..core.files import write_atomic
+from ..core.history import History
 from ..core.network import Params
+from ..core.train import Diverged, TrainConfig, train_run
 from .parallel import run_tasks, slots
 from .sources import PACKAGE, closure, source_hash
-from ..core.history import History
-from ..core.train import Diverged, TrainConfig, train_run
 
 #: The modules that compute a training run: the trainer, the ensembles (a student's soft targets)
 #: and everything they import, and nothing else.

@@ -7,7 +7,6 @@ import numpy as np
 
 from ...core.checks import positive_int, require
 from ...core.data import load_cifar10
-from ...core.history import History
 from ...core.train import COST_METHODS, TrainConfig
 from ..experiments import over_seeds, run_all, seed_summary, summarise
 from ..store import RunStore
