@@ -35,6 +35,7 @@ OPTIONS = {
     "dropout": "inverted dropout rate on the hidden layer", "flip": "mirror each training image with probability 1/2",
     "translate": "shift each training image by up to this many pixels", "momentum": "heavy-ball momentum (0: plain SGD)",
     "schedule": "cyclical, or range_test: eta rising linearly from eta_min to eta_max",
+    "whiten": "ZCA-whiten the inputs, epsilon this times the mean eigenvalue, fitted on the training split (0: plain)",
 }
 #: Options of a TrainConfig that need more than a command line gives (distillation needs a teacher's runs).
 NOT_HERE = ("distill", "temperature")

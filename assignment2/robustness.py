@@ -41,11 +41,12 @@ def agreement(a: list[float], b: list[float]) -> dict:
 
 def choices(bonus: dict) -> dict:
     """What notebook 06 chose (its results): the verdict of every judged step, the chosen network's config
-    (without the learning-rate bounds, which the range test of each seed proposes) and the kind of ensemble."""
+    (without the learning-rate bounds, which the range test of each seed proposes; with its whitening), whether
+    one network is named averaged with its mirror image, and the kind of ensemble."""
     config = {k: v for k, v in bonus["single"]["config"].items() if k not in ("eta_min", "eta_max")}
     ens = bonus["ensemble"]
     return {"steps": {row["change"]: row["kept"] for row in bonus["ablation"] if row["kept"] is not None},
-            "config": config, "ensemble": {"of": ens["groups"], "snapshots": ens["snapshots"], "mirror": ens["mirror"]}}
+            "config": config, "mirror": bonus["single"]["mirror"]["kept"], "ensemble": {"of": ens["groups"], "snapshots": ens["snapshots"], "mirror": ens["mirror"]}}
 
 
 def side_by_side(default: Path, disjoint: Path) -> dict:
@@ -61,7 +62,9 @@ def side_by_side(default: Path, disjoint: Path) -> dict:
                          for m in f0["models"] if m in f1["models"]},
         "bonus": {"default": c0, "disjoint": c1, "same_steps": c0["steps"] == c1["steps"],
                   "same_config": c0["config"] == c1["config"], "same_ensemble": c0["ensemble"] == c1["ensemble"],
+                  "same_mirror": c0["mirror"] == c1["mirror"],
                   "single": agreement(b0["single"]["test_accs"], b1["single"]["test_accs"]),
+                  "single_mirror": agreement(b0["single"]["mirror"]["test_accs"], b1["single"]["mirror"]["test_accs"]),
                   "ensemble_test_acc": {"default": b0["ensemble"]["test_acc"], "disjoint": b1["ensemble"]["test_acc"]}},
     }
 
@@ -75,7 +78,8 @@ def table(result: dict) -> str:
     lines = ["| | default seeds | disjoint seeds | difference (s.e.) | within 2 s.e. |", "|---|---|---|---|---|",
              f"| λ chosen by notebook 04 | {result['lambda']['default']:.3g} | {result['lambda']['disjoint']:.3g} | | |"]
     lines += [row(f"notebook 05, m = {m}, test", a) for m, a in result["final_models"].items()]
-    lines += [row("notebook 06, one network, test", b["single"])]
+    lines += [row("notebook 06, one network, test", b["single"]),
+              row("notebook 06, one network averaged with its mirror image, test", b["single_mirror"])]
     lines += [f"| notebook 06, ensemble, test | {100 * b['ensemble_test_acc']['default']:.2f}% | "
               f"{100 * b['ensemble_test_acc']['disjoint']:.2f}% | | |"]
     for step, kept in b["default"]["steps"].items():
@@ -84,7 +88,10 @@ def table(result: dict) -> str:
                      f"{'-' if other is None else 'kept' if other else 'dropped'} | | {'yes' if other == kept else 'NO'} |")
     lines.append(f"| the chosen ensemble | {b['default']['ensemble']} | {b['disjoint']['ensemble']} | | "
                  f"{'yes' if b['same_ensemble'] else 'NO'} |")
-    lines.append(f"| the chosen network's config | | | | {'yes' if b['same_config'] else 'NO'} |")
+    lines.append(f"| one network named averaged with its mirror image | {b['default']['mirror']} | "
+                 f"{b['disjoint']['mirror']} | | {'yes' if b['same_mirror'] else 'NO'} |")
+    lines.append(f"| the chosen network's config (whitening epsilon {b['default']['config'].get('whiten', 0):g} and "
+                 f"{b['disjoint']['config'].get('whiten', 0):g}) | | | | {'yes' if b['same_config'] else 'NO'} |")
     return "\n".join(lines)
 
 

@@ -91,8 +91,11 @@ def test_bonus_results_say_what_was_chosen_and_how_it_tested(built):
     assert single["test_acc_mean"] == pytest.approx(sum(single["test_accs"]) / len(single["test_accs"]))
     assert [row["step"] for row in ablation] == list(range(len(ablation))) and ablation[0]["kept"] is None
     changes = " ".join(row["change"] for row in ablation)
-    for change in ("wider", "flips", "translations", "dropout", "range test", "longer schedule", "distillation"):
+    for change in ("wider", "flips", "translations", "ZCA whitening, epsilon = 0.1", "epsilon = 0.3 x the mean "
+                   "eigenvalue instead", "range test", "longer schedule", "distillation"):
         assert change in changes
+    mirror = single["mirror"]            # one network averaged with its mirror image: judged, and tested either way
+    assert mirror["kept"] == (mirror["gain"] > mirror["threshold"]) and len(mirror["test_accs"]) == len(single["seeds"])
     judged = [row for row in ablation if row["kept"] is not None]
     assert all(row["threshold"] == pytest.approx(bonus["margin"] * row["gain_se"]) for row in judged)
     assert all(row["kept"] == (row["gain"] > row["threshold"]) for row in judged)      # the rule, row by row
@@ -130,6 +133,7 @@ def test_the_robustness_check_makes_the_choices_again_with_disjoint_seeds(built,
     assert result["bonus"]["default"] == robustness.choices(json.loads((built / "06_bonus" / "results.json").read_text()))
     same = robustness.side_by_side(built, built)      # a build against itself agrees in everything
     assert same["bonus"]["same_steps"] and same["bonus"]["same_config"] and same["bonus"]["same_ensemble"]
+    assert same["bonus"]["same_mirror"] and same["bonus"]["single_mirror"]["difference"] == 0
     assert same["bonus"]["single"]["difference"] == 0 and same["bonus"]["single"]["agree"]
     assert "| notebook 06, one network, test |" in robustness.table(result)
 

@@ -23,7 +23,7 @@ SMALL = TrainConfig(hidden=8, n_s=10, batch_size=20, n_cycles=3, records_per_cyc
 OTHER_VALUES = {"batch_size": 25, "eta_min": 2e-5, "eta_max": 0.05, "n_s": 11, "n_cycles": 2, "lam": 0.02,
                 "records_per_cycle": 3, "record_cycles": 1, "cost_method": "ema", "seed": 4, "dtype": "float64",
                 "hidden": 9, "dropout": 0.1, "flip": False, "translate": 2, "momentum": 0.5, "schedule": "range_test",
-                "distill": 0.5, "temperature": 2.0}
+                "distill": 0.5, "temperature": 2.0, "whiten": 0.1}
 
 
 @pytest.fixture(scope="module")
@@ -157,7 +157,7 @@ def _write_one(root: str, result: dict, rounds: int) -> None:
 
 
 def test_two_processes_writing_one_entry_at_once_leave_one_whole_entry(split, tmp_path):
-    result = store._train(SMALL, 2, False, None, *split)
+    result = store._train(SMALL, 2, False, None, 0, *split)
     context = multiprocessing.get_context("spawn")
     writers = [context.Process(target=_write_one, args=(str(tmp_path), result, 20)) for _ in range(2)]
     for w in writers:

@@ -45,6 +45,8 @@ class TrainConfig:
     schedule: str = "cyclical"      # or "range_test": eta rises linearly from eta_min to eta_max over all steps
     distill: float = 0.0            # weight alpha of a teacher's soft targets in the loss (0: the labels alone)
     temperature: float = 1.0        # temperature T of distillation
+    whiten: float = 0.0             # ZCA-whitened inputs, epsilon relative to the mean eigenvalue (0: plain);
+                                    # the caller whitens the data (``whiten.zca`` of the training split)
 
     def __post_init__(self):
         positive_int("batch_size", self.batch_size)
@@ -76,6 +78,7 @@ class TrainConfig:
                 and 0 <= self.distill <= 1, "distill", "a number in [0, 1]", self.distill)
         require(isinstance(self.temperature, (int, float)) and 0 < self.temperature < math.inf, "temperature",
                 "a finite number > 0", self.temperature)
+        non_negative("whiten", self.whiten)
 
     @property
     def augments(self) -> bool:

@@ -13,6 +13,12 @@ naming it). A run missing from the store continues the stored run of its config 
 fewer than its own, if there is one (the first cycles of a cyclical schedule do not depend on how
 many follow): the same result, to the bit. The runs to train are handed out the longest first, and
 the longest one in two halves (the second continuing the first) when that ends them sooner.
+
+A run with ``config.whiten`` > 0 is trained on whitened images: the store computes the ZCA matrix
+of the training split once per data and epsilon (``whiten.zca``), keeps it as an entry
+``<root>/zca-<key>.npz`` that the run's entry names, and whitens both splits once per process.
+Such a Run's networks (``Run.network``, ``last``, ``final``) are the ordinary networks of the
+standardised images, W1 Z; its snapshots stay as trained, for a run that continues it.
 """
 
 import hashlib
@@ -24,7 +30,7 @@ import time
 import warnings
 import zipfile
 import zlib
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -36,12 +42,15 @@ from ..core.files import write_atomic
 from ..core.history import History
 from ..core.network import Params
 from ..core.train import Diverged, TrainConfig, train_run
+from ..core.whiten import folded, whitened, zca
 from .parallel import run_tasks, slots
 from .sources import PACKAGE, closure, source_hash
 
-#: The modules that compute a training run: the trainer, the ensembles (a student's soft targets)
+#: The modules that compute a training run: the trainer, the ensembles (a student's soft targets), the whitening
 #: and everything they import, and nothing else.
-TRAINING_MODULES = closure("core.train", "core.ensemble")
+TRAINING_MODULES = closure("core.train", "core.ensemble", "core.whiten")
+#: The modules that compute a whitening matrix.
+WHITENING_MODULES = closure("core.whiten")
 FORMAT = 1
 ENVIRONMENT = "ASSIGNMENT2_STORE"
 DEFAULT_ROOT = PACKAGE.parent / "build" / "runs"
@@ -75,27 +84,38 @@ class Run:
     snapshots: dict
     key: str
     state: dict | None = None
+    whitening: np.ndarray | None = field(default=None, repr=False)     # Z (d, d) of a run on whitened images
+    _networks: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def diverged(self) -> bool:
         return self.row["diverged_at"] is not None
 
+    def network(self, cycle: int) -> Params:
+        """The network at the end of ``cycle``, of standardised images (a whitened run's: W1 Z)."""
+        if cycle not in self._networks:
+            params = self.snapshots[cycle]
+            self._networks[cycle] = params if self.whitening is None else folded(params, self.whitening)
+        return self._networks[cycle]
+
     @property
     def final(self) -> Params:
-        """The parameters at the end of training."""
+        """The network at the end of training."""
         require(not self.diverged, "run", "a run that finished", f"a run that diverged at step {self.row['diverged_at']}")
-        return self.snapshots[max(self.snapshots)]
+        return self.network(max(self.snapshots))
 
     def last(self, k: int = 1) -> list:
-        """The parameters at the last k cycle ends, oldest first."""
-        return [self.snapshots[c] for c in sorted(self.snapshots)[-k:]]
+        """The networks at the last k cycle ends, oldest first."""
+        return [self.network(c) for c in sorted(self.snapshots)[-k:]]
 
 
-def _train(config: TrainConfig, keep: int, progress: bool, start: Run | None, train_data, val_data,
-           soft_views=None) -> dict:
+def _train(config: TrainConfig, keep: int, progress: bool, start: Run | None, inputs: int, *data) -> dict:
     """Train one run (see ``train.train_run``): its History (a dict), row, snapshot arrays and end state.
-    start: the stored Run of this config on fewer cycles to continue, or None.
-    soft_views: the teacher's probabilities (n, K) of the plain and of the mirror images, a pair."""
+    start: the stored Run of this config on fewer cycles to continue, or None. data: (train, val) pairs of
+    each of the inputs (plain, whitened with one epsilon, ...), this run's the ``inputs``-th, then for a
+    run that distils the teacher's probabilities (n, K) of the plain and of the mirror images, a pair."""
+    train_data, val_data = data[2 * inputs:2 * inputs + 2]
+    soft_views = data[-1] if config.distill else None
     begin = time.perf_counter() - (start.row["seconds"] if start else 0.0)
     try:
         history, snapshots, state = train_run(config, train_data, val_data, keep,
@@ -179,6 +199,7 @@ class RunStore:
     def __init__(self, root=None):
         self.root = Path(root or os.environ.get(ENVIRONMENT) or DEFAULT_ROOT)
         self.trained = self.read = 0
+        self._whitened = {}     # (data fingerprint, epsilon) -> the whitened (train, val) pairs
 
     def __repr__(self) -> str:
         return f"RunStore({str(self.root)!r})"
@@ -211,6 +232,7 @@ class RunStore:
                 "an ensemble.Teacher for configs that distil", None)
         data = data_fingerprint(train_data, val_data)
         named = teacher.key if teacher is not None else ""
+        zcas = {c.whiten: self._zca(train_data[0], data, c.whiten) for c in configs if c.whiten}
 
         def key_of(config: TrainConfig, repeat: int) -> str:
             return run_key(config, data, named if config.distill else "", repeat)
@@ -222,32 +244,73 @@ class RunStore:
                 found[key] = self._read(key, config, k)
         todo = [i for i, key in enumerate(keys) if found[key] is None and keys.index(key) == i]
         self.read += len(configs) - len(todo)
-        made_of = {"data": data, "teacher": named}
         starts = {i: self._shorter(configs[i], keeps[i], lambda c, i=i: key_of(c, repeats[i])) for i in todo}
         todo.sort(key=lambda i: -_remaining(configs[i], starts[i]))    # the longest first: no worker idles at the end
         here = progress and executor is None
-        owners, args = list(todo), [(configs[i], keeps[i], here, starts[i]) for i in todo]   # a task's run, _train's args
+        inputs = sorted({configs[i].whiten for i in todo})             # plain (0) and each epsilon to train on
+        owners = list(todo)                                             # a task's run, and _train's args:
+        args = [(configs[i], keeps[i], here, starts[i], inputs.index(configs[i].whiten)) for i in todo]
         middle = _halfway([configs[i] for i in todo], [starts[i] for i in todo], slots(executor) if executor else 1)
         if middle is not None:     # the longest run in two halves: the second continues the first (to the bit)
             i = owners[0]
             half = replace(configs[i], n_cycles=middle)
             if key_of(half, repeats[i]) not in keys:
-                args[0] = (half, len(_needed(configs[i], keeps[i], middle)), here, starts[i])
+                args[0] = (half, len(_needed(configs[i], keeps[i], middle)), *args[0][2:])
+        pairs = [pair for epsilon in inputs for pair in ((train_data, val_data) if not epsilon else
+                                                         self._whitened_data(train_data, val_data, data, epsilon))]
         soft_views = (tuple(teacher.targets(train_data[0]).astype(np.float32)),) \
             if any(configs[i].distill for i in todo) else ()
-        finished = run_tasks(_train, args, (train_data, val_data, *soft_views), executor,
+        finished = run_tasks(_train, args, (*pairs, *soft_views), executor,
                              desc="networks" if progress and executor is not None else None,
-                             fingerprint=data + (f"+{named}" if soft_views else ""))
+                             fingerprint=data + "".join(f"+zca{epsilon:g}" for epsilon in inputs)
+                             + (f"+{named}" if soft_views else ""))
         for j, result in finished:
             i, config = owners[j], args[j][0]
-            run = self._write(key_of(config, repeats[i]), config, {**made_of, "repeat": repeats[i]}, result)
+            made_of = {"data": data, "teacher": named, "repeat": repeats[i],
+                       **({"whitening": zcas[config.whiten][0]} if config.whiten else {})}
+            run = self._write(key_of(config, repeats[i]), config, made_of, result)
             self.trained += 1
             if config.n_cycles < configs[i].n_cycles:      # a first half: its second half goes on from it
                 owners.append(i)
-                args.append((configs[i], keeps[i], here, run))
+                args.append((configs[i], keeps[i], here, run, args[j][4]))
             else:
                 found[keys[i]] = run
+        for key, config in zip(keys, configs):
+            found[key].whitening = zcas[config.whiten][1] if config.whiten else None
         return [found[key] for key in keys]
+
+    def _zca(self, X, data: str, epsilon: float) -> tuple[str, np.ndarray]:
+        """(the key of its entry, ``whiten.zca(X, epsilon)``) for the training images X (n, d) of the data whose
+        fingerprint is ``data``: read from the store, or computed once and kept."""
+        key = "zca-" + _digest({"data": data, "epsilon": epsilon, "code": source_hash(WHITENING_MODULES)})[:16]
+        try:
+            return key, self._zca_entry(key)
+        except FileNotFoundError:
+            pass
+        except BROKEN as err:
+            warnings.warn(f"{self.path(key)} is not a whole entry of the run store ({type(err).__name__}: {err}): "
+                          "computing it again", stacklevel=3)
+        Z = zca(X, epsilon)
+        buffer = io.BytesIO()
+        np.savez(buffer, Z=Z, checksum=np.frombuffer(_checksum(key.encode(), {"Z": Z}).encode(), dtype=np.uint8))
+        write_atomic(self.path(key), buffer.getvalue())
+        return key, Z
+
+    def _zca_entry(self, key: str) -> np.ndarray:
+        """The matrix Z of the whitening entry ``key``, its checksum verified."""
+        with np.load(self.path(key), allow_pickle=False) as saved:
+            Z, checksum = saved["Z"], saved["checksum"].tobytes().decode()
+        if checksum != _checksum(key.encode(), {"Z": Z}):
+            raise ValueError("its checksum does not match its contents")
+        return Z
+
+    def _whitened_data(self, train_data, val_data, data: str, epsilon: float) -> tuple:
+        """The (train, val) pairs whitened by the ZCA of the training images with ``epsilon``, once per process."""
+        if (data, epsilon) not in self._whitened:
+            Z = self._zca(train_data[0], data, epsilon)[1]
+            self._whitened[data, epsilon] = ((whitened(train_data[0], Z), train_data[1]),
+                                             (whitened(val_data[0], Z), val_data[1]))
+        return self._whitened[data, epsilon]
 
     def computed(self, name: str, inputs: dict, arrays, modules: tuple, compute):
         """The result of ``compute()`` (JSON-able: rows, numbers) that is not a trained network, such as
@@ -294,9 +357,14 @@ class RunStore:
             raise FileNotFoundError(f"no run {key} in the store {self.root}: {path} is missing")
         try:
             header, snapshots = self._open(path)
+            zca_key = header["made_of"].get("whitening")
+            whitening = self._zca_entry(zca_key) if zca_key else None
         except BROKEN as err:
-            raise ValueError(f"{path} is not a whole entry of the run store ({type(err).__name__}: {err})") from None
-        return self._run(TrainConfig(**header["made_of"]["config"]), header, snapshots, key)
+            raise ValueError(f"{path} is not a whole entry of the run store, or its whitening is missing "
+                             f"({type(err).__name__}: {err})") from None
+        run = self._run(TrainConfig(**header["made_of"]["config"]), header, snapshots, key)
+        run.whitening = whitening
+        return run
 
     def _open(self, path: Path) -> tuple[dict, dict]:
         """(header, snapshots) of an entry, its checksum verified."""

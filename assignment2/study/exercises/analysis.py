@@ -8,6 +8,7 @@ import numpy as np
 from ...core.data import CLASSES, ensure_data, load_cifar10, read_batch
 from ...core.ensemble import ensemble_probabilities
 from ...core.network import probabilities
+from ...core.whiten import whitened
 from .. import diagnostics
 from ..store import RunStore
 from .base import COUNT, InputError, Result, Settings
@@ -35,8 +36,9 @@ class Analysis(Result):
     """``summary``: the settings, the labels of the networks the figures show (``single_label``,
     ``ensemble_label``, ``final_label``), every network's ``diagnostics.summary`` and the most confident
     mistakes; ``tables["class_accuracies"]``; ``shown``: what the figures draw (not saved): ``units``
-    (label -> images (units, 32, 32, 3)), ``mistakes`` (images, true, predicted, probability) and
-    ``curves`` (label -> reliability curve)."""
+    (label -> images (units, 32, 32, 3)), ``mistakes`` (images, true, predicted, probability),
+    ``curves`` (label -> reliability curve) and, for a chosen network of whitened images, ``whitening``
+    (label -> images: test images, the same whitened, and rows of its ZCA matrix Z)."""
 
     shown: dict = field(default_factory=dict)
 
@@ -63,6 +65,18 @@ def _check_recorded(summaries: dict, recorded: dict) -> None:
         if row["test_acc"] != recorded[label]:
             raise InputError(f"{label}: test accuracy {row['test_acc']} here, {recorded[label]} recorded by its "
                              "exercise: the run store holds other networks than the build's results")
+
+
+#: The pixels whose rows of Z the whitening figure shows: (channel, row, column).
+WHITENING_PIXELS = ((0, 16, 16), (1, 16, 16), (2, 16, 16), (1, 4, 4), (1, 4, 27), (1, 27, 4), (1, 27, 27), (1, 10, 21))
+
+
+def whitening_images(raw, X, Z) -> dict:
+    """What whitening does, as images: label -> (n, 32, 32, 3); raw: pixels (n, 3072), X: the same standardised,
+    Z: the ZCA matrix (3072, 3072), whose rows at ``WHITENING_PIXELS`` are the filters it applies there."""
+    rows = [c * 1024 + 32 * r + col for c, r, col in WHITENING_PIXELS]
+    return {"test images": diagnostics.as_images(raw), "whitened": diagnostics.as_images(whitened(X, Z)),
+            "rows of Z": diagnostics.as_images(Z[rows])}
 
 
 def run(settings: AnalysisSettings, final: FinalModel, bonus: Bonus, store: RunStore) -> Analysis:
@@ -92,6 +106,9 @@ def run(settings: AnalysisSettings, final: FinalModel, bonus: Bonus, store: RunS
              "mistakes": (diagnostics.as_images(raw_test[worst]), y_test[worst], P[wide][worst].argmax(axis=1),
                           P[wide][worst].max(axis=1)),
              "curves": {label: diagnostics.reliability(P[label], y_test, s.bins) for label in (largest, wide, ensemble_label)}}
+    if single_run.whitening is not None:
+        n = len(WHITENING_PIXELS)
+        shown["whitening"] = whitening_images(raw_test[:n], X_search_test[:n], single_run.whitening)
     summary = {"bins": s.bins, "units": s.units, "mistakes": s.mistakes, "single_label": wide,
                "ensemble_label": ensemble_label, "final_label": largest, "models": list(summaries.values()),
                "worst_mistakes": [{"index": int(i), "true": CLASSES[y_test[i]], "predicted": CLASSES[int(P[wide][i].argmax())],

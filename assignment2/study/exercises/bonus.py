@@ -19,9 +19,11 @@ from .final_model import FinalModel
 @dataclass(frozen=True)
 class BonusSettings(Settings):
     """Stage 1 (``short_cycles``): a wider layer and the range test's learning rates; stage 2
-    (``judge_cycles``): translations with a smaller lambda, flips, dropout; then the kept network on
-    ``long_cycles`` cycles with ``final_seeds``; distillation with each [alpha, T] of ``mixes`` (none by
-    default); ensembles of up to ``max_snapshots`` cycle ends. On 45,000 / 5,000 images."""
+    (``judge_cycles``): translations with a smaller lambda, flips, dropout (if ``dropout`` > 0), ZCA
+    whitening with each epsilon of ``whiten`` (the first the candidate, each later one instead of the one
+    kept); then the kept network on ``long_cycles`` cycles with ``final_seeds``; distillation with each
+    [alpha, T] of ``mixes`` (none by default); ensembles of up to ``max_snapshots`` cycle ends. On
+    45,000 / 5,000 images."""
 
     NOTEBOOK = "06_bonus"
 
@@ -37,7 +39,8 @@ class BonusSettings(Settings):
     long_cycles: int = 16
     wide: int = 1024
     translate: int = 2
-    dropout: float = 0.1
+    dropout: float = 0.0
+    whiten: list = field(default_factory=lambda: [0.1, 0.3])
     lam: float = 1e-4
     range_test_epochs: int = 2
     range_test_eta: float = 0.3
@@ -51,6 +54,8 @@ class BonusSettings(Settings):
              "short_cycles": COUNT, "judge_cycles": COUNT, "long_cycles": COUNT, "wide": COUNT, "translate": SEED,
              "dropout": RATE, "lam": NON_NEGATIVE, "range_test_epochs": COUNT, "range_test_eta": POSITIVE,
              "max_snapshots": COUNT,
+             "whiten": (lambda v: isinstance(v, list) and all(POSITIVE[0](e) for e in v) and len(set(v)) == len(v),
+                        "a list of distinct numbers > 0 (epsilon relative to the mean eigenvalue)"),
              "mixes": (lambda v: isinstance(v, list) and all(isinstance(m, list) and len(m) == 2 for m in v),
                        "a list of [alpha, T] pairs")}
 
@@ -64,10 +69,12 @@ class BonusSettings(Settings):
                 ("eta bounds from the range test", {"eta_min": eta_min, "eta_max": eta_max})]
 
     def long_steps(self) -> list:
-        return [(f"translations of up to {self.translate} px and lambda = {self.lam:g}",
-                 {"translate": self.translate, "lam": self.lam}),
-                ("random flips", {"flip": True}),
-                (f"dropout {self.dropout:g}", {"dropout": self.dropout})]
+        steps = [(f"translations of up to {self.translate} px and lambda = {self.lam:g}",
+                  {"translate": self.translate, "lam": self.lam}),
+                 ("random flips", {"flip": True})]
+        steps += [(f"dropout {self.dropout:g}", {"dropout": self.dropout})] if self.dropout else []
+        return steps + [(f"ZCA whitening, epsilon = {epsilon:g} x the mean eigenvalue{' instead' if i else ''}",
+                         {"whiten": epsilon}) for i, epsilon in enumerate(self.whiten)]
 
 
 class Bonus(Result):
@@ -86,9 +93,15 @@ class Bonus(Result):
 
     def headline(self) -> str:
         single, ens = self.summary["single"], self.summary["ensemble"]
+        mirror = single["mirror"]
+        named = (f"{mirror['test_acc_mean']:.2%} ± {mirror['test_acc_std']:.2%} averaged with its mirror image "
+                 f"(the rule's choice; plain {single['test_acc_mean']:.2%} ± {single['test_acc_std']:.2%})"
+                 if mirror["kept"] else
+                 f"{single['test_acc_mean']:.2%} ± {single['test_acc_std']:.2%} plain (the rule's choice; averaged "
+                 f"with its mirror image {mirror['test_acc_mean']:.2%} ± {mirror['test_acc_std']:.2%})")
         return (f"one network (m = {single['config']['hidden']}, {single['config']['n_cycles']} cycles): test "
-                f"accuracy {single['test_acc_mean']:.2%} ± {single['test_acc_std']:.2%} over "
-                f"{seeds_text(len(single['seeds']))}; ensemble of {ens['networks']} networks: {ens['test_acc']:.2%}")
+                f"accuracy {named} over {seeds_text(len(single['seeds']))}; ensemble of {ens['networks']} "
+                f"networks: {ens['test_acc']:.2%}")
 
 
 def _range_test(s: BonusSettings, base: TrainConfig, data, store: RunStore, progress: bool) -> tuple[History, dict]:
@@ -102,16 +115,22 @@ def _range_test(s: BonusSettings, base: TrainConfig, data, store: RunStore, prog
                      "diverged_at_eta": history.config.get("diverged_at_eta")}
 
 
-def _single(chosen: improve.Chosen, rows: list[dict]) -> dict:
-    """The chosen network in ``results.json``: its config without the seed, each final seed's accuracies."""
-    test_accs = [row["test_acc"] for row in rows]
+def _single(chosen: improve.Chosen, rows: list[dict], mirror: dict) -> dict:
+    """The chosen network in ``results.json``: its config without the seed, each final seed's accuracies, plain
+    and (``mirror``) averaged with its mirror image: the rule's verdict (a row of ``improve.ensemble_path``)
+    and the test accuracies."""
+    test_accs, mirror_accs = [row["test_acc"] for row in rows], [row["test_acc_mirror"] for row in rows]
     val_mean, val_std = mean_sd([m.row["val_acc"] for m in chosen.runs])
     test_mean, test_std = mean_sd(test_accs)
+    mirror_mean, mirror_std = mean_sd(mirror_accs)
     return {"config": {k: v for k, v in asdict(chosen.config).items() if k != "seed"},
             "seeds": [m.config.seed for m in chosen.runs], "val_acc_mean": val_mean, "val_acc_std": val_std,
             "test_acc_mean": test_mean, "test_acc_std": test_std, "test_accs": test_accs,
             "seconds_mean": mean_sd([m.row["seconds"] for m in chosen.runs])[0], "distilled": chosen.students,
-            "runs": [row["run"] for row in rows]}
+            "runs": [row["run"] for row in rows],
+            "mirror": {**{k: mirror[k] for k in ("change", "val_acc", "gain", "gain_se", "threshold")},
+                       "kept": bool(mirror["kept"]), "test_acc_mean": mirror_mean, "test_acc_std": mirror_std,
+                       "test_accs": mirror_accs}}
 
 
 def _distillation(distilled: improve.Distillation, teacher_cycles: int, teacher_test: float, rows: dict) -> dict | None:
@@ -146,6 +165,8 @@ def run(settings: BonusSettings, final: FinalModel, store: RunStore, executor=No
                                         max_snapshots=s.max_snapshots, keep=s.max_snapshots, cycles=s.student_cycles,
                                         pooled_with=study.differences, **options)
     chosen = improve.chosen_network(distilled, study)
+    (_, mirror), _ = improve.ensemble_path({next(iter(chosen.groups)): chosen.runs}, val, 1,   # one network, its views
+                                           pooled_with=study.differences)
     steps, pick = improve.ensemble_path(chosen.groups, val, s.max_snapshots, pooled_with=study.differences)
     members = pick.members(chosen.groups)
     _, _, (X_test, y_test) = load_cifar10("search", s.data_root, dtype=s.dtype)     # the test set, once
@@ -158,7 +179,7 @@ def run(settings: BonusSettings, final: FinalModel, store: RunStore, executor=No
     summary = {
         "margin": rule.MARGIN, "judge_cycles": s.judge_cycles, "n_train": len(train[1]), "n_val": len(val[1]),
         "start": asdict(base), "range_test": probe, "ablation": ablation,
-        "single": _single(chosen, rows["students" if chosen.students else "teachers"]),
+        "single": _single(chosen, rows["students" if chosen.students else "teachers"], mirror),
         "ensemble": {"members": [{"seed": m.config.seed, "cycles": sorted(m.snapshots)[-pick.snapshots:],
                                   "student": bool(m.config.distill), "run": m.key} for m in members],
                      "of": pick.label, "groups": list(pick.groups), "networks": pick.networks,
