@@ -126,3 +126,27 @@ def test_a_bonus_without_students_has_no_distillation_section(build):
     assert "distillation" not in " ".join(row["change"] for row in ctx["bonus"]["ablation"])
     assert "sec-distillation" not in text and "the teacher ensemble reaches" not in text
     assert "the loss of distillation from random teacher probabilities" in text      # still gradient-checked
+
+
+@pytest.mark.parametrize("kept", [True, False])
+def test_the_report_and_readme_say_which_one_network_is_plain_and_which_averaged_with_its_mirror(build, kept):
+    path = build / "06_bonus" / "results.json"
+    bonus = json.loads(path.read_text())
+    single, mirror = bonus["single"], bonus["single"]["mirror"]
+    mirror["kept"], single["config"]["whiten"] = kept, 0.1 if kept else 0.0
+    path.write_text(json.dumps(bonus))
+    text, _ = rendered(build)
+    n = len(single["seeds"])
+    plain = say.mean_pm(single["test_acc_mean"], single["test_acc_std"], n)
+    averaged = say.mean_pm(mirror["test_acc_mean"], mirror["test_acc_std"], n)
+    if kept:
+        assert f"*{averaged}* averaged with its mirror image (the rule's choice) and {plain} plain" in text
+        assert "ZCA-whitened inputs ($epsilon = 0.1 macron(S)$)" in text and "@fig-whitening" in text
+    else:
+        assert f"*{plain}* plain (the rule's choice) and {averaged} averaged with its mirror image" in text
+        assert "The rule kept no whitening" in text and "fig-whitening" not in text
+    readme = report.results_markdown(build)
+    first, second = ("averaged with its mirror image", "plain") if kept else ("plain", "averaged with its mirror image")
+    assert readme.index(f"bonus, one network, {first} (the rule's choice): m = ") < readme.index(
+        f"bonus, one network, {second}: m = ")
+    assert ("ZCA-whitened inputs (epsilon = 0.1 x the mean eigenvalue)" in readme) == kept

@@ -125,9 +125,12 @@ def results_markdown(build_dir) -> str:
     single, ens = b["single"], b["ensemble"]
     cfg = single["config"]
     options = wording.bonus_options(cfg) + [f"λ = {cfg['lam']:.3g}"]
-    rows += [(f"bonus, one network: m = {cfg['hidden']}, {', '.join(options)}, {cfg['n_cycles']} cycles, "
-              f"{b['n_train']} training images, chosen on validation", len(single["seeds"]), acc(single)),
-             (f"bonus, ensemble of {ens['networks']} networks ({wording.ensemble_members(ens)}), chosen on validation",
+    named = " (the rule's choice)"
+    rows += [(f"bonus, one network, {how}{named if first else ''}: m = {cfg['hidden']}, "
+              f"{', '.join(options)}, {cfg['n_cycles']} cycles, {b['n_train']} training images, chosen on validation",
+              len(single["seeds"]), acc(numbers))
+             for first, (how, numbers) in zip((True, False), wording.single_views(single))]
+    rows += [(f"bonus, ensemble of {ens['networks']} networks ({wording.ensemble_members(ens)}), chosen on validation",
               "—", f"{100 * ens['test_acc']:.2f} % | —")]
     data = ("the official CIFAR-10 files (their MD5 sums match)" if ctx["gradient_check"]["official_data"] else
             "a copy of CIFAR-10 whose files do not match the official MD5 sums (a lossy rebuild, for example), so "

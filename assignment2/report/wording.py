@@ -283,9 +283,10 @@ def overconfidence(summary: dict) -> str:
 
 def bonus_options(config: dict) -> list[str]:
     """The bonus options a network's config (a TrainConfig as a dict) uses: "random flips", "translations of
-    up to 2 px", "dropout 0.1" (as plain text)."""
+    up to 2 px", "dropout 0.1", "ZCA-whitened inputs (epsilon = 0.1 x the mean eigenvalue)" (as plain text)."""
     used = (("random flips", config["flip"]), (f"translations of up to {config['translate']} px", config["translate"]),
             (f"dropout {config['dropout']:g}", config["dropout"]),
+            (f"ZCA-whitened inputs (epsilon = {config.get('whiten', 0):g} x the mean eigenvalue)", config.get("whiten")),
             (f"distillation (alpha = {config.get('distill', 0):g}, T = {config.get('temperature', 1):g})",
              config.get("distill")))
     return [name for name, on in used if on]
@@ -300,3 +301,11 @@ def ensemble_members(ensemble: dict) -> str:
     ends = "cycle end" if ensemble["snapshots"] == 1 else f"{ensemble['snapshots']} cycle ends"
     return (f"the last {ends} of {' and '.join(kinds)}"
             f"{', with mirror images' if ensemble['mirror'] else ''}")
+
+
+def single_views(single: dict) -> list[tuple[str, dict]]:
+    """Notebook 06's one network as the report gives it (``single``: its results): [(how it is evaluated,
+    its test accuracies)], the one the rule named first: "averaged with its mirror image" or "plain"."""
+    plain = ("plain", single)
+    mirror = ("averaged with its mirror image", single["mirror"])
+    return [mirror, plain] if single["mirror"]["kept"] else [plain, mirror]
