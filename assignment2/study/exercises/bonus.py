@@ -19,7 +19,7 @@ from .final_model import FinalModel
 @dataclass(frozen=True)
 class BonusSettings(Settings):
     """Stage 1 (``short_cycles``): a wider layer and the range test's learning rates; stage 2
-    (``judge_cycles``): translations with a smaller lambda, flips, dropout (if ``dropout`` > 0), ZCA
+    (``judge_cycles``): flips and translations with a smaller lambda (one step), dropout (if ``dropout`` > 0), ZCA
     whitening with each epsilon of ``whiten`` (the first the candidate, each later one instead of the one
     kept); then the kept network on ``long_cycles`` cycles with ``final_seeds``; distillation with each
     [alpha, T] of ``mixes`` (none by default); ensembles of up to ``max_snapshots`` cycle ends. On
@@ -69,9 +69,8 @@ class BonusSettings(Settings):
                 ("eta bounds from the range test", {"eta_min": eta_min, "eta_max": eta_max})]
 
     def long_steps(self) -> list:
-        steps = [(f"translations of up to {self.translate} px and lambda = {self.lam:g}",
-                  {"translate": self.translate, "lam": self.lam}),
-                 ("random flips", {"flip": True})]
+        steps = [(f"augmentation: random flips, translations of up to {self.translate} px, lambda = {self.lam:g}",
+                  {"flip": True, "translate": self.translate, "lam": self.lam})]
         steps += [(f"dropout {self.dropout:g}", {"dropout": self.dropout})] if self.dropout else []
         return steps + [(f"ZCA whitening, epsilon = {epsilon:g} x the mean eigenvalue{' instead' if i else ''}",
                          {"whiten": epsilon}) for i, epsilon in enumerate(self.whiten)]
