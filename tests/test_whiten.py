@@ -127,3 +127,16 @@ def test_plain_and_whitened_runs_trained_at_once_on_a_pool_each_get_their_own_im
     for one, other in zip(alone, together):
         assert one.key == other.key and one.history.val_acc == other.history.val_acc
         np.testing.assert_array_equal(one.snapshots[2].W1, other.snapshots[2].W1)
+
+
+def test_the_whitening_figure_shows_rows_of_Z_with_zero_as_grey_and_the_pixel_itself_clipped():
+    from assignment2.study.exercises.analysis import WHITENING_PIXELS, whitening_images
+    n = len(WHITENING_PIXELS)
+    Z = np.eye(3072, dtype=np.float32) * 5
+    Z[1, 0] = Z[0, 1] = -0.5                               # pixel (0, 0) of red and its right neighbour
+    Z[1024 + 32 * 16 + 16, 1024 + 32 * 16 + 17] = 1.0      # the green centre's right neighbour
+    raw = np.zeros((n, 3072), dtype=np.uint8)
+    shown = whitening_images(raw, np.ones((n, 3072), dtype=np.float32), Z)
+    assert [a.shape for a in shown.values()] == [(n, 32, 32, 3)] * 3
+    green = shown["rows of Z"][1]                          # (channel 1, 16, 16)
+    assert green[16, 16, 1] == 1.0 and green[16, 17, 1] == 1.0 and green[0, 0, 0] == 0.5   # clipped, scaled, zero

@@ -73,10 +73,16 @@ WHITENING_PIXELS = ((0, 16, 16), (1, 16, 16), (2, 16, 16), (1, 4, 4), (1, 4, 27)
 
 def whitening_images(raw, X, Z) -> dict:
     """What whitening does, as images: label -> (n, 32, 32, 3); raw: pixels (n, 3072), X: the same standardised,
-    Z: the ZCA matrix (3072, 3072), whose rows at ``WHITENING_PIXELS`` are the filters it applies there."""
+    Z: the ZCA matrix (3072, 3072), whose rows at ``WHITENING_PIXELS`` are the filters it applies there, shown
+    with zero as grey and each scaled to its largest weight off its own pixel (that pixel, far larger, is clipped)."""
     rows = [c * 1024 + 32 * r + col for c, r, col in WHITENING_PIXELS]
+    filters = Z[rows].astype(np.float64)
+    off = filters.copy()
+    off[np.arange(len(rows)), rows] = 0.0
+    surround = np.abs(off).max(axis=1, keepdims=True)
+    shown = np.clip(filters / (2 * np.where(surround > 0, surround, 1.0)), -0.5, 0.5) + 0.5
     return {"test images": diagnostics.as_images(raw), "whitened": diagnostics.as_images(whitened(X, Z)),
-            "rows of Z": diagnostics.as_images(Z[rows])}
+            "rows of Z": shown.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)}
 
 
 def run(settings: AnalysisSettings, final: FinalModel, bonus: Bonus, store: RunStore) -> Analysis:
