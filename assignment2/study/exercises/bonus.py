@@ -78,7 +78,7 @@ class BonusSettings(Settings):
 
 class Bonus(Result):
     """``summary``: the rule's margin, the start, the range test, the ablation, the chosen network (each final
-    seed's accuracy and run key), the chosen ensemble (its members' run keys) and the distillation (None
+    seed's accuracy, plain and averaged with its mirror image with the rule's verdict on that, and run key), the chosen ensemble (its members' run keys) and the distillation (None
     without students); ``tables``: ``ablation``, ``distillation_trials``, ``ensemble_choices``,
     ``final_runs``; ``histories``: ``range_test_history``, ``best_history`` (the chosen network's first seed)."""
 
