@@ -126,4 +126,5 @@ def facts(ctx: dict) -> dict:
         "widest_final": widest,
         "class_columns": [("class", "class", "s")] + [(m["label"], escape(m["label"]), pct) for m in a["models"]],
         "total_seconds": sum(secs for secs in ctx["seconds"].values() if secs is not None),
+        "best_one_hidden_layer": max(ctx["reference"]["one_hidden_layer"]["results"], key=lambda r: r["test_acc"]),
     }

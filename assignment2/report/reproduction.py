@@ -5,8 +5,8 @@ to its results.json (with its CSV tables under ``tables``), ``reference`` is
 report/reference.json. Every cell is Typst markup; the verdicts come from ``wording``.
 """
 
-from .wording import (about, bonus_options, ensemble_members, escape, mean_pm, pct, points, rerun_range, sci,
-                      sci_text, single_views, test_spread, verdict)
+from .wording import (about, bonus_options, ensemble_members, escape, mean_pm, pct, rerun_range, sci,
+                      sci_text, single_views, test_spread, verdict, versus)
 
 METHODS = {"full": "all data", "running_mean": "running mean", "ema": "EMA 0.99"}
 NOT_RUN = "not run (not in this profile)"
@@ -153,11 +153,6 @@ def headline(results: dict, reference: dict) -> list[dict]:
     return out
 
 
-def _versus(ours: float, theirs: float) -> str:
-    diff = ours - theirs
-    return f"{points(abs(diff))} {'above' if diff > 0 else 'below'}" if diff else "level with"
-
-
 def _students(d: dict | None) -> str:
     """The abstract's clause on distilled students that were not chosen ("" if there are none or they were)."""
     if not d or d["kept"]:
@@ -180,7 +175,7 @@ def abstract(results: dict, reference: dict) -> str:
     ref_single, ref_ens = reference["bonus"]["single"]["test_acc"], reference["bonus"]["ensemble"]["test_acc"]
     ref_final = next((m for m in models if m["hidden"] == reference["final"]["m"]), None)
     final_ref = (f"; the reference report reached {pct(reference['final']['test_acc'])} for $m={reference['final']['m']}$ "
-                 f"with $lambda$ chosen on test data, {_versus(reference['final']['test_acc'], ref_final['test_acc_mean'])} "
+                 f"with $lambda$ chosen on test data, {versus(reference['final']['test_acc'], ref_final['test_acc_mean'])} "
                  "our mean" if ref_final else "")
     return (f"A two-layer network ($3072 -> m$ ReLU $-> 10$ softmax, cross-entropy and L2 penalty) is trained on CIFAR-10 "
             f"by mini-batch gradient descent with cyclical learning rates. Its analytic gradients agree with finite "
@@ -198,6 +193,6 @@ def abstract(results: dict, reference: dict) -> str:
             f"an ensemble of {ens['networks']} networks ({escape(ensemble_members(ens))}) reaches "
             f"*{pct(ens['test_acc'])}*. The best published "
             f"results for this exercise, picked on test accuracy, are {pct(ref_single)} for one network and "
-            f"{pct(ref_ens)} for an ensemble: ours are {_versus(named['test_acc_mean'], ref_single)} and "
-            f"{_versus(ens['test_acc'], ref_ens)}. Every number, table and figure here is regenerated from the raw "
+            f"{pct(ref_ens)} for an ensemble: ours are {versus(named['test_acc_mean'], ref_single)} and "
+            f"{versus(ens['test_acc'], ref_ens)}. Every number, table and figure here is regenerated from the raw "
             "data by one command.")

@@ -309,3 +309,15 @@ def single_views(single: dict) -> list[tuple[str, dict]]:
     plain = ("plain", single)
     mirror = ("averaged with its mirror image", single["mirror"])
     return [mirror, plain] if single["mirror"]["kept"] else [plain, mirror]
+
+
+def versus(ours: float, theirs: float) -> str:
+    """Where an accuracy stands to another: "1.57 points above", "0.20 points below" or "level with"."""
+    diff = ours - theirs
+    return f"{points(abs(diff))} {'above' if diff > 0 else 'below'}" if diff else "level with"
+
+
+def cited(results: list[dict]) -> str:
+    """Published accuracies with their sources: "63.10% (Le et al. 2013) and 64.30% (Geras and Sutton 2015)"."""
+    texts = [f"{pct(r['test_acc'])} ({r['source']})" for r in results]
+    return ", ".join(texts[:-1]) + (" and " if len(texts) > 1 else "") + texts[-1]
