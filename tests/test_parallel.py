@@ -84,6 +84,14 @@ def test_data_travel_once_per_worker_not_per_task(split):
     assert parallel.share(None, pair) is pair
 
 
+def test_no_task_shares_no_data_so_a_later_share_of_the_same_data_is_whole(split):
+    with parallel.executor(workers=2) as pool:
+        fingerprint = data.data_fingerprint(*split[:2])
+        assert list(parallel.run_tasks(len, [], (), pool, fingerprint=fingerprint)) == []
+        train, val = parallel.share(pool, split[:2], fingerprint).load()
+        np.testing.assert_array_equal(train[0], split[0][0])
+
+
 def _dies_on_large_lambda(config, *args):
     """A task that kills its worker process mid-search (for lambda >= 1e-2)."""
     if config.lam >= 1e-2:

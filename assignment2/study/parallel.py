@@ -249,6 +249,8 @@ def run_tasks(task, args_list, data, pool=None, desc=None, fingerprint=None):
     require(pool is None or isinstance(pool, Executor), "executor",
             "None or a concurrent.futures.Executor", type(pool).__name__)
     todo = args_list if isinstance(args_list, list) else list(args_list)
+    if not todo:     # nothing to run: no data shared (an empty copy under the data's fingerprint would shadow it)
+        return
     with tqdm(total=len(todo), disable=desc is None, desc=desc, leave=False) as bar:
         if pool is None:
             for i, args in enumerate(todo):
