@@ -140,3 +140,25 @@ def test_the_whitening_figure_shows_rows_of_Z_with_zero_as_grey_and_the_pixel_it
     assert [a.shape for a in shown.values()] == [(n, 32, 32, 3)] * 3
     green = shown["rows of Z"][1]                          # (channel 1, 16, 16)
     assert green[16, 16, 1] == 1.0 and green[16, 17, 1] == 1.0 and green[0, 0, 0] == 0.5   # clipped, scaled, zero
+
+
+def test_one_network_averaged_with_its_mirror_image_as_by_hand():
+    from assignment2.study.improve import member_rows
+    rng = np.random.default_rng(3)
+    X, y = rng.standard_normal((40, 3072)), rng.integers(0, 10, 40)          # float64: no tie decided by rounding
+    params = init_params(3072, 6, rng=rng)
+    Z = zca(np.concatenate([X, rng.standard_normal((4000, 3072))]), 0.1)
+    run = store.Run(SMALL, None, {"train_acc": 0.0, "val_acc": 0.0, "seconds": 1.0}, {2: params}, "key", whitening=Z)
+    mirror = X.reshape(40, 3, 32, 32)[..., ::-1].reshape(40, 3072)          # each colour plane read right to left
+    by_hand = (np.exp(hidden_scores(params, whitened(X, Z))) + np.exp(hidden_scores(params, whitened(mirror, Z)))) / 2
+    [row] = member_rows([run], X, y)
+    assert row["test_acc_mirror"] == np.mean(by_hand.argmax(axis=1) == y)
+    assert row["test_acc"] == np.mean(hidden_scores(params, whitened(X, Z)).argmax(axis=1) == y)
+    assert np.mean(by_hand.argmax(axis=1) != hidden_scores(params, whitened(X, Z)).argmax(axis=1)) > 0.1   # it tells
+
+
+def hidden_scores(params, X) -> np.ndarray:
+    """log softmax of the class scores, by hand: (n, K)."""
+    S = np.maximum(X @ params.W1.T + params.b1, 0) @ params.W2.T + params.b2
+    S = S - S.max(axis=1, keepdims=True)
+    return S - np.log(np.exp(S).sum(axis=1, keepdims=True))
