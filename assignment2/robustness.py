@@ -46,7 +46,8 @@ def choices(bonus: dict) -> dict:
     config = {k: v for k, v in bonus["single"]["config"].items() if k not in ("eta_min", "eta_max")}
     ens = bonus["ensemble"]
     return {"steps": {row["change"]: row["kept"] for row in bonus["ablation"] if row["kept"] is not None},
-            "config": config, "mirror": bonus["single"]["mirror"]["kept"], "ensemble": {"of": ens["groups"], "snapshots": ens["snapshots"], "mirror": ens["mirror"]}}
+            "config": config, "mirror": bonus["single"]["mirror"]["kept"],
+            "ensemble": {"of": ens["groups"], "snapshots": ens["snapshots"], "mirror": ens["mirror"]}}
 
 
 def side_by_side(default: Path, disjoint: Path) -> dict:

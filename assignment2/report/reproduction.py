@@ -147,7 +147,8 @@ def headline(results: dict, reference: dict) -> list[dict]:
             for m in f["models"].values()]
     single, ens = b["single"], b["ensemble"]
     out += [point(f"bonus: one network, m = {single['config']['hidden']}, {how}", numbers, len(single["seeds"]),
-                  reference["bonus"]["single"]["test_acc"]) for how, numbers in single_views(single)[::-1]]
+                  reference["bonus"]["single"]["test_acc"])
+            for how, numbers in reversed(single_views(single))]      # the rule's choice last, beside the ensemble
     out.append({"label": f"bonus: ensemble of {ens['networks']}", "mean": ens["test_acc"], "std": 0.0, "n": 1,
                 "reference": reference["bonus"]["ensemble"]["test_acc"]})
     return out

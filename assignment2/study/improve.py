@@ -9,7 +9,7 @@ is kept only when its paired gain clears ``rule.MARGIN`` standard errors, else t
 from dataclasses import asdict, dataclass, replace
 
 from ..core.checks import positive_int, require
-from ..core.ensemble import Teacher, accuracy, average, ensemble_accuracy, ensemble_probabilities, views
+from ..core.ensemble import Teacher, accuracy, average, views
 from ..core.network import probabilities
 from ..core.train import TrainConfig
 from . import rule
@@ -177,10 +177,13 @@ def distil_students(teachers: list[Run], mixes, seeds, final_seeds, data, store:
 def member_rows(members: list[Run], X_test, y_test) -> list[dict]:
     """Per Run: its seed, training and validation accuracy, seconds, key in the run store, and the test
     accuracy of its last cycle end on X_test (n, d), y_test (n,): alone, and averaged with its mirror image."""
-    return [{"seed": m.config.seed, "train_acc": m.row["train_acc"], "val_acc": m.row["val_acc"],
-             "test_acc": float(ensemble_accuracy(m.last(1), X_test, y_test)),
-             "test_acc_mirror": accuracy(ensemble_probabilities([m], X_test, 1, mirror=True), y_test),
-             "seconds": m.row["seconds"], "run": m.key} for m in members]
+    rows = []
+    for m in members:
+        P = [probabilities(m.final, view) for view in views(X_test, mirror=True)]     # each image, its mirror image
+        rows.append({"seed": m.config.seed, "train_acc": m.row["train_acc"], "val_acc": m.row["val_acc"],
+                     "test_acc": accuracy(P[0], y_test), "test_acc_mirror": accuracy(average(P), y_test),
+                     "seconds": m.row["seconds"], "run": m.key})
+    return rows
 
 
 @dataclass(frozen=True)
