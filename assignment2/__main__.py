@@ -14,7 +14,8 @@ from dataclasses import fields
 import numpy as np
 
 from .cluster_certs import DAYS, make_certificates, recipe
-from .core.data import SPLITS, load_cifar10, write_synthetic
+from .core.data import write_synthetic
+from .study.splits import SPLITS, load_split
 from .core.files import save_table
 from .core.train import COST_METHODS, DTYPES, SCHEDULES, TrainConfig
 from .study.experiments import run_all
@@ -33,7 +34,8 @@ OPTIONS = {
     "seed": "the seed of the initial weights, the shuffling and the augmentation",
     "dtype": "the floating-point type of training", "hidden": "hidden units m",
     "dropout": "inverted dropout rate on the hidden layer", "flip": "mirror each training image with probability 1/2",
-    "translate": "shift each training image by up to this many pixels", "momentum": "heavy-ball momentum (0: plain SGD)",
+    "translate": "shift each training image by up to this many pixels",
+    "momentum": "heavy-ball momentum (0: plain SGD)",
     "schedule": "cyclical, or range_test: eta rising linearly from eta_min to eta_max",
     "whiten": "ZCA-whiten the inputs, epsilon this times the mean eigenvalue, fitted on the training split (0: plain)",
 }
@@ -83,7 +85,8 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--results", default="search.csv", help="the results file (CSV, a row per run)")
     search.add_argument("--workers", type=int, default=None, help="runs at once in a process pool (default: one per "
                         "core)")
-    search.add_argument("--scheduler", default=None, help="the address of a Dask scheduler to run the search on instead")
+    search.add_argument("--scheduler", default=None,
+                        help="the address of a Dask scheduler to run the search on instead")
     _add_training_options(search, "search", skip=("lam",))
     certs = commands.add_parser("cluster-certs", help="make the TLS files of a small Dask cluster",
                                 formatter_class=formatter, description="Write a certificate authority of the "
@@ -118,7 +121,7 @@ def main(argv=None) -> int:
         return 0
     try:
         config = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig) if hasattr(args, f.name)})
-        train_data, val_data, test_data = load_cifar10(args.split, args.root, dtype=config.dtype)
+        train_data, val_data, test_data = load_split(args.split, args.root, dtype=config.dtype)
         store = RunStore(args.store)
         if args.command == "train":
             [(history, row)] = run_all([config], (train_data, val_data, test_data), store, progress=True)

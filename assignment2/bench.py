@@ -18,7 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .core.data import load_cifar10
+from .study.splits import load_split
 from .core.network import EVAL_ROWS, accuracy
 from .core.train import TrainConfig, fresh_params, train
 from .study.experiments import search_n_s
@@ -63,7 +63,7 @@ def product_floor(config: TrainConfig, n_eval: int, d: int = 3072, k: int = 10) 
 def bench_wide(repeat: int, threads: int) -> None:
     """Time ``repeat`` wide runs (WIDE, float32, one record at the end, BLAS on ``threads`` threads)
     on the "search" split, against the time of their matrix products alone."""
-    train_data, val_data, _ = load_cifar10("search", dtype="float32")
+    train_data, val_data, _ = load_split("search", dtype="float32")
     for seed in range(repeat):
         config = TrainConfig(**WIDE, seed=seed, dtype="float32", records_per_cycle=1, record_cycles=1)
         start = time.perf_counter()
@@ -88,7 +88,7 @@ def run_flops(config: TrainConfig, n_train: int, n_val: int, d: int = 3072, k: i
 
 def _data(dtype):
     if os.environ.get("CIFAR10_DIR"):
-        train_data, val_data, test_data = load_cifar10("ex3", dtype=dtype)
+        train_data, val_data, test_data = load_split("ex3", dtype=dtype)
         return "CIFAR-10 ex3 split", train_data, val_data, test_data
     rng = np.random.default_rng(0)
     make = lambda: (rng.standard_normal((10_000, 3072)).astype(dtype), rng.integers(0, 10, 10_000))
@@ -108,7 +108,7 @@ def _timed_search(label: str, lambdas, split, config, pool) -> float:
 
 def bench_search(n_runs: int, workers: int = 2) -> None:
     """Time ``n_runs`` lambda runs with the search's settings: in this process, in a process pool, on Dask."""
-    train_data, val_data, _ = load_cifar10("search", dtype="float32")
+    train_data, val_data, _ = load_split("search", dtype="float32")
     config = TrainConfig(n_s=search_n_s(len(train_data[1]), 100), n_cycles=2, records_per_cycle=1,
                          record_cycles=1, dtype="float32")
     lambdas = 10.0 ** np.linspace(-5, -1, n_runs)

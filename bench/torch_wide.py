@@ -23,7 +23,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from assignment2.bench import WIDE  # noqa: E402  (the run's settings, shared with our side)
-from assignment2.core.data import load_cifar10  # noqa: E402
+from assignment2.study.splits import load_split  # noqa: E402
 
 
 def augment(X: torch.Tensor, translate: int) -> torch.Tensor:
@@ -80,7 +80,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    train, val, _ = load_cifar10("search", dtype=np.float32)
+    train, val, _ = load_split("search", dtype=np.float32)
     for seed in range(args.repeat):
         run(train, val, seed)
 

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from assignment2.study.splits import load_split
 from assignment2.core import data, network
 
 
@@ -21,4 +22,4 @@ def small_problem():
 @pytest.fixture(scope="session")
 def ex3(synthetic_root):
     """The synthetic data split as exercise 3 splits it: (train, validation, test) (X, y) pairs."""
-    return data.load_cifar10("ex3", synthetic_root)
+    return load_split("ex3", synthetic_root)

@@ -33,7 +33,7 @@ def test_search_command_resumes_from_the_store(synthetic_root, tmp_path, capsys,
     args = ["search", "--root", str(synthetic_root), "--n", "2", "--n-s", "5", "--batch-size", "100",
             "--results", str(tmp_path / "r.csv"), "--store", str(tmp_path / "runs")]
     assert main(args) == 0
-    monkeypatch.setattr(store, "_train", lambda *a: pytest.fail("a stored run was trained again"))
+    monkeypatch.setattr(store, "train_task", lambda *a: pytest.fail("a stored run was trained again"))
     assert main(args) == 0
     assert "2 runs in" in capsys.readouterr().out.splitlines()[-1]
 

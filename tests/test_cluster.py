@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from assignment2.study.splits import load_split
 from assignment2.cluster_certs import CA, CA_KEY, CERT, KEY, make_certificates
 from assignment2.core import data
 from assignment2.core.train import TrainConfig
@@ -31,7 +32,7 @@ def rows_of(rows):
 
 @pytest.fixture(scope="module")
 def split(synthetic_root):
-    return data.load_cifar10("search", synthetic_root)[:2]
+    return load_split("search", synthetic_root)[:2]
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +98,10 @@ def test_clients_without_the_cluster_certificate_are_refused_with_one_line(tls_c
     assert message.startswith(f"scheduler {address}: this client has no TLS certificate")
     other = make_certificates(tmp_path / "other")          # a certificate of another authority
     message = _refused(address, _client_files(other), 15, monkeypatch)
+    assert message.startswith(f"scheduler {address}: no Dask scheduler accepted this client within 3 s")
+    trusting = {**_client_files(certs), "distributed.comm.tls.client.cert": str(other[CERT]),
+                "distributed.comm.tls.client.key": str(other[KEY])}   # the right authority, another's certificate
+    message = _refused(address, trusting, 15, monkeypatch)
     assert message.startswith(f"scheduler {address}: no Dask scheduler accepted this client within 3 s")
     plain = address.replace("tls://", "tcp://")             # plain TCP to the TLS port (loopback: not refused early)
     message = _refused(plain, {}, 15, monkeypatch)

@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+from assignment2.study.splits import load_split
 from assignment2.core import data, network
 from assignment2.core.ensemble import ensemble_probabilities
 from assignment2.study import rule, store
@@ -43,7 +44,7 @@ def test_every_result_reads_back_as_it_was_written(study):
     folder, _, made = study
     for name, result in made.items():
         again = type(result).load(folder / name)
-        assert again.summary == json.loads(json.dumps(result.summary, default=float)), name
+        assert again.summary == result.summary and type(again.summary) is result.SUMMARY, name
         assert set(again.tables) == {table for table, rows in result.tables.items() if rows}, name
         assert {k: h.val_acc for k, h in again.histories.items()} == \
             {k: h.val_acc for k, h in result.histories.items()}, name
@@ -51,24 +52,25 @@ def test_every_result_reads_back_as_it_was_written(study):
 
 def test_the_gradient_check_agrees_with_finite_differences_in_every_setting(study):
     check = study[2]["01"]
-    assert check.summary["max_rel"] < 1e-6 and check.summary["official_data"] is False
+    assert check.summary.max_rel < 1e-6 and check.summary.official_data is False
     assert {(row["augmented"], row["d"]) for row in check.rows} == {(False, 3072), (False, 20), (True, 3072)}
     assert {row["m"] for row in check.rows} == {2, 50}                   # the quick profile's m_full
 
 
 def test_overfitting_reaches_every_training_image(study):
     result = study[2]["02"]
-    assert result.summary["train_acc"] == 1.0 and result.summary["epochs"] == 800 * 10 // 50
-    assert result.history.train_acc[-1] == result.summary["train_acc"]
+    assert result.summary.train_acc == 1.0 and result.summary.epochs == 800 * 10 // 50
+    assert result.history.train_acc[-1] == result.summary.train_acc
 
 
 def test_the_cyclical_runs_summarise_their_seeds_and_the_sizes(study):
     result = study[2]["03"]
     for name, cycles in cyclical_lr.SCHEDULES.items():
         seeds = result.tables[f"{name}_seeds"]
-        assert [row["seed"] for row in seeds] == [0, 1] and result.summary[name]["cycles"] == cycles
-        assert result.summary[name]["test_accs"] == [row["test_acc"] for row in seeds]
-        assert result.summary[name]["test_acc_mean"] == pytest.approx(np.mean(result.summary[name]["test_accs"]))
+        schedule = getattr(result.summary, name)
+        assert [row["seed"] for row in seeds] == [0, 1] and schedule.cycles == cycles
+        assert schedule.test_accs == [row["test_acc"] for row in seeds]
+        assert schedule.test_acc_mean == pytest.approx(np.mean(schedule.test_accs))
     assert [row["method"] for row in result.tables["cost_methods"]] == ["full", "running_mean", "ema"]
     assert set(result.cost_histories()) == {"full", "running_mean", "ema"}
     assert [row["hidden"] for row in result.tables["hidden_sizes"]] == [20, 40]
@@ -79,10 +81,10 @@ def test_the_cyclical_runs_summarise_their_seeds_and_the_sizes(study):
 def test_the_lambda_search_chooses_by_the_rule_among_the_confirmed(study):
     result = study[2]["04"]
     confirmed = result.tables["confirmed"]
-    assert result.best_lambda == confirmed[0]["lambda"] and confirmed[0]["chosen"]
+    assert result.summary.best_lambda == confirmed[0]["lambda"] and confirmed[0]["chosen"]
     assert confirmed[0]["candidate"] or confirmed[0]["kept"]
     assert len(result.tables["coarse"]) == 4 and len(result.tables["fine"]) == 3
-    lo, hi = result.summary["fine_range"]
+    lo, hi = result.summary.fine_range
     assert all(lo <= np.log10(row["lambda"]) <= hi for row in result.tables["fine"])
     assert {row["seed"] for row in result.tables["confirm"]} == {0, 1}
 
@@ -90,36 +92,36 @@ def test_the_lambda_search_chooses_by_the_rule_among_the_confirmed(study):
 def test_the_final_models_record_the_runs_a_later_exercise_reads(study):
     _, runs, made = study
     result = made["05"]
-    assert result.summary["lam"] == made["04"].best_lambda
-    for m, model in result.summary["models"].items():
-        [run] = [runs.load(key) for key in model["runs"]]
-        assert run.config.hidden == int(m) and run.config.lam == made["04"].best_lambda
-        assert model["test_accs"] == [row["test_acc"] for row in result.tables["final_runs"] if row["hidden"] == int(m)]
+    assert result.summary.lam == made["04"].summary.best_lambda
+    for m, model in result.summary.models.items():
+        [run] = [runs.load(key) for key in model.runs]
+        assert run.config.hidden == m == model.hidden and run.config.lam == made["04"].summary.best_lambda
+        assert model.test_accs == [row["test_acc"] for row in result.tables["final_runs"] if row["hidden"] == m]
 
 
 def test_the_bonus_reports_the_networks_it_chose_and_tested(study, synthetic_root):
     _, runs, made = study
     s = made["06"].summary
-    assert [row["kept"] for row in s["ablation"][:1]] == [None] and s["margin"] == rule.MARGIN
-    single, ens = s["single"], s["ensemble"]
-    chosen = [runs.load(key) for key in single["runs"]]
-    assert [run.config.seed for run in chosen] == single["seeds"] == [0, 1, 2]
-    assert bool(chosen[0].config.distill) == single["distilled"]
-    _, _, (X, y) = data.load_cifar10("search", synthetic_root, dtype="float32")
-    assert single["test_accs"] == [network.accuracy(run.final, X, y) for run in chosen]
-    members = [runs.load(member["run"]) for member in ens["members"]]
-    P = ensemble_probabilities(members, X, ens["snapshots"], ens["mirror"])
-    assert ens["test_acc"] == float((P.argmax(axis=1) == y).mean())
-    assert ens["of"] == " and ".join(ens["groups"]) and ens["steps"][-1]["step"] == len(ens["steps"]) - 1
-    assert s["distillation"]["students"] and made["06"].chosen_label in ("a student", "a teacher")
+    assert [row["kept"] for row in s.ablation[:1]] == [None] and s.margin == rule.MARGIN
+    single, ens = s.single, s.ensemble
+    chosen = [runs.load(key) for key in single.runs]
+    assert [run.config.seed for run in chosen] == single.seeds == [0, 1, 2]
+    assert bool(chosen[0].config.distill) == single.distilled and single.config == chosen[0].config
+    _, _, (X, y) = load_split("search", synthetic_root, dtype="float32")
+    assert single.test_accs == [network.accuracy(run.final, X, y) for run in chosen]
+    members = [runs.load(member.run) for member in ens.members]
+    P = ensemble_probabilities(members, X, ens.snapshots, ens.mirror)
+    assert ens.test_acc == float((P.argmax(axis=1) == y).mean())
+    assert ens.of == " and ".join(ens.groups) and ens.steps[-1]["step"] == len(ens.steps) - 1
+    assert s.distillation.students and made["06"].chosen_label in ("a student", "a teacher")
 
 
 def test_the_analysis_finds_the_recorded_networks_and_refuses_others(study, synthetic_root, tmp_path):
     folder, runs, made = study
     result = made["07"]
-    labels = [row["label"] for row in result.summary["models"]]
+    labels = [row["label"] for row in result.summary.models]
     assert result.figure_labels == [labels[1], labels[2], labels[3]]
-    hidden = [m["hidden"] for m in made["05"].summary["models"].values()] + [made["06"].summary["single"]["config"]["hidden"]]
+    hidden = [*made["05"].summary.models, made["06"].summary.single.config.hidden]
     assert set(result.shown["units"]) == {f"m = {m}" for m in hidden}
     assert all(m.shape == (10, 10) for m in result.confusions().values())
     changed = json.loads((folder / "05" / "results.json").read_text())
@@ -134,7 +136,8 @@ def test_the_analysis_finds_the_recorded_networks_and_refuses_others(study, synt
 @pytest.mark.parametrize("content, message", [
     (None, "results.json is missing"),
     ('{"lam": 0.01,\n', r"results.json cannot be read \(JSONDecodeError: it is cut short or not JSON\)"),
-    ('{"lam": 0.01}', "results.json has no seeds, batch_size, models: another notebook or version wrote it"),
+    ('{"lam": 0.01}', r"results.json is not a results.json of this version \(required field missing @ \$.n_s"),
+    ('{"lam": 0.01, "other": 1}', "extra fields found"),
 ])
 def test_a_bad_input_names_its_file_and_the_notebook_that_writes_it(tmp_path, content, message):
     if content is not None:

@@ -3,6 +3,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from assignment2.study.splits import load_split
 from assignment2.core import data
 from assignment2.study import experiments, search, store
 from assignment2.study.exercises import cyclical_lr, gradient_check
@@ -14,7 +15,7 @@ CONFIG = TrainConfig(n_s=10, batch_size=50, records_per_cycle=1, hidden=10)
 
 @pytest.fixture(scope="module")
 def split(synthetic_root):
-    return data.load_cifar10("search", synthetic_root)
+    return load_split("search", synthetic_root)
 
 
 def test_fine_range_spans_the_best_runs_with_a_margin():
@@ -44,7 +45,7 @@ def test_confirm_best_retrains_the_candidate_and_the_top_k_with_every_seed(split
             assert row["gain"] == pytest.approx(np.mean(np.subtract(accs, candidate)))
             assert row["kept"] == (row["gain"] > row["threshold"]) == (row["chosen"] and not summary[0]["candidate"])
 
-    monkeypatch.setattr(store, "_train", lambda *args: pytest.fail("finished runs must not be repeated"))
+    monkeypatch.setattr(store, "train_task", lambda *args: pytest.fail("finished runs must not be repeated"))
     assert confirm() == (summary, runs)
 
 
@@ -86,7 +87,7 @@ def test_summarise_groups_and_averages_over_seeds():
 
 
 def test_batch_sizes_scale_n_s_and_optionally_eta(synthetic_root, tmp_path):
-    ex3 = data.load_cifar10("ex3", synthetic_root)
+    ex3 = load_split("ex3", synthetic_root)
     rows = cyclical_lr.batch_sizes(CONFIG, ex3, RunStore(tmp_path), sizes=[25, 100], seeds=[0])
     by = {(r["eta_scaling"], r["batch_size"]): r for r in rows}
     assert by["fixed", 25]["n_s"] == 20 and by["fixed", 100]["n_s"] == 5
@@ -96,12 +97,12 @@ def test_batch_sizes_scale_n_s_and_optionally_eta(synthetic_root, tmp_path):
 
 
 def test_a_diverging_run_is_counted_not_raised_and_stored(synthetic_root, tmp_path, monkeypatch):
-    (X, y), val, test = data.load_cifar10("ex3", synthetic_root)
+    (X, y), val, test = load_split("ex3", synthetic_root)
     scaled = ((X * 1e6, y), (val[0] * 1e6, val[1]), test)
     config = TrainConfig(n_s=10, batch_size=50, records_per_cycle=1, hidden=10, eta_min=10.0, eta_max=100.0)
     [(history, row)] = experiments.run_all([config], scaled, RunStore(tmp_path))
     assert history.step == [] and row["diverged_at"] >= 0 and row["diverged_eta"] >= 10 and np.isnan(row["test_acc"])
-    monkeypatch.setattr(store, "_train", lambda *args: pytest.fail("a stored run that diverged was trained again"))
+    monkeypatch.setattr(store, "train_task", lambda *args: pytest.fail("a stored run that diverged was trained again"))
     assert experiments.run_all([config], scaled, RunStore(tmp_path))[0][1]["diverged_at"] == row["diverged_at"]
     monkeypatch.undo()
     [(_, fine)] = experiments.run_all([CONFIG], ((X, y), val, test), RunStore(tmp_path))
@@ -114,12 +115,12 @@ def test_a_diverging_run_is_counted_not_raised_and_stored(synthetic_root, tmp_pa
 
 
 def test_hidden_sizes_reuse_runs_made_already(synthetic_root, monkeypatch, tmp_path):
-    ex3 = data.load_cifar10("ex3", synthetic_root)
+    ex3 = load_split("ex3", synthetic_root)
     config = TrainConfig(n_s=5, batch_size=50, records_per_cycle=1, hidden=10)
     runs = RunStore(tmp_path)
     _, done = experiments.over_seeds({"m10": replace(config, records_per_cycle=2)}, [0, 1], ex3, runs)["m10"]
-    real, trained = store._train, []
-    monkeypatch.setattr(store, "_train", lambda c, *a: trained.append((c.hidden, c.seed)) or real(c, *a))
+    real, trained = store.train_task, []
+    monkeypatch.setattr(store, "train_task", lambda t, *a: trained.append((t.config.hidden, t.config.seed)) or real(t, *a))
     rows = cyclical_lr.hidden_sizes(config, ex3, runs, sizes=[10, 20], seeds=[0, 1], runs=done)
     assert trained == [(20, 0), (20, 1)]
     assert [r["hidden"] for r in rows] == [10, 20] and rows[0]["test_acc_mean"] == pytest.approx(np.mean([r["test_acc"] for r in done]))

@@ -3,6 +3,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from assignment2.study.splits import load_split
 from assignment2.core import data, ensemble
 from assignment2.study import improve, range_test
 from assignment2.core.augment import mirrored
@@ -15,7 +16,7 @@ SMALL = TrainConfig(hidden=8, n_s=10, batch_size=20, n_cycles=3, records_per_cyc
 
 @pytest.fixture(scope="module")
 def split(synthetic_root):
-    return data.load_cifar10("ex3", synthetic_root, dtype=np.float32)[:2]
+    return load_split("ex3", synthetic_root, dtype=np.float32)[:2]
 
 
 def test_ensemble_steps_are_judged_by_the_rule_paired_by_seed(split, tmp_path):
@@ -117,7 +118,8 @@ def test_ablation_drops_a_change_that_hurts_judges_on_the_longer_stage_and_train
                                            "no learning again, on 2 cycles",
                                            "the kept network on a longer schedule (3 cycles)"]
     assert [r["step"] for r in rows] == list(range(6)) and [r["seeds"] for r in rows] == [2, 2, 2, 2, 2, 3]
-    assert [r["kept"] for r in rows[:5]] == [None, False, rows[2]["kept"], None, False]
+    assert [r["kept"] for r in rows[:5]] == [None, False, _stage_one_wider_kept(base, short, split, tmp_path), None,
+                                             False]
     for row in (r for r in rows if r["kept"] is not None):
         assert row["kept"] == (row["gain"] > row["threshold"])
     longest = rows[-1]["kept"]
@@ -125,6 +127,29 @@ def test_ablation_drops_a_change_that_hurts_judges_on_the_longer_stage_and_train
     assert chosen.hidden == (16 if rows[2]["kept"] else 8)
     assert [m.config.seed for m in finals] == [0, 1, 2] and all(len(m.snapshots) == 2 for m in finals)
     assert len(study.differences) == 2 and all(len(d) == 2 for d in study.differences)
+
+
+def _stage_one_wider_kept(base, short, split, tmp_path) -> bool:
+    """Stage 1's verdict on "wider", by hand from its runs: d_s paired by seed for both steps, their sd pooled
+    (sum of squared deviations over 2 - 1 + 2 - 1 degrees of freedom), kept when mean(d) > 2 sd / sqrt(2)."""
+    path = [base, replace(base, **short[0][1]), replace(base, **short[0][1], **short[1][1])]
+    acc = [[run.row["val_acc"] for run in RunStore(tmp_path).runs([replace(c, seed=s) for s in (0, 1)], *split)]
+           for c in path]
+    d = [[after - before for after, before in zip(acc[i + 1], acc[i])] for i in range(2)]
+    squares = sum((x - sum(pair) / 2) ** 2 for pair in d for x in pair)
+    se = (squares / 2) ** 0.5 / 2 ** 0.5
+    return sum(d[1]) / 2 > 2 * se
+
+
+def test_the_verdict_worked_by_hand_on_known_differences():
+    """d = (0.04, 0.06) and (0.01, -0.01): pooled sd = sqrt((0.01^2 * 2 + 0.01^2 * 2) / 2) = 0.01414,
+    se = 0.01; gains 0.05 > 0.02 (kept) and 0 (a tie: dropped)."""
+    from assignment2.study import rule
+    first, second = rule.judge([np.array([0.04, 0.06]), np.array([0.01, -0.01])])
+    assert first["gain_se"] == pytest.approx(0.01) and first["threshold"] == pytest.approx(0.02)
+    assert (first["kept"], second["kept"]) == (True, False)
+    [third] = rule.judge([np.array([0.025, 0.025])], pooled_with=[np.array([0.04, 0.06])])   # sd 0.01, se 0.00707
+    assert third["threshold"] == pytest.approx(2 * 0.01 / 2 ** 0.5) and third["kept"]
 
 
 def test_an_ablation_step_is_judged_on_the_difference_paired_by_seed(split, tmp_path):

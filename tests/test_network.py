@@ -143,10 +143,13 @@ def test_gradients_of_an_augmented_cifar_batch_match_centred_differences():
     """Flips and shifts only change the input rows: the gradient is the one of the augmented batch."""
     from assignment2.core.augment import random_augment
     rng = np.random.default_rng(5)
-    params = network.init_params(3072, 2, rng=rng)
+    params = network.init_params(3072, 4, rng=rng)
     X = random_augment(rng.standard_normal((3, 3072)), rng, flip=True, translate=3)
     y = rng.integers(0, 10, 3)
-    keep = network.dropout_mask(rng, (3, 2), 0.3, np.dtype(np.float64))
+    keep = network.dropout_mask(rng, (3, 4), 0.3, np.dtype(np.float64))
+    alive = (X @ params.W1.T + params.b1 > 0) & (keep > 0)
+    assert alive.any(axis=0).sum() >= 2         # units active and kept: the W1 data term is checked, not only b2
+    assert np.abs(network.gradients(params, X, y, 0.0, keep).W1).max() > 0
     report = gradcheck.errors(network.gradients(params, X, y, 0.01, keep),
                                gradcheck.numerical_gradients(params, X, y, 0.01, keep=keep))
     for name, errors in report.items():

@@ -122,7 +122,7 @@ def test_bonus_results_say_what_was_chosen_and_how_it_tested(built):
 def test_the_robustness_check_makes_the_choices_again_with_disjoint_seeds(built, synthetic_root, tmp_path):
     from assignment2 import robustness
     result = robustness.run(built, tmp_path / "robust", str(synthetic_root), extra={"quick": True})
-    assert json.loads((tmp_path / "robust" / "robustness.json").read_text())["lambda"] == result["lambda"]
+    assert json.loads((tmp_path / "robust" / "robustness.json").read_text())["lambdas"] == list(result.lambdas)
     runs = read_table(tmp_path / "robust" / "04_lambda_search" / "confirm.csv")
     assert {r["seed"] for r in runs} <= set(robustness.DISJOINT["04_lambda_search"]["confirm_seeds"])
     bonus = json.loads((tmp_path / "robust" / "06_bonus" / "results.json").read_text())
@@ -130,19 +130,23 @@ def test_the_robustness_check_makes_the_choices_again_with_disjoint_seeds(built,
     assert bonus["distillation"] is None and not bonus["single"]["distilled"]      # no mixes by default: no students
     assert "distillation" not in " ".join(row["change"] for row in bonus["ablation"])
     assert bonus["ensemble"]["of"] == "teachers" and not any(m["student"] for m in bonus["ensemble"]["members"])
-    assert result["bonus"]["default"] == robustness.choices(json.loads((built / "06_bonus" / "results.json").read_text()))
+    built_bonus = json.loads((built / "06_bonus" / "results.json").read_text())
+    judged = [row for row in built_bonus["ablation"] if row["kept"] is not None]
+    assert result.default.steps == {row["change"]: row["kept"] for row in judged}
+    assert result.default.config.hidden == built_bonus["single"]["config"]["hidden"]
+    assert set(result.disjoint.steps) <= set(result.default.steps)      # the build distilled; the disjoint run did not
     same = robustness.side_by_side(built, built)      # a build against itself agrees in everything
-    assert same["bonus"]["same_steps"] and same["bonus"]["same_config"] and same["bonus"]["same_ensemble"]
-    assert same["bonus"]["same_mirror"] and same["bonus"]["single_mirror"]["difference"] == 0
-    assert same["bonus"]["single"]["difference"] == 0 and same["bonus"]["single"]["agree"]
-    assert "| notebook 06, one network, test |" in robustness.table(result)
+    assert same.default == same.disjoint and same.default.network == same.disjoint.network
+    assert same.single_mirror.difference == 0 and same.single.difference == 0 and same.single.agree
+    table = same.table()
+    assert "| notebook 06, one network, test |" in table and "NO |" not in table and table.count("| yes |") >= 4
 
 
 def test_agreement_is_within_two_standard_errors_of_the_difference_of_the_means():
     from assignment2.robustness import agreement
     a = agreement([0.60, 0.62, 0.61], [0.63, 0.64, 0.65])
-    assert a["difference"] == pytest.approx(0.03) and a["se"] == pytest.approx((0.0001 / 3 + 0.0001 / 3) ** 0.5)
-    assert a["agree"] is False and agreement([0.60, 0.62, 0.61], [0.61, 0.62, 0.63])["agree"] is True
+    assert a.difference == pytest.approx(0.03) and a.se == pytest.approx((0.0001 / 3 + 0.0001 / 3) ** 0.5)
+    assert a.agree is False and agreement([0.60, 0.62, 0.61], [0.61, 0.62, 0.63]).agree is True
 
 
 def _printed(notebook) -> str:
@@ -314,8 +318,10 @@ def test_a_missing_data_folder_stops_the_notebook_and_leaves_no_folder(tmp_path,
     monkeypatch.setenv("CIFAR10_DIR", "shared/data/cifar-10-batches-py")   # no such folder
     for proxy in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):   # the kernel's download: refused here
         monkeypatch.setenv(proxy, "http://127.0.0.1:9")
-    with pytest.raises(papermill.PapermillExecutionError):
+    with pytest.raises(papermill.PapermillExecutionError) as err:
         _run_as_a_person("02_overfit", tmp_path, {"out_dir": str(tmp_path / "out"), "store_dir": str(tmp_path / "r")})
+    assert err.value.ename == "DataError" and "shared/data/cifar-10-batches-py" in err.value.evalue
+    assert "Put the python-version files" in err.value.evalue and len(err.value.traceback) == 1
     assert not (tmp_path / "shared").exists() and not (ROOT / "shared").exists()
 
 

@@ -15,6 +15,7 @@ from concurrent.futures.process import BrokenProcessPool
 import numpy as np
 import pytest
 
+from assignment2.study.splits import load_split
 from assignment2.core import data
 from assignment2.study import experiments, parallel, search, store
 from assignment2.core.files import read_table
@@ -24,13 +25,13 @@ from assignment2.core.train import TrainConfig
 
 CONFIG = TrainConfig(n_s=10, batch_size=50, records_per_cycle=2, hidden=10)
 LAMBDAS = [1e-4, 1e-3, 1e-2, 1e-1]
-store_train = store._train   # the real one, for tasks that wrap it
+store_train = store.train_task   # the real one, for tasks that wrap it
 RESULT = ("lambda", "seed", "val_acc", "val_cost", "train_acc")
 
 
 @pytest.fixture(scope="module")
 def split(synthetic_root):
-    return data.load_cifar10("search", synthetic_root)
+    return load_split("search", synthetic_root)
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +58,7 @@ def test_same_rows_in_process_in_a_process_pool_and_on_dask(split, tmp_path, das
 
 
 def test_runs_of_every_seed_in_parallel_match_in_process_runs(synthetic_root, tmp_path):
-    ex3 = data.load_cifar10("ex3", synthetic_root)
+    ex3 = load_split("ex3", synthetic_root)
     config = TrainConfig(n_s=5, batch_size=50, records_per_cycle=5, hidden=8, n_cycles=2)
     with parallel.executor(workers=2) as pool:
         pooled = experiments.over_seeds({"a": config, "b": replace(config, hidden=4)}, [0, 1, 2], ex3,
@@ -92,17 +93,17 @@ def test_no_task_shares_no_data_so_a_later_share_of_the_same_data_is_whole(split
         np.testing.assert_array_equal(train[0], split[0][0])
 
 
-def _dies_on_large_lambda(config, *args):
+def _dies_on_large_lambda(task, *args):
     """A task that kills its worker process mid-search (for lambda >= 1e-2)."""
-    if config.lam >= 1e-2:
+    if task.config.lam >= 1e-2:
         time.sleep(0.5)
         os._exit(1)
-    return store_train(config, *args)
+    return store_train(task, *args)
 
 
 def test_resume_after_a_worker_is_killed_mid_search(split, tmp_path, monkeypatch):
     runs = RunStore(tmp_path / "runs")
-    monkeypatch.setattr(store, "_train", _dies_on_large_lambda)
+    monkeypatch.setattr(store, "train_task", _dies_on_large_lambda)
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
         with pytest.raises(BrokenProcessPool):
             search.search_lambdas(LAMBDAS, *split[:2], CONFIG, runs, executor=pool)
@@ -110,7 +111,7 @@ def test_resume_after_a_worker_is_killed_mid_search(split, tmp_path, monkeypatch
     assert survived <= 2 and len(list((tmp_path / "runs").iterdir())) == survived   # whole entries only
 
     calls = []
-    monkeypatch.setattr(store, "_train", lambda config, *args: calls.append(config.lam) or store_train(config, *args))
+    monkeypatch.setattr(store, "train_task", lambda task, *args: calls.append(task.config.lam) or store_train(task, *args))
     rows = search.search_lambdas(LAMBDAS, *split[:2], CONFIG, RunStore(tmp_path / "runs"))
     assert len(calls) == len(LAMBDAS) - survived and set(calls) >= {1e-2, 1e-1}
     assert [r["lambda"] for r in rows] == LAMBDAS
@@ -153,7 +154,7 @@ def test_bad_workers_and_executor_are_named():
         parallel.executor(workers=0)
     assert parallel.executor(workers=1) is None
     with pytest.raises(ValueError, match="executor must be None or a concurrent.futures.Executor"):
-        list(parallel.run_tasks(abs, [(1,)], (), pool="two"))
+        list(parallel.run_tasks(abs, [1], (), pool="two"))
 
 
 def test_cli_workers_and_scheduler_flags(synthetic_root, tmp_path, capsys, monkeypatch):
@@ -184,7 +185,7 @@ def test_pool_workers_leave_interrupts_to_their_owner():
 
 def test_distilled_members_in_a_process_pool_match_in_process_ones(synthetic_root, tmp_path):
     from assignment2.core.ensemble import Teacher
-    ex3 = data.load_cifar10("ex3", synthetic_root, dtype=np.float32)[:2]
+    ex3 = load_split("ex3", synthetic_root, dtype=np.float32)[:2]
     teacher = replace(CONFIG, dtype="float32", flip=True, n_cycles=2)
     taught = Teacher(tuple(RunStore(tmp_path / "t").runs([teacher], *ex3)), 1)
     students = [replace(teacher, distill=0.5, temperature=2.0, seed=seed) for seed in (0, 1)]
@@ -198,13 +199,13 @@ def test_distilled_members_in_a_process_pool_match_in_process_ones(synthetic_roo
 
 @pytest.mark.parametrize("workers", [None, 2])
 def test_a_task_appended_while_the_results_are_read_runs_too(workers):
-    tasks, seen = [(-1,), (-2,)], []
+    tasks, seen = [-1, -2], []
     pool = ProcessPoolExecutor(workers) if workers else None
     try:
         for i, result in parallel.run_tasks(abs, tasks, (), pool):
             seen.append((i, result))
             if result == 1:
-                tasks.append((-3,))          # a follow-up of the first task
+                tasks.append(-3)          # a follow-up of the first task
     finally:
         if pool:
             pool.shutdown()

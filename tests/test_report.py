@@ -15,6 +15,13 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = Path(__file__).parent / "fixtures" / "results"
 
 
+def patch_json(path, change) -> None:
+    """Apply ``change`` to the JSON in ``path``."""
+    results = json.loads(path.read_text())
+    change(results)
+    path.write_text(json.dumps(results))
+
+
 @pytest.fixture
 def build(tmp_path):
     """The fixed results of a quick run, with a few numbers set by hand."""
@@ -22,10 +29,7 @@ def build(tmp_path):
     shutil.copytree(FIXTURE, build)
 
     def patch(name, change):
-        path = build / name / "results.json"
-        results = json.loads(path.read_text())
-        change(results)
-        path.write_text(json.dumps(results))
+        patch_json(build / name / "results.json", change)
 
     def search(s):
         s["n_val"] = 5000
@@ -56,20 +60,20 @@ def test_the_template_prints_the_numbers_computed_in_python(build):
     assert "range from 0.12% to 0.34% (@tab-confirm)" in text
     # one standard error of the bonus network's validation accuracy on 5,000 and on 1,000 images
     assert "measured to within 0.68 points (one standard error); on the 1,000 validation images of @sec-final it would be 1.53 points" in text
-    kept = [say.kept_cell(row["kept"]) for row in ctx["bonus"]["ablation"]]
+    b = ctx["bonus"].summary
+    kept = [say.kept_cell(row["kept"]) for row in b.ablation]
     assert kept[0] == "start" and set(kept[1:]) <= {"start", "yes", "*no*"}   # stage 2 starts anew
-    for row, cell in zip(ctx["bonus"]["ablation"], kept):
+    for row, cell in zip(b.ablation, kept):
         assert f"[{cell}]," in text
     # the rule, stated once, and every judged step's gain against its threshold, in points
     assert "a change is kept only when its gain over the step before, paired by seed" in text
-    for row in ctx["bonus"]["ablation"]:
+    for row in b.ablation:
         if row["kept"] is not None:
             assert f"[{say.gain(row['gain'], row['gain_se'])}], [{say.threshold(row['threshold'])}], [{say.kept_cell(row['kept'])}]," in text
-    assert facts.lambda_choice(ctx["lambda_search"]) in text
-    cfg = ctx["bonus"]["single"]["config"]
-    epochs = 2 * cfg["n_s"] * cfg["n_cycles"] * cfg["batch_size"] / ctx["bonus"]["n_train"]
+    cfg = b.single.config
+    epochs = 2 * cfg.n_s * cfg.n_cycles * cfg.batch_size / b.n_train
     assert f"{epochs:.0f} epochs; a run took" in text
-    assert f"$m = {max(m['hidden'] for m in ctx['final_model']['models'].values())}$ of @sec-final" in text
+    assert f"$m = {max(ctx['final_model'].summary.models)}$ of @sec-final" in text
 
 
 def test_the_template_computes_nothing():
@@ -84,30 +88,36 @@ def test_the_template_computes_nothing():
 
 def test_facts_choose_by_label_and_pair_batch_sizes(build):
     _, ctx = rendered(build)
-    f, a = ctx["facts"], ctx["analysis"]
-    assert f["single_summary"]["label"] == a["single_label"] and f["final_summary"]["label"] == a["final_label"]
+    f, a = ctx["facts"], ctx["analysis"].summary
+    assert f["single_summary"]["label"] == a.single_label and f["final_summary"]["label"] == a.final_label
     assert all(fixed["batch_size"] == scaled["batch_size"] and (fixed["eta_scaling"], scaled["eta_scaling"]) ==
                ("fixed", "linear") for fixed, scaled in f["batch_pairs"])
-    assert [r["lambda"] for r in f["coarse"]] == sorted(r["lambda"] for r in ctx["lambda_search"]["tables"]["coarse"])
+    assert [r["lambda"] for r in f["coarse"]] == sorted(r["lambda"] for r in ctx["lambda_search"].tables["coarse"])
 
 
-@pytest.mark.parametrize("max_rel, says", [(4e-9, "taken as correct"), (3e-4, "should be investigated")])
-def test_the_gradient_verdict_follows_the_largest_error(max_rel, says):
-    assert says in facts.gradients({"max_rel": max_rel})
+@pytest.mark.parametrize("max_rel, correct", [(4e-9, True), (3e-4, False)])
+def test_the_gradient_verdict_follows_the_largest_error(build, max_rel, correct):
+    patch_json(build / "01_gradient_check" / "results.json", lambda g: g.update(max_rel=max_rel))
+    text, ctx = rendered(build)
+    assert ctx["facts"]["gradients_correct"] is correct
+    assert ("taken as correct" in text) is correct and ("should be investigated" in text) is not correct
 
 
 def test_the_standard_error_of_an_accuracy():
     assert facts.standard_error(0.5, 10000) == pytest.approx(0.005)
 
 
-def test_the_lambda_choice_says_whether_the_candidate_stayed():
-    row = {"lambda": 3.7e-3, "val_acc_mean": 0.523, "gain": None, "threshold": None, "kept": None}
-    stayed = {"confirmed": [{**row, "candidate": True, "chosen": True},
-                            {**row, "lambda": 2e-3, "candidate": False, "gain": 0.001, "threshold": 0.003, "kept": False}]}
-    assert "so the candidate $lambda = " in facts.lambda_choice(stayed)
-    beaten = {"confirmed": [{**row, "lambda": 2e-3, "candidate": False, "gain": 0.004, "threshold": 0.003, "kept": True,
-                             "chosen": True}, {**row, "candidate": True, "chosen": False}]}
-    assert "beat the candidate by 0.40 points against a threshold of 0.30 points" in facts.lambda_choice(beaten)
+def test_the_lambda_choice_says_whether_the_candidate_stayed(build):
+    path = build / "04_lambda_search" / "results.json"
+    text, ctx = rendered(build)
+    stayed = ctx["lambda_search"].summary.confirmed[0]
+    assert stayed["candidate"] and f"so the candidate $lambda = {say.sci(stayed['lambda'])}$ is chosen" in text
+
+    def beaten(s):
+        s["confirmed"][0].update(candidate=False, gain=0.004, threshold=0.003, kept=True)
+    patch_json(path, beaten)
+    text, _ = rendered(build)
+    assert "beat the candidate by 0.40 points against a threshold of 0.30 points, so it is chosen" in text
 
 
 def test_a_rerun_should_land_within_two_standard_errors_of_a_difference_of_means():
@@ -123,7 +133,7 @@ def test_a_bonus_without_students_has_no_distillation_section(build):
     bonus["single"]["distilled"] = False
     path.write_text(json.dumps(bonus))
     text, ctx = rendered(build)
-    assert "distillation" not in " ".join(row["change"] for row in ctx["bonus"]["ablation"])
+    assert "distillation" not in " ".join(row["change"] for row in ctx["bonus"].summary.ablation)
     assert "sec-distillation" not in text and "the teacher ensemble reaches" not in text
     assert "the loss of distillation from random teacher probabilities" in text      # still gradient-checked
 

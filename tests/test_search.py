@@ -4,6 +4,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from assignment2.study.splits import load_split
 from assignment2.core import data
 from assignment2.study import search, store
 from assignment2.study.store import RunStore
@@ -14,7 +15,7 @@ CONFIG = TrainConfig(n_s=10, batch_size=50, records_per_cycle=2, hidden=10)
 
 @pytest.fixture(scope="module")
 def split(synthetic_root):
-    return data.load_cifar10("search", synthetic_root)
+    return load_split("search", synthetic_root)
 
 
 def test_sample_lambdas_log_uniform():
@@ -38,21 +39,21 @@ def test_search_records_every_run_with_its_settings(split, tmp_path):
 def test_interrupted_search_resumes_without_losing_or_repeating(split, tmp_path, monkeypatch):
     runs = RunStore(tmp_path / "runs")
     lambdas = [1e-4, 1e-3, 1e-2]
-    real_train, calls = store._train, []
+    real_train, calls = store.train_task, []
 
-    def interrupted(config, *args):
+    def interrupted(task, *args):
         if len(calls) == 2:
             raise KeyboardInterrupt
-        calls.append(config.lam)
-        return real_train(config, *args)
+        calls.append(task.config.lam)
+        return real_train(task, *args)
 
-    monkeypatch.setattr(store, "_train", interrupted)
+    monkeypatch.setattr(store, "train_task", interrupted)
     with pytest.raises(KeyboardInterrupt):
         search.search_lambdas(lambdas, split[0], split[1], CONFIG, runs)
     assert len(list((tmp_path / "runs").iterdir())) == 2
 
     calls.clear()
-    monkeypatch.setattr(store, "_train", lambda config, *args: calls.append(config.lam) or real_train(config, *args))
+    monkeypatch.setattr(store, "train_task", lambda task, *args: calls.append(task.config.lam) or real_train(task, *args))
     rows = search.search_lambdas(lambdas, split[0], split[1], CONFIG, RunStore(tmp_path / "runs"))
     assert calls == [1e-2]
     assert [r["lambda"] for r in rows] == lambdas

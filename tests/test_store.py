@@ -9,9 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from assignment2.study.splits import load_split
 from assignment2.core import data
 from assignment2.study import sources, store
+from assignment2.study import tasks
 from assignment2.study.store import Run
+from assignment2.study.tasks import Task
 from assignment2.core.augment import mirrored
 from assignment2.core.ensemble import Teacher, ensemble_probabilities
 from assignment2.core.data import data_fingerprint
@@ -28,7 +31,7 @@ OTHER_VALUES = {"batch_size": 25, "eta_min": 2e-5, "eta_max": 0.05, "n_s": 11, "
 
 @pytest.fixture(scope="module")
 def split(synthetic_root):
-    return data.load_cifar10("ex3", synthetic_root, dtype=np.float32)[:2]
+    return load_split("ex3", synthetic_root, dtype=np.float32)[:2]
 
 
 def test_the_key_changes_with_every_field_of_the_config_the_data_the_teacher_and_the_repeat():
@@ -84,7 +87,7 @@ def test_an_entry_holds_the_history_the_row_and_the_snapshots_and_is_read_back(s
     assert trained[0].row["val_acc"] == trained[0].history.val_acc[-1] and trained[0].row["seconds"] > 0
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{r.key}.npz" for r in trained)
     assert all(stat.S_IMODE(p.stat().st_mode) & 0o044 == 0o044 for p in tmp_path.iterdir())   # readable as the build
-    monkeypatch.setattr(store, "_train", lambda *a: pytest.fail("a stored run was trained again"))
+    monkeypatch.setattr(store, "train_task", lambda *a: pytest.fail("a stored run was trained again"))
     again = store.RunStore(tmp_path)
     read = again.runs(configs, *split, keep=2)
     assert (again.trained, again.read) == (0, 2) and "0 runs trained, 2 read" in again.summary()
@@ -157,7 +160,7 @@ def _write_one(root: str, result: dict, rounds: int) -> None:
 
 
 def test_two_processes_writing_one_entry_at_once_leave_one_whole_entry(split, tmp_path):
-    result = store._train(SMALL, 2, False, None, 0, *split)
+    result = store.train_task(Task(0, SMALL, 2), *split)
     context = multiprocessing.get_context("spawn")
     writers = [context.Process(target=_write_one, args=(str(tmp_path), result, 20)) for _ in range(2)]
     for w in writers:
@@ -241,9 +244,9 @@ def test_a_longer_run_continues_the_stored_shorter_one_to_the_same_bits(split, t
     runs = store.RunStore(tmp_path)
     runs.runs([short], *split, keep=2)
     starts = []
-    real = store._train
-    monkeypatch.setattr(store, "_train", lambda config, keep, progress, start, *data:
-                        starts.append(start.state["steps"] if start else 0) or real(config, keep, progress, start, *data))
+    real = store.train_task
+    monkeypatch.setattr(store, "train_task", lambda task, *data:
+                        starts.append(task.start.state["steps"] if task.start else 0) or real(task, *data))
     [continued] = runs.runs([long], *split, keep=4)
     assert starts == [2 * short.n_s * short.n_cycles]        # the 2 stored cycles were not trained again
     [fresh] = store.RunStore(tmp_path / "fresh").runs([long], *split, keep=4)
@@ -263,25 +266,25 @@ def test_a_run_is_not_continued_from_one_with_another_setting_or_too_few_cycle_e
     runs.runs([replace(SMALL, n_cycles=2, seed=1), replace(SMALL, n_cycles=1, momentum=0.5),
                replace(SMALL, n_cycles=2, schedule="range_test")], *split)
     starts = []
-    real = store._train
-    monkeypatch.setattr(store, "_train", lambda config, keep, progress, start, *data:
-                        starts.append(start) or real(config, keep, progress, start, *data))
+    real = store.train_task
+    monkeypatch.setattr(store, "train_task", lambda task, *data: starts.append(task.start) or real(task, *data))
     runs.runs([SMALL, replace(SMALL, momentum=0.5), replace(SMALL, schedule="range_test")], *split)
     runs.runs([replace(SMALL, n_cycles=4, seed=1)], *split, keep=4)    # cycle 1 was not kept
     assert starts == [None] * 4
 
 
 def test_the_time_of_chains_of_tasks_and_when_the_longest_run_is_split_in_halves():
-    assert store._makespan([[16], [10], [10]], 2) == 20          # one worker idles for 4 at the end
-    assert store._makespan([[8, 8], [10], [10]], 2) == 18        # the second half waits for the first
-    assert store._makespan([[2]] * 20, 2) == store._makespan([[1, 1]] + [[2]] * 19, 2) == 20
+    assert tasks.makespan([[16], [10], [10]], 2) == 20          # one worker idles for 4 at the end
+    assert tasks.makespan([[8, 8], [10], [10]], 2) == 18        # the second half waits for the first
+    assert tasks.makespan([[2]] * 20, 2) == tasks.makespan([[1, 1]] + [[2]] * 19, 2) == 20
     full = replace(SMALL, n_cycles=16)
     six = Run(replace(full, n_cycles=6), None, {}, {}, "", {"steps": 2 * full.n_s * 6})
-    assert store._halfway([full, full, full], [None, six, six], 2) == 8
-    assert store._halfway([full, full, full], [None, six, six], 1) is None            # no second worker
-    assert store._halfway([full] * 4, [None] * 4, 2) is None                            # nothing to gain
-    assert store._halfway([replace(full, momentum=0.5), full, full], [None, six, six], 2) is None   # not continuable
-    assert store._halfway([replace(full, n_cycles=7), full], [six, None], 2) is None    # one cycle left
+    each = lambda configs, starts: [Task(i, c, 1, start=s) for i, (c, s) in enumerate(zip(configs, starts))]
+    assert tasks.halfway(each([full, full, full], [None, six, six]), 2) == 8
+    assert tasks.halfway(each([full, full, full], [None, six, six]), 1) is None            # no second worker
+    assert tasks.halfway(each([full] * 4, [None] * 4), 2) is None                            # nothing to gain
+    assert tasks.halfway(each([replace(full, momentum=0.5), full, full], [None, six, six]), 2) is None   # not continuable
+    assert tasks.halfway(each([replace(full, n_cycles=7), full], [six, None]), 2) is None    # one cycle left
 
 
 def test_a_long_run_is_trained_in_two_halves_on_two_workers_to_the_same_bits(split, tmp_path):

@@ -6,6 +6,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from assignment2.study.splits import load_split
 from assignment2.core import data
 from assignment2.core.data import data_fingerprint
 from assignment2.core.network import hidden, init_params, probabilities
@@ -73,7 +74,7 @@ def test_bad_input_is_named():
 
 @pytest.fixture(scope="module")
 def split(synthetic_root):
-    return data.load_cifar10("ex3", synthetic_root, dtype=np.float32)[:2]
+    return load_split("ex3", synthetic_root, dtype=np.float32)[:2]
 
 
 def test_a_whitened_run_is_keyed_apart_and_trained_on_the_training_splits_whitening(split, tmp_path):

@@ -1,12 +1,16 @@
 """The report's generated sentences read right for every outcome: leads, ties, reversals, zero spreads."""
 
+from types import SimpleNamespace
+
 import pytest
 
+from assignment2.core.train import TrainConfig
 from assignment2.report import wording
+from assignment2.study.exercises.cyclical_lr import CostMethod
 
 
 def timing(median, low, high, repeats=3):
-    return {"seconds": median, "seconds_min": low, "seconds_max": high, "repeats": repeats}
+    return CostMethod("full", 1.0, 1.0, 0.5, repeats, median, low, high)
 
 
 @pytest.mark.parametrize("a, b, expected", [
@@ -100,8 +104,8 @@ def test_eta_scaling_tells_divergence_collapse_and_comparison_apart():
 
 
 def history(val_acc, n_s=2, n_cycles=2):
-    return {"config": {"n_s": n_s, "n_cycles": n_cycles}, "step": list(range(1, 4 * n_cycles * n_s // 2 + 1)),
-            "val_acc": val_acc}
+    return SimpleNamespace(config={"n_s": n_s, "n_cycles": n_cycles}, step=list(range(1, 4 * n_cycles * n_s // 2 + 1)),
+                           val_acc=val_acc)
 
 
 def test_cycle_ends_reads_the_curve_as_it_is():
@@ -136,6 +140,5 @@ def test_classes_name_the_hardest_easiest_and_worst_confusion():
 
 
 def test_bonus_options_name_only_what_the_config_uses():
-    config = {"flip": True, "translate": 0, "dropout": 0.1}
-    assert wording.bonus_options(config) == ["random flips", "dropout 0.1"]
-    assert wording.bonus_options({"flip": False, "translate": 2, "dropout": 0.0}) == ["translations of up to 2 px"]
+    assert wording.bonus_options(TrainConfig(flip=True, dropout=0.1)) == ["random flips", "dropout 0.1"]
+    assert wording.bonus_options(TrainConfig(translate=2)) == ["translations of up to 2 px"]

@@ -2,8 +2,8 @@
 
 Data location: the ``root`` argument, else the ``CIFAR10_DIR`` environment variable, else
 ``$XDG_CACHE_HOME/assignment2/cifar-10-batches-py`` (``~/.cache/...``). A folder without the
-batch files gets the official archive downloaded, MD5-checked and extracted into it. The
-pickled batch files are read by a restricted unpickler: a file can fail to load, never run code.
+batch files gets the official archive downloaded and MD5-checked by ``pooch``, then extracted into it.
+The pickled batch files are read by a restricted unpickler: a file can fail to load, never run code.
 """
 
 import hashlib
@@ -12,14 +12,11 @@ import pickle
 import shutil
 import tarfile
 import tempfile
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
+import pooch
 
-from .checks import one_of
 from .files import user_path, write_atomic
 
 URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
@@ -37,12 +34,6 @@ FILE_MD5 = {
 }
 TRAIN_BATCHES = [f"data_batch_{i}" for i in range(1, 6)]
 CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
-#: Training batches and the fraction of them held out (from the end) for validation.
-SPLITS = {
-    "ex3": None,                      # train data_batch_1, validate on data_batch_2
-    "search": 0.1,                    # all five batches: 45,000 / 5,000
-    "final": 0.02,                    # all five batches: 49,000 / 1,000
-}
 DIM = 32 * 32 * 3
 
 
@@ -53,37 +44,14 @@ def data_root(root=None) -> Path:
         return user_path(root)
     if os.environ.get("CIFAR10_DIR"):
         return user_path(os.environ["CIFAR10_DIR"])
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return cache / "assignment2" / ARCHIVE_FOLDER
-
-
-def _md5(path: Path) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return pooch.os_cache("assignment2") / ARCHIVE_FOLDER
 
 
 def matches_official(root=None) -> bool:
     """Whether every batch file under the data root has its official MD5."""
     folder = data_root(root)
-    return all((folder / name).is_file() and _md5(folder / name) == md5 for name, md5 in FILE_MD5.items())
-
-
-def _download(url: str, target: Path) -> None:
-    """Fetch ``url`` to ``target`` through a ``.part`` file, with a progress bar."""
-    part = target.with_name(target.name + ".part")
-    try:
-        with urllib.request.urlopen(url, timeout=30) as response, open(part, "wb") as out:
-            total = int(response.headers.get("Content-Length") or 0) or None
-            with tqdm(total=total, unit="B", unit_scale=True, desc=f"downloading {target.name}") as bar:
-                for chunk in iter(lambda: response.read(1 << 20), b""):
-                    out.write(chunk)
-                    bar.update(len(chunk))
-        os.replace(part, target)
-    finally:
-        part.unlink(missing_ok=True)
+    return all((folder / name).is_file() and pooch.file_hash(str(folder / name), alg="md5") == md5
+               for name, md5 in FILE_MD5.items())
 
 
 def _extract(archive: Path, folder: Path) -> None:
@@ -120,19 +88,18 @@ def ensure_data(root=None) -> Path:
     if not missing:
         return folder
     with tempfile.TemporaryDirectory(prefix="assignment2-download-") as tmp:
-        archive = Path(tmp) / "cifar-10-python.tar.gz"
         try:
-            _download(URL, archive)
-        except (urllib.error.URLError, OSError) as err:
+            archive = Path(pooch.retrieve(URL, f"md5:{ARCHIVE_MD5}", fname="cifar-10-python.tar.gz", path=tmp,
+                                          progressbar=True))
+        except OSError as err:      # requests' errors are OSErrors
             raise FileNotFoundError(
                 f"CIFAR-10 files missing in {folder}: {', '.join(missing)}; downloading {URL} failed ({err}). "
                 f"Put the python-version files (data_batch_1..5, test_batch, batches.meta) in {folder}, "
                 "or set CIFAR10_DIR to a folder that has them (a relative path is read from the folder you "
                 "run the command in)."
             ) from None
-        md5 = _md5(archive)
-        if md5 != ARCHIVE_MD5:
-            raise ValueError(f"{archive}: MD5 {md5} is not the published {ARCHIVE_MD5}; download again")
+        except ValueError:
+            raise ValueError(f"{URL}: the archive's MD5 is not the published {ARCHIVE_MD5}; download again") from None
         _extract(archive, folder)
     return folder
 
@@ -251,23 +218,19 @@ def _normalise(train: np.ndarray, *others: np.ndarray, dtype) -> list[np.ndarray
     return out
 
 
-def load_cifar10(split: str, root=None, dtype=np.float64):
-    """((X_train, y_train), (X_val, y_val), (X_test, y_test)) for ``split``; X: (n, 3072).
-
-    Splits: "ex3" (train data_batch_1, val data_batch_2), "search" (45,000 / 5,000 from
-    all five batches: the last 10% validate), "final" (49,000 / 1,000: the last 2%); the
-    test set is always test_batch. Normalised with the training set's per-feature mean/std.
-    """
-    one_of("split", split, list(SPLITS))
+def load_cifar10(held_out: float | None, root=None, dtype=np.float64):
+    """((X_train, y_train), (X_val, y_val), (X_test, y_test)); X: (n, 3072), normalised with the training set's
+    per-feature mean and std. held_out: the fraction of all five training batches held out (from the end) for
+    validation, or None to train on data_batch_1 and validate on data_batch_2. The test set is test_batch."""
     folder = ensure_data(root)
     test = read_batch(folder / "test_batch")
-    if SPLITS[split] is None:
+    if held_out is None:
         train, val = read_batch(folder / "data_batch_1"), read_batch(folder / "data_batch_2")
     else:
         batches = [read_batch(folder / name) for name in TRAIN_BATCHES]
         X = np.concatenate([b[0] for b in batches])
         y = np.concatenate([b[1] for b in batches])
-        n_train = len(y) - int(round(SPLITS[split] * len(y)))
+        n_train = len(y) - int(round(held_out * len(y)))
         train, val = (X[:n_train], y[:n_train]), (X[n_train:], y[n_train:])
     Xs = _normalise(*(part[0] for part in (train, val, test)), dtype=dtype)
     return tuple((X, part[1]) for X, part in zip(Xs, (train, val, test)))

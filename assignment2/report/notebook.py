@@ -37,7 +37,8 @@ def markdown_table(rows: list[dict], columns: dict) -> str:
     lines = ["| " + " | ".join(header for header, _ in columns.values()) + " |",
              "|" + "---|" * len(columns)]
     for row in rows:
-        lines.append("| " + " | ".join("–" if row[key] is None else format(row[key], spec) for key, (_, spec) in columns.items()) + " |")
+        cells = ("–" if row[key] is None else format(row[key], spec) for key, (_, spec) in columns.items())
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

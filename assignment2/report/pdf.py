@@ -15,28 +15,37 @@ import jinja2
 import matplotlib.pyplot as plt
 import typst
 
-from ..core.files import read_table
 from ..core.files import write_atomic
 from ..core.train import DIVERGENCE_FACTOR
+from ..study.exercises.analysis import Analysis
+from ..study.exercises.base import InputError
+from ..study.exercises.bonus import Bonus
+from ..study.exercises.cyclical_lr import CyclicalLR
+from ..study.exercises.final_model import FinalModel
+from ..study.exercises.gradient_check import GradientCheck
+from ..study.exercises.lambda_search import LambdaSearch
+from ..study.exercises.overfit import Overfit
 from . import plots, reproduction, wording
 from .facts import facts
 from .notebook import save_figure
 from .provenance import environment
 from .wording import escape, pct, sci, sci_text
 
-NOTEBOOKS = ("01_gradient_check", "02_overfit", "03_cyclical_lr", "04_lambda_search", "05_final_model", "06_bonus",
-             "07_analysis")
+#: Each notebook's result, read by the name of its notebook without the number (``cyclical_lr``).
+NOTEBOOKS = {"01_gradient_check": GradientCheck, "02_overfit": Overfit, "03_cyclical_lr": CyclicalLR,
+             "04_lambda_search": LambdaSearch, "05_final_model": FinalModel, "06_bonus": Bonus, "07_analysis": Analysis}
 REFERENCE = Path(__file__).resolve().parents[2] / "report" / "reference.json"
 
 
 def table(rows: list[dict], columns: list[tuple]) -> str:
     """A Typst call of the template's ``booktabs`` table; ``columns``: (key, header, format) with format a
     spec or a function. Headers are Typst markup; cells are escaped unless their format is a function."""
-    def cell(value, fmt):
+    def cell(value, fmt):   # rows: CSV rows, or dataclasses
         if isinstance(value, float) and math.isnan(value):
             return "---"
         return fmt(value) if callable(fmt) else escape(format(value, fmt))
     header = ", ".join(f"[{header}]" for _, header, _ in columns)
+    rows = [row if isinstance(row, dict) else vars(row) for row in rows]
     cells = ",\n  ".join(", ".join(f"[{cell(row[key], fmt)}]" for key, _, fmt in columns) for row in rows)
     return f"booktabs({len(columns)}, ({header},),\n  {cells})"
 
@@ -57,21 +66,13 @@ def context(build_dir, data_dir=None, reference=REFERENCE) -> dict:
     ctx = {"build": build.as_posix(), "fmt": format, "table": table, "sci": sci, "sci_text": sci_text, "pct": pct,
            "escape": escape, "say": wording, "data_dir": data_dir, "env": environment(), "seconds": {},
            "divergence_factor": DIVERGENCE_FACTOR}
-    for name in NOTEBOOKS:
-        folder = build / name
-        if not (folder / "results.json").exists():
-            raise FileNotFoundError(f"{folder / 'results.json'} is missing: run notebooks/{name}.ipynb first")
-        key = name.split("_", 1)[1]
-        ctx[key] = json.loads((folder / "results.json").read_text())
-        ctx[key]["tables"] = {p.stem: read_table(p) for p in folder.glob("*.csv")}
-        ctx[key]["histories"] = {p.stem: json.loads(p.read_text()) for p in folder.glob("*history*.json")}
-        ctx[key]["dir"] = folder.as_posix()
-        ctx["seconds"][name] = notebook_seconds(folder / f"{name}.ipynb")
+    for name, kind in NOTEBOOKS.items():
+        ctx[name.split("_", 1)[1]] = kind.load(build / name)
+        ctx["seconds"][name] = notebook_seconds(build / name / f"{name}.ipynb")
     ctx["reference"] = json.loads(Path(reference).read_text())
     ctx["facts"] = facts(ctx)
     ctx["reproduction"] = reproduction.rows(ctx, ctx["reference"])
     ctx["headline"] = reproduction.headline(ctx, ctx["reference"])
-    ctx["abstract"] = reproduction.abstract(ctx, ctx["reference"])
     return ctx
 
 
@@ -82,6 +83,8 @@ def render(template: Path, ctx: dict) -> str:
                              variable_start_string="(((", variable_end_string=")))",
                              comment_start_string="((#", comment_end_string="#))",
                              trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(pct=pct, sci=sci, escape=escape, mean_pm=wording.mean_pm, versus=wording.versus,
+                       rerun_range=wording.rerun_range)
     return env.get_template(template.name).render(**ctx)
 
 
@@ -112,27 +115,25 @@ README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
 def results_markdown(build_dir) -> str:
     """The headline numbers as a Markdown table, from the notebooks' results."""
     ctx = context(build_dir)
-    c, f = ctx["cyclical_lr"], ctx["final_model"]
-    acc = lambda r: (f"{100 * r['test_acc_mean']:.2f} ± {100 * r['test_acc_std']:.2f} % | "
-                     f"{wording.rerun_range(r['test_acc_mean'], r['test_acc_std'], len(r['test_accs']))}")
-    rows = [("1 cycle, n_s = {}, λ = {}, {} training images".format(c["one_cycle"]["n_s"], c["lam"], c["n_train"]),
-             len(c["seeds"]), acc(c["one_cycle"])),
-            ("3 cycles, n_s = {}, λ = {}".format(c["three_cycles"]["n_s"], c["lam"]), len(c["seeds"]),
-             acc(c["three_cycles"]))]
-    rows += [(f"final, m = {m['hidden']}, λ = {f['lam']:.3g} from the search, {f['n_train']} training images, "
-              f"{f['n_cycles']} cycles", len(f["seeds"]), acc(m)) for m in f["models"].values()]
-    b = ctx["bonus"]
-    single, ens = b["single"], b["ensemble"]
-    cfg = single["config"]
-    options = wording.bonus_options(cfg) + [f"λ = {cfg['lam']:.3g}"]
+    c, f, b = ctx["cyclical_lr"].summary, ctx["final_model"].summary, ctx["bonus"].summary
+    acc = lambda r: (f"{100 * r.test_acc_mean:.2f} ± {100 * r.test_acc_std:.2f} % | "
+                     f"{wording.rerun_range(r.test_acc_mean, r.test_acc_std, len(r.test_accs))}")
+    rows = [(f"1 cycle, n_s = {c.one_cycle.n_s}, λ = {c.lam}, {c.n_train} training images", len(c.seeds),
+             acc(c.one_cycle)),
+            (f"3 cycles, n_s = {c.three_cycles.n_s}, λ = {c.lam}", len(c.seeds), acc(c.three_cycles))]
+    rows += [(f"final, m = {m.hidden}, λ = {f.lam:.3g} from the search, {f.n_train} training images, "
+              f"{f.n_cycles} cycles", len(f.seeds), acc(m)) for m in f.models.values()]
+    single, ens, cfg = b.single, b.ensemble, b.single.config
+    options = wording.bonus_options(cfg) + [f"λ = {cfg.lam:.3g}"]
     named = " (the rule's choice)"
-    rows += [(f"bonus, one network, {how}{named if first else ''}: m = {cfg['hidden']}, "
-              f"{', '.join(options)}, {cfg['n_cycles']} cycles, {b['n_train']} training images, chosen on validation",
-              len(single["seeds"]), acc(numbers))
-             for first, (how, numbers) in zip((True, False), wording.single_views(single))]
-    rows += [(f"bonus, ensemble of {ens['networks']} networks ({wording.ensemble_members(ens)}), chosen on validation",
-              "—", f"{100 * ens['test_acc']:.2f} % | —")]
-    data = ("the official CIFAR-10 files (their MD5 sums match)" if ctx["gradient_check"]["official_data"] else
+    rows += [(f"bonus, one network, {how}{named if first else ''}: m = {cfg.hidden}, "
+              f"{', '.join(options)}, {cfg.n_cycles} cycles, {b.n_train} training images, chosen on validation",
+              len(single.seeds), acc(numbers))
+             for first, (how, numbers) in zip((True, False), single.views())]
+    rows += [(f"bonus, ensemble of {ens.networks} networks ({wording.ensemble_members(ens)}), chosen on validation",
+              "—", f"{100 * ens.test_acc:.2f} % | —")]
+    checked = ctx["gradient_check"].summary
+    data = ("the official CIFAR-10 files (their MD5 sums match)" if checked.official_data else
             "a copy of CIFAR-10 whose files do not match the official MD5 sums (a lossy rebuild, for example), so "
             "these accuracies are close to, not the same as, those on the official files")
     lines = ["| run | seeds | test accuracy (mean ± std) | a rerun with other seeds should land within |",
@@ -141,7 +142,7 @@ def results_markdown(build_dir) -> str:
     lines += ["", "The last column is where the mean of a rerun with as many other seeds (or on a machine whose "
                   "BLAS rounds differently) should land: within 2 standard errors of the difference between two "
                   "such means, a margin that the spread over the seeds gives.",
-              "", f"Gradient check: largest relative error {ctx['gradient_check']['max_rel']:.1e}. Data: {data}."]
+              "", f"Gradient check: largest relative error {checked.max_rel:.1e}. Data: {data}."]
     return "\n".join(lines)
 
 
@@ -169,7 +170,7 @@ def main(argv=None) -> int:
         if args.readme:
             update_readme(args.readme, args.build_dir)
             print(f"results table of {args.readme} updated")
-    except (FileNotFoundError, RuntimeError, ValueError) as err:
+    except (FileNotFoundError, RuntimeError, ValueError, InputError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     return 0

@@ -73,7 +73,8 @@ def compare_figure(histories: dict, metric: str = "train_cost", ylabel: str = "t
 def range_test_figure(history: History, eta_min: float, eta_max: float) -> plt.Figure:
     """Validation accuracy and training loss against a linearly rising eta, with the proposed bounds."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.2), constrained_layout=True)
-    for ax, (key, label) in zip(axes, (("val_acc", "Validation accuracy"), ("train_loss", "Training loss (moving average)"))):
+    panels = (("val_acc", "Validation accuracy"), ("train_loss", "Training loss (moving average)"))
+    for ax, (key, label) in zip(axes, panels):
         ax.plot(history.eta, getattr(history, key), "o-", ms=3)
         for value, name in ((eta_min, "proposed eta_min"), (eta_max, "proposed eta_max")):
             ax.axvline(value, ls="--", color="grey" if name.endswith("min") else "black", label=name)
@@ -104,7 +105,8 @@ def headline_figure(rows: list[dict]) -> plt.Figure:
 
 
 def confusion_figure(counts: dict, classes: list[str]) -> plt.Figure:
-    """Row-normalised confusion matrices (true class by predicted class), one panel per model; counts: label -> (K, K)."""
+    """Row-normalised confusion matrices (true class by predicted class), one panel per model;
+    counts: label -> (K, K)."""
     fig, axes = plt.subplots(1, len(counts), figsize=(4.6 * len(counts), 4.4), constrained_layout=True, squeeze=False)
     for ax, (label, matrix) in zip(axes[0], counts.items()):
         rates = matrix / matrix.sum(axis=1, keepdims=True)

@@ -82,17 +82,16 @@ def _sentence(text: str) -> str:
     return text[0].upper() + text[1:]
 
 
-def times(a: str, a_row: dict, b: str, b_row: dict) -> str:
-    """A sentence comparing the wall times of runs a and b (lower-case labels): rows with
-    ``seconds`` (median), ``seconds_min``, ``seconds_max`` and ``repeats``."""
-    medians = (f"medians of {a_row['repeats']} runs: {a_row['seconds']:.2f} s for {a} and "
-               f"{b_row['seconds']:.2f} s for {b}")
-    overlap = a_row["seconds_min"] <= b_row["seconds_max"] and b_row["seconds_min"] <= a_row["seconds_max"]
+def times(a: str, a_row, b: str, b_row) -> str:
+    """A sentence comparing the wall times of runs a and b (lower-case labels): ``cyclical_lr.CostMethod``s."""
+    medians = f"medians of {a_row.repeats} runs: {a_row.seconds:.2f} s for {a} and {b_row.seconds:.2f} s for {b}"
+    overlap = a_row.seconds_min <= b_row.seconds_max and b_row.seconds_min <= a_row.seconds_max
     if overlap:
         return _sentence(f"{a} and {b} took about as long ({medians}; the ranges of their run times overlap).")
-    diff = a_row["seconds"] - b_row["seconds"]
-    return _sentence(f"{a} took {abs(diff):.2f} s ({pct(abs(diff) / b_row['seconds'], 0)}) "
-                     f"{'longer' if diff > 0 else 'less'} than {b} ({medians}; the ranges of their run times do not overlap).")
+    diff = a_row.seconds - b_row.seconds
+    return _sentence(f"{a} took {abs(diff):.2f} s ({pct(abs(diff) / b_row.seconds, 0)}) "
+                     f"{'longer' if diff > 0 else 'less'} than {b} ({medians}; the ranges of their run times do not "
+                     "overlap).")
 
 
 def gap(train_acc: float, val_acc: float) -> str:
@@ -100,7 +99,8 @@ def gap(train_acc: float, val_acc: float) -> str:
     diff = train_acc - val_acc
     if diff > 0:
         return (f"The training accuracy ends {points(diff)} above the validation accuracy "
-                f"({pct(train_acc)} against {pct(val_acc)}): overfitting that the regularisation limits but does not remove.")
+                f"({pct(train_acc)} against {pct(val_acc)}): overfitting that the regularisation limits but does not "
+                "remove.")
     relation = "level with" if diff == 0 else f"{points(-diff)} below"
     return (f"The training accuracy ends {relation} the validation accuracy "
             f"({pct(train_acc)} against {pct(val_acc)}): no sign of overfitting.")
@@ -164,15 +164,16 @@ def eta_scaling(fixed: dict, scaled: dict, hidden: int) -> str:
     if done:
         row = done[0]
         label = "With $eta$ fixed" if row is fixed else _sentence(scaled_label)
-        return text + f"{label}, the test accuracy is {mean_pm(row['test_acc_mean'], row['test_acc_std'], row['n_seeds'] - row.get('n_diverged', 0))}."
+        finished = row["n_seeds"] - row.get("n_diverged", 0)
+        return text + f"{label}, the test accuracy is {mean_pm(row['test_acc_mean'], row['test_acc_std'], finished)}."
     return text.strip()
 
 
-def cycle_ends(history: dict, label: str) -> str:
-    """Sentences on where a cyclical run (a saved History: config, step, val_acc) is best: at the
-    ends of the cycles, where the learning rate is smallest, or not."""
-    n_s, n_cycles = history["config"]["n_s"], history["config"]["n_cycles"]
-    steps, acc = history["step"], history["val_acc"]
+def cycle_ends(history, label: str) -> str:
+    """Sentences on where a cyclical run (its History) is best: at the ends of the cycles, where the
+    learning rate is smallest, or not."""
+    n_s, n_cycles = history.config["n_s"], history.config["n_cycles"]
+    steps, acc = history.step, history.val_acc
     at = lambda step: acc[min(range(len(steps)), key=lambda i: abs(steps[i] - step))]
     ends = [(at((2 * k - 1) * n_s), at(2 * k * n_s)) for k in range(1, n_cycles + 1)]
     better = sum(end > peak for peak, end in ends)
@@ -222,9 +223,9 @@ def kept_changes(rows: list[dict]) -> str:
             "the chosen network leaves every dropped change out and was trained on its own.")
 
 
-def distillation(d: dict, row: dict) -> str:
+def distillation(d, row: dict) -> str:
     """Sentences on the students of notebook 06 against their teachers on validation: ``d`` its
-    ``distillation`` results, ``row`` the ablation row of the students (``improve.distillation``)."""
+    ``DistillationSummary``, ``row`` the ablation row of the students (``improve.distillation``)."""
     students = mean_pm(row["val_acc_mean"], row["val_acc_std"], row["seeds"])
     teachers = pct(row["val_acc_mean"] - row["gain"])
     verdict_text = ("it clears the threshold of " if row["kept"] else "inside the threshold of ") + \
@@ -239,10 +240,10 @@ def test_spread(rows: list[dict]) -> str:
     return mean_pm(*mean_sd([r["test_acc"] for r in rows]), len(rows))
 
 
-def teacher_and_students(d: dict) -> str:
+def teacher_and_students(d) -> str:
     """A sentence with the test accuracies of notebook 06's teacher ensemble, its networks and the students."""
-    return (f"For the record, the teacher ensemble reaches {pct(d['teacher_test_acc'])} on test, its networks one by "
-            f"one {test_spread(d['teachers'])} and the students {test_spread(d['students'])}.")
+    return (f"For the record, the teacher ensemble reaches {pct(d.teacher_test_acc)} on test, its networks one by "
+            f"one {test_spread(d.teachers)} and the students {test_spread(d.students)}.")
 
 
 def yes_no(flag: bool) -> str:
@@ -262,7 +263,8 @@ def classes(summary: dict) -> str:
 def calibration(single: dict, ensemble: dict) -> str:
     """A sentence comparing the expected calibration error of one network and of an ensemble (``analysis.summary``)."""
     a, b = single["ece"], ensemble["ece"]
-    confidences = (f"mean confidence {pct(single['mean_confidence'], 1)} at an accuracy of {pct(single['test_acc'], 1)}, "
+    confidences = (f"mean confidence {pct(single['mean_confidence'], 1)} at an accuracy of "
+                   f"{pct(single['test_acc'], 1)}, "
                    f"against {pct(ensemble['mean_confidence'], 1)} at {pct(ensemble['test_acc'], 1)}")
     if b < a:
         return (f"The ensemble is better calibrated than one network: its ECE is {pct(b, 1)} against {pct(a, 1)} "
@@ -281,34 +283,24 @@ def overconfidence(summary: dict) -> str:
     return f"{points(abs(diff), 1)} {'more' if diff > 0 else 'less'} confident than accurate"
 
 
-def bonus_options(config: dict) -> list[str]:
-    """The bonus options a network's config (a TrainConfig as a dict) uses: "random flips", "translations of
-    up to 2 px", "dropout 0.1", "ZCA-whitened inputs (epsilon = 0.1 x the mean eigenvalue)" (as plain text)."""
-    used = (("random flips", config["flip"]), (f"translations of up to {config['translate']} px", config["translate"]),
-            (f"dropout {config['dropout']:g}", config["dropout"]),
-            (f"ZCA-whitened inputs (epsilon = {config.get('whiten', 0):g} x the mean eigenvalue)", config.get("whiten")),
-            (f"distillation (alpha = {config.get('distill', 0):g}, T = {config.get('temperature', 1):g})",
-             config.get("distill")))
+def bonus_options(config) -> list[str]:
+    """The bonus options a network's TrainConfig uses: "random flips", "translations of up to 2 px", "dropout
+    0.1", "ZCA-whitened inputs (epsilon = 0.1 x the mean eigenvalue)" (as plain text)."""
+    used = (("random flips", config.flip), (f"translations of up to {config.translate} px", config.translate),
+            (f"dropout {config.dropout:g}", config.dropout),
+            (f"ZCA-whitened inputs (epsilon = {config.whiten:g} x the mean eigenvalue)", config.whiten),
+            (f"distillation (alpha = {config.distill:g}, T = {config.temperature:g})", config.distill))
     return [name for name, on in used if on]
 
 
-def ensemble_members(ensemble: dict) -> str:
+def ensemble_members(ensemble) -> str:
     """What notebook 06's ensemble averages, as plain text: "the last 2 cycle ends of 3 teachers and 3 students,
-    with mirror images" (``ensemble``: its results)."""
-    students = sum(1 for m in ensemble["members"] if m.get("student"))
-    teachers = len(ensemble["members"]) - students
+    with mirror images" (``ensemble``: its EnsembleSummary)."""
+    students = sum(1 for m in ensemble.members if m.student)
+    teachers = len(ensemble.members) - students
     kinds = [f"{n} {name}{'s' if n > 1 else ''}" for n, name in ((teachers, "teacher"), (students, "student")) if n]
-    ends = "cycle end" if ensemble["snapshots"] == 1 else f"{ensemble['snapshots']} cycle ends"
-    return (f"the last {ends} of {' and '.join(kinds)}"
-            f"{', with mirror images' if ensemble['mirror'] else ''}")
-
-
-def single_views(single: dict) -> list[tuple[str, dict]]:
-    """Notebook 06's one network as the report gives it (``single``: its results): [(how it is evaluated,
-    its test accuracies)], the one the rule named first: "averaged with its mirror image" or "plain"."""
-    plain = ("plain", single)
-    mirror = ("averaged with its mirror image", single["mirror"])
-    return [mirror, plain] if single["mirror"]["kept"] else [plain, mirror]
+    ends = "cycle end" if ensemble.snapshots == 1 else f"{ensemble.snapshots} cycle ends"
+    return f"the last {ends} of {' and '.join(kinds)}{', with mirror images' if ensemble.mirror else ''}"
 
 
 def versus(ours: float, theirs: float) -> str:

@@ -59,7 +59,8 @@ def expected_calibration_error(P: np.ndarray, y, bins: int = CALIBRATION_BINS) -
 
 
 def confident_mistakes(P: np.ndarray, y, count: int = 16) -> np.ndarray:
-    """Indices of the ``count`` misclassified rows of P (n, K) with the highest top probability, most confident first."""
+    """Indices of the ``count`` misclassified rows of P (n, K) with the highest top probability, most confident
+    first."""
     y = _labels(P, y)
     wrong = np.flatnonzero(P.argmax(axis=1) != y)
     return wrong[np.argsort(-P[wrong].max(axis=1), kind="stable")[:positive_int("count", count)]]

@@ -1,6 +1,6 @@
 """Many configs trained at once (or read from the run store), as result rows; their summary over seeds."""
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -40,7 +40,8 @@ def run_all(configs, data, store: RunStore, executor=None, progress: bool = Fals
     worker is left with a long run at the end. repeats: see ``RunStore.runs``."""
     configs = list(configs)
     train_data, val_data, test_data = data
-    order = sorted(range(len(configs)), key=lambda i: -configs[i].total_steps * configs[i].batch_size * configs[i].hidden)
+    work = [config.total_steps * config.batch_size * config.hidden for config in configs]
+    order = sorted(range(len(configs)), key=lambda i: -work[i])
     runs = store.runs([configs[i] for i in order], train_data, val_data, executor=executor, progress=progress,
                       repeats=None if repeats is None else [repeats[i] for i in order])
     results = [None] * len(configs)
@@ -94,9 +95,20 @@ def summarise(rows: list[dict], by: list[str]) -> list[dict]:
     return summary
 
 
-def seed_summary(rows: list[dict]) -> dict:
+@dataclass(frozen=True)
+class OverSeeds:
     """The test accuracy of one setting over its seeds (mean, sd, each seed's), the mean validation and
-    training accuracy; rows: ``test_row`` of each seed."""
+    training accuracy."""
+
+    test_acc_mean: float
+    test_acc_std: float
+    test_accs: list[float]
+    val_acc_mean: float
+    train_acc_mean: float
+
+
+def seed_summary(rows: list[dict]) -> dict:
+    """The fields of ``OverSeeds`` from ``test_row`` of each seed."""
     test = [r["test_acc"] for r in rows]
     return {"test_acc_mean": mean_sd(test)[0], "test_acc_std": mean_sd(test)[1], "test_accs": test,
             "val_acc_mean": mean_sd([r["val_acc"] for r in rows])[0],

@@ -96,7 +96,8 @@ def ablation(base: TrainConfig, short_steps, long_steps, seeds, final_seeds, dat
     judged = replace(kept_config(base, short_steps, rows), n_cycles=judge_cycles)
     long_path = ablation_configs(judged, long_steps)
     long_rows, differences = judge_path(
-        [f"the kept network on {judge_cycles} cycles"] + [f"{label}, on {judge_cycles} cycles" for label, _ in long_steps],
+        [f"the kept network on {judge_cycles} cycles"]
+        + [f"{label}, on {judge_cycles} cycles" for label, _ in long_steps],
         _path(store, long_path, seeds, train_data, val_data, keep=keep, **options))
     chosen = kept_config(judged, long_steps, long_rows)
     before = _path(store, [chosen], seeds, train_data, val_data, keep=keep, **options)[0]
@@ -155,6 +156,20 @@ def distil_students(teachers: list[Run], mixes, seeds, final_seeds, data, store:
     configs = [replace(student, distill=alpha, temperature=T) for alpha, T in mixes]
     groups = _path(store, configs, seeds, train_data, val_data, **options)
     paired = [m for m in teachers if m.config.seed in seeds]
+    trials, best, pool = _mixes(configs, groups, pooled_with)
+    chosen, students = configs[best], groups[best]
+    label = (f"students of the kept networks, {chosen.n_cycles} cycles (distillation, alpha = {chosen.distill:g}, "
+             f"T = {chosen.temperature:g})")
+    rows, _ = judge_path(["the teachers", label], [paired, students], pool)
+    if rows[1]["kept"]:
+        more = [seed for seed in final_seeds if seed not in seeds]
+        students = students + (_path(store, [chosen], more, train_data, val_data, **options)[0] if more else [])
+    return Distillation(teacher, trials, replace(chosen, seed=seeds[0]), students, rows[1])
+
+
+def _mixes(configs: list[TrainConfig], groups: list[list[Run]], pooled_with) -> tuple[list[dict], int, list]:
+    """The rows of the distillation mixes tried (each the students of one config), the first the candidate and a
+    later one replacing it only when ``rule`` keeps it; (rows, the chosen one's position, the pooled differences)."""
     trials, best, pool = [], 0, list(pooled_with)
     for i, (config, group) in enumerate(zip(configs, groups)):
         label = f"alpha = {config.distill:g}, T = {config.temperature:g}"
@@ -164,14 +179,7 @@ def distil_students(teachers: list[Run], mixes, seeds, final_seeds, data, store:
             pool.append(rule.paired_differences(rule.by_seed(group), rule.by_seed(groups[best])))
             best = i if row["kept"] else best
         trials.append({"alpha": config.distill, "temperature": config.temperature, **row, "step": i})
-    chosen, students = configs[best], groups[best]
-    label = (f"students of the kept networks, {chosen.n_cycles} cycles (distillation, alpha = {chosen.distill:g}, "
-             f"T = {chosen.temperature:g})")
-    rows, _ = judge_path(["the teachers", label], [paired, students], pool)
-    if rows[1]["kept"]:
-        more = [seed for seed in final_seeds if seed not in seeds]
-        students = students + (_path(store, [chosen], more, train_data, val_data, **options)[0] if more else [])
-    return Distillation(teacher, trials, replace(chosen, seed=seeds[0]), students, rows[1])
+    return trials, best, pool
 
 
 def member_rows(members: list[Run], X_test, y_test) -> list[dict]:
@@ -184,6 +192,48 @@ def member_rows(members: list[Run], X_test, y_test) -> list[dict]:
                      "test_acc": accuracy(P[0], y_test), "test_acc_mirror": accuracy(average(P), y_test),
                      "seconds": m.row["seconds"], "run": m.key})
     return rows
+
+
+@dataclass(frozen=True)
+class Ensemble:
+    """Networks averaged: every Run of the ``groups`` (labels of ``ensemble_path``'s groups), the last
+    ``snapshots`` cycle ends of each, with their mirror images or not."""
+
+    groups: tuple
+    snapshots: int = 1
+    mirror: bool = False
+
+    def members(self, groups: dict, seeds=None) -> list[Run]:
+        """Its Runs out of ``groups`` (label -> Runs), of ``seeds`` only if given."""
+        return [run for label in self.groups for run in groups[label] if seeds is None or run.config.seed in seeds]
+
+    def adding(self, label: str, groups: dict, max_snapshots: int) -> "Ensemble":
+        """With every Run of the group ``label`` too, at most as many cycle ends as each Run kept."""
+        members = self.groups + (label,)
+        return replace(self, groups=members, snapshots=min(self.snapshots, _most_ends(groups, members, max_snapshots)))
+
+
+def _most_ends(groups: dict, labels, max_snapshots: int) -> int:
+    """The cycle ends every Run of the groups ``labels`` kept, at most ``max_snapshots``."""
+    return min(max_snapshots, *(len(run.snapshots) for label in labels for run in groups[label]))
+
+
+class _Accuracy:
+    """The validation accuracy of ensembles of the Runs of ``groups`` (label -> Runs) on val_data (X (n, d), y (n,)),
+    each network's probabilities on each view computed once."""
+
+    def __init__(self, groups: dict, val_data):
+        self.groups, (self.X, self.y), self.cached = groups, val_data, {}
+
+    def __call__(self, ensemble: Ensemble, seeds=None) -> float:
+        P = []
+        for run in ensemble.members(self.groups, seeds):
+            for k in range(ensemble.snapshots):
+                for v, view in enumerate(views(self.X, ensemble.mirror)):
+                    if (id(run), k, v) not in self.cached:
+                        self.cached[id(run), k, v] = probabilities(run.last(k + 1)[0], view)
+                    P.append(self.cached[id(run), k, v])
+        return float((average(P).argmax(axis=1) == self.y).mean())
 
 
 @dataclass(frozen=True)
@@ -204,7 +254,7 @@ class EnsembleChoice:
 
     def members(self, groups: dict) -> list[Run]:
         """Its Runs out of ``groups`` (label -> Runs)."""
-        return [run for label in self.groups for run in groups[label]]
+        return Ensemble(self.groups).members(groups)
 
     def row(self) -> dict:
         """Its columns of a table of ensembles."""
@@ -224,52 +274,28 @@ def ensemble_path(groups: dict, val_data, max_snapshots: int, pooled_with=()) ->
     Returns (a row per step: the change, its ensemble of every seed, the seeds judged and the
     verdict; the chosen ensemble).
     """
-    X, y = val_data
-    labels = list(groups)
-    cached = {}
+    labels, accuracy = list(groups), _Accuracy(groups, val_data)
 
-    def accuracy(state: dict, seeds=None) -> float:
-        P = []
-        for run in (run for label in state["groups"] for run in groups[label]
-                    if seeds is None or run.config.seed in seeds):
-            for k in range(state["snapshots"]):
-                for v, view in enumerate(views(X, state["mirror"])):
-                    if (id(run), k, v) not in cached:
-                        cached[id(run), k, v] = probabilities(run.last(k + 1)[0], view)
-                    P.append(cached[id(run), k, v])
-        return float((average(P).argmax(axis=1) == y).mean())
+    def choice(ensemble: Ensemble) -> EnsembleChoice:
+        networks = len(ensemble.members(groups)) * ensemble.snapshots
+        return EnsembleChoice(ensemble.groups, ensemble.snapshots, ensemble.mirror, networks, accuracy(ensemble))
 
-    def most(members) -> int:
-        return min(max_snapshots, *(len(run.snapshots) for label in members for run in groups[label]))
-
-    def seeds_of(members) -> list:
-        return sorted(set.intersection(*({run.config.seed for run in groups[label]} for label in members)))
-
-    def choice(state: dict) -> EnsembleChoice:
-        networks = sum(len(groups[label]) for label in state["groups"]) * state["snapshots"]
-        return EnsembleChoice(state["groups"], state["snapshots"], state["mirror"], networks, accuracy(state))
-
-    state = {"groups": (labels[0],), "snapshots": 1, "mirror": False}
-    ends = most(labels[:1])
-    tries = [(f"the last {ends} cycle ends and mirror images" if ends > 1 else "mirror images",
-              {"snapshots": ends, "mirror": True})]
-    tries += [(f"with the {label}", {"add": label}) for label in labels[1:]]
+    state = Ensemble((labels[0],))
+    ends = _most_ends(groups, state.groups, max_snapshots)
+    steps = [(f"the last {ends} cycle ends and mirror images" if ends > 1 else "mirror images", None)]
+    steps += [(f"with the {label}", label) for label in labels[1:]]     # (what it says, the group it adds)
     rows = [{"change": f"the last cycle end of each of the {labels[0]}", **choice(state).row(),
              "seeds": len(groups[labels[0]]), "gain": None, "gain_se": None, "threshold": None, "kept": None}]
     pool = list(pooled_with)
-    for change, move in tries:
-        if "add" in move:
-            members = state["groups"] + (move["add"],)
-            new = {**state, "groups": members, "snapshots": min(state["snapshots"], most(members))}
-        else:
-            new = {**state, **move}
-        seeds = seeds_of(new["groups"])
+    for change, label in steps:
+        new = replace(state, snapshots=ends, mirror=True) if label is None else \
+            state.adding(label, groups, max_snapshots)
+        seeds = sorted(set.intersection(*({run.config.seed for run in groups[g]} for g in new.groups)))
         d = rule.paired_differences({s: accuracy(new, {s}) for s in seeds}, {s: accuracy(state, {s}) for s in seeds})
         [verdict] = rule.judge([d], pool)
         pool.append(d)
         rows.append({"change": change, **choice(new).row(), "seeds": len(seeds), **verdict})
-        if verdict["kept"]:
-            state = new
+        state = new if verdict["kept"] else state
     for number, row in enumerate(rows):
         row["step"] = number
     return rows, choice(state)

@@ -108,7 +108,8 @@ def check_scheduler(address: str) -> str:
     import dask
 
     scheme = address.split("://", 1)[0] if "://" in address else "tcp"
-    if scheme == "tls" or _loopback(_host(address)) or dask.config.get("distributed.comm.require-encryption", None) is False:
+    allowed = dask.config.get("distributed.comm.require-encryption", None) is False
+    if scheme == "tls" or _loopback(_host(address)) or allowed:
         return address
     raise ConnectionError(f"scheduler {address}: a plain {scheme}:// address of another machine lets anyone who "
                           "reaches its port run code on every worker; use TLS (tls://, with the certificates of "
@@ -223,11 +224,11 @@ def _keep_temporaries_on_the_heap() -> None:
     libc.mallopt(M_TRIM_THRESHOLD, 256 << 20)
 
 
-def _call(task, args, handle):
-    """Run ``task(*args, *data)`` on a worker, ``data`` resolved from ``handle``."""
+def _call(task, item, handle):
+    """Run ``task(item, *data)`` on a worker, ``data`` resolved from ``handle``."""
     _keep_temporaries_on_the_heap()
     data = handle.load() if isinstance(handle, _Mapped) else handle
-    return task(*args, *data)
+    return task(item, *data)
 
 
 def slots(pool) -> int:
@@ -237,24 +238,24 @@ def slots(pool) -> int:
     return getattr(pool, "_max_workers", 1 << 20)
 
 
-def run_tasks(task, args_list, data, pool=None, desc=None, fingerprint=None):
-    """Yield (i, task(*args_list[i], *data)) for every i as each finishes.
+def run_tasks(task, items, data, pool=None, desc=None, fingerprint=None):
+    """Yield (i, task(items[i], *data)) for every i as each finishes.
 
     ``task`` is a module-level function; ``data`` a tuple of (X, y) pairs, sent once per
     worker (``fingerprint``: see ``share``). With ``pool`` None the tasks run here, in order.
     A pool is handed the next task, in list order, each time one finishes, so every worker
-    stays busy to the end. A list ``args_list`` may grow while the results are read: a task
+    stays busy to the end. A list ``items`` may grow while the results are read: a task
     appended after a result (one that continues it, say) is run too. ``desc``: a progress bar's title.
     """
     require(pool is None or isinstance(pool, Executor), "executor",
             "None or a concurrent.futures.Executor", type(pool).__name__)
-    todo = args_list if isinstance(args_list, list) else list(args_list)
+    todo = items if isinstance(items, list) else list(items)
     if not todo:     # nothing to run: no data shared (an empty copy under the data's fingerprint would shadow it)
         return
     with tqdm(total=len(todo), disable=desc is None, desc=desc, leave=False) as bar:
         if pool is None:
-            for i, args in enumerate(todo):
-                yield i, task(*args, *data)
+            for i, item in enumerate(todo):
+                yield i, task(item, *data)
                 bar.total = len(todo)
                 bar.update()
             return
@@ -274,10 +275,10 @@ def run_tasks(task, args_list, data, pool=None, desc=None, fingerprint=None):
                 future.cancel()
 
 
-def map_tasks(task, args_list, data, pool=None, desc=None) -> list:
-    """[task(*args, *data) for args in args_list], run on ``pool`` (see ``run_tasks``)."""
-    args_list = list(args_list)
-    results = [None] * len(args_list)
-    for i, result in run_tasks(task, args_list, data, pool, desc):
+def map_tasks(task, items, data, pool=None, desc=None) -> list:
+    """[task(item, *data) for item in items], run on ``pool`` (see ``run_tasks``)."""
+    items = list(items)
+    results = [None] * len(items)
+    for i, result in run_tasks(task, items, data, pool, desc):
         results[i] = result
     return results

@@ -104,7 +104,8 @@ def confirm_best(candidate: float, rows: list[dict], k: int, seeds, train_data, 
     for lam, group in by_lambda.items():
         mean, std = mean_sd([row["val_acc"] for row in group])
         summary.append({"lambda": lam, "val_acc_mean": mean, "val_acc_std": std, "n_seeds": len(group),
-                        "train_acc_mean": mean_sd([row["train_acc"] for row in group])[0], "candidate": lam == candidate,
+                        "train_acc_mean": mean_sd([row["train_acc"] for row in group])[0],
+                        "candidate": lam == candidate,
                         **verdicts.get(lam, {"gain": None, "gain_se": None, "threshold": None, "kept": None}),
                         "chosen": lam == chosen})
     return sorted(summary, key=lambda r: (not r["chosen"], -r["val_acc_mean"])), runs

@@ -19,14 +19,15 @@ of the training split once per data and epsilon (``whiten.zca``), keeps it as an
 ``<root>/zca-<key>.npz`` that the run's entry names, and whitens both splits once per process.
 Such a Run's networks (``Run.network``, ``last``, ``final``) are the ordinary networks of the
 standardised images, W1 Z; its snapshots stay as trained, for a run that continues it.
+
+This module keys and keeps the entries; ``continuing`` finds a shorter run to continue, ``tasks`` trains
+the runs the store lacks, in the order that ends them soonest.
 """
 
 import hashlib
-import heapq
 import io
 import json
 import os
-import time
 import warnings
 import zipfile
 import zlib
@@ -41,10 +42,12 @@ from ..core.ensemble import Teacher
 from ..core.files import write_atomic
 from ..core.history import History
 from ..core.network import Params
-from ..core.train import Diverged, TrainConfig, train_run
+from ..core.train import TrainConfig
 from ..core.whiten import folded, whitened, zca
+from .continuing import needed, shorter
 from .parallel import run_tasks, slots
 from .sources import PACKAGE, closure, source_hash
+from .tasks import Task, halfway, train_task
 
 #: The modules that compute a training run: the trainer, the ensembles (a student's soft targets), the whitening
 #: and everything they import, and nothing else.
@@ -54,7 +57,6 @@ WHITENING_MODULES = closure("core.whiten")
 FORMAT = 1
 ENVIRONMENT = "ASSIGNMENT2_STORE"
 DEFAULT_ROOT = PACKAGE.parent / "build" / "runs"
-ROW = ("train_cost", "train_loss", "train_acc", "val_cost", "val_loss", "val_acc")
 BROKEN = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error)
 
 
@@ -101,81 +103,13 @@ class Run:
     @property
     def final(self) -> Params:
         """The network at the end of training."""
-        require(not self.diverged, "run", "a run that finished", f"a run that diverged at step {self.row['diverged_at']}")
+        require(not self.diverged, "run", "a run that finished",
+                f"a run that diverged at step {self.row['diverged_at']}")
         return self.network(max(self.snapshots))
 
     def last(self, k: int = 1) -> list:
         """The networks at the last k cycle ends, oldest first."""
         return [self.network(c) for c in sorted(self.snapshots)[-k:]]
-
-
-def _train(config: TrainConfig, keep: int, progress: bool, start: Run | None, inputs: int, *data) -> dict:
-    """Train one run (see ``train.train_run``): its History (a dict), row, snapshot arrays and end state.
-    start: the stored Run of this config on fewer cycles to continue, or None. data: (train, val) pairs of
-    each of the inputs (plain, whitened with one epsilon, ...), this run's the ``inputs``-th, then for a
-    run that distils the teacher's probabilities (n, K) of the plain and of the mirror images, a pair."""
-    train_data, val_data = data[2 * inputs:2 * inputs + 2]
-    soft_views = data[-1] if config.distill else None
-    begin = time.perf_counter() - (start.row["seconds"] if start else 0.0)
-    try:
-        history, snapshots, state = train_run(config, train_data, val_data, keep,
-                                              None if soft_views is None else np.stack(soft_views), progress,
-                                              None if start is None else (start.history, start.snapshots, start.state))
-        diverged = {"diverged_at": None, "diverged_eta": None}
-    except Diverged as err:
-        history, snapshots, state = err.history, {}, None
-        diverged = {"diverged_at": err.step, "diverged_eta": err.eta}
-    last = history.final() if history.step else {}
-    row = {**{name: last.get(name, float("nan")) for name in ROW}, "seconds": time.perf_counter() - begin, **diverged}
-    return {"history": asdict(history), "row": row, "state": state,
-            "snapshots": {cycle: params.arrays() for cycle, params in snapshots.items()}}
-
-
-def _remaining(config: TrainConfig, start: Run | None) -> int:
-    """The work left in a run: its updates still to make times its hidden units."""
-    return (config.total_steps - (start.state["steps"] if start else 0)) * config.hidden
-
-
-def _continuable(config: TrainConfig) -> bool:
-    """Whether a run of ``config`` can go on from its own run on fewer cycles (``train.train``'s state)."""
-    return config.schedule == "cyclical" and not config.momentum and not config.record_cycles
-
-
-def _needed(config: TrainConfig, keep: int, cycles: int) -> range:
-    """The cycle ends a run of ``config`` that keeps the last ``keep`` needs from its run on ``cycles``
-    fewer cycles to continue: the last one (where it goes on from) and those it keeps."""
-    return range(min(cycles, config.n_cycles - keep + 1), cycles + 1)
-
-
-def _makespan(chains: list[list[float]], workers: int) -> float:
-    """The time ``run_tasks`` takes for ``chains`` (each the lengths of tasks that run one after another)
-    on ``workers``: the first task of every chain queued in order, each later one when the one before ends."""
-    queue, running, now = [(chain, 0) for chain in range(len(chains))], [], 0.0
-    while queue or running:
-        while queue and len(running) < workers:
-            chain, part = queue.pop(0)
-            heapq.heappush(running, (now + chains[chain][part], chain, part))
-        now, chain, part = heapq.heappop(running)
-        if part + 1 < len(chains[chain]):
-            queue.append((chain, part + 1))
-    return now
-
-
-def _halfway(configs: list[TrainConfig], starts: list, workers: int) -> int | None:
-    """The cycles to train the first of ``configs`` (the runs to train, the longest first; ``starts``:
-    their stored Runs to continue, or None) to before continuing it, when that shortens the time they
-    take on ``workers``: a run much longer than the others then shares its cycles between two workers
-    instead of leaving one idle at the end. None: no split."""
-    if workers < 2 or not configs or not _continuable(configs[0]):
-        return None
-    done = starts[0].config.n_cycles if starts[0] else 0
-    middle = done + (configs[0].n_cycles - done) // 2
-    if middle == done:
-        return None
-    work = [_remaining(c, s) for c, s in zip(configs, starts)]
-    first = _remaining(replace(configs[0], n_cycles=middle), starts[0])
-    split = [[first, work[0] - first]] + [[w] for w in work[1:]]
-    return middle if _makespan(split, workers) < _makespan([[w] for w in work], workers) else None
 
 
 def _digest(result) -> str:
@@ -214,22 +148,11 @@ class RunStore:
              executor=None, progress: bool = False) -> list[Run]:
         """A Run per config (in order): read from its entry, or trained (on ``executor``) and stored.
 
-        train_data, val_data: (X (n, d), y (n,)). keep: how many of the last cycle ends to keep the
-        parameters of (at most n_cycles; at least the last), one number or one per config.
-        teacher: the ``ensemble.Teacher`` of the configs that distil; its soft targets are computed
-        only when one of them must be trained. repeats: a repeat number per config (None: 0),
-        for timing one run several times. ``progress``: each run's steps in this process, the
-        finished runs on an executor."""
-        configs = list(configs)
-        require(all(isinstance(c, TrainConfig) for c in configs), "configs", "TrainConfigs", configs)
-        keeps = list(keep) if isinstance(keep, (list, tuple)) else [keep] * len(configs)
-        repeats = [0] * len(configs) if repeats is None else [int(r) for r in repeats]
-        require(len(keeps) == len(configs) == len(repeats), "keep", "one number, or one per config", keep)
-        keeps = [min(positive_int("keep", k), c.n_cycles) for k, c in zip(keeps, configs)]
-        require(teacher is None or isinstance(teacher, Teacher), "teacher", "an ensemble.Teacher or None",
-                type(teacher).__name__)
-        require(teacher is not None or not any(c.distill for c in configs), "teacher",
-                "an ensemble.Teacher for configs that distil", None)
+        train_data, val_data: (X (n, d), y (n,)). keep: how many of the last cycle ends to keep (at most n_cycles),
+        one number or one per config. teacher: the ``ensemble.Teacher`` of the configs that distil (its targets
+        computed only to train). repeats: a repeat number per config (None: 0), to time one run several times.
+        ``progress``: each run's steps in this process, the finished runs on an executor."""
+        configs, keeps, repeats = _checked(configs, keep, teacher, repeats)
         data = data_fingerprint(train_data, val_data)
         named = teacher.key if teacher is not None else ""
         zcas = {c.whiten: self._zca(train_data[0], data, c.whiten) for c in configs if c.whiten}
@@ -238,46 +161,61 @@ class RunStore:
             return run_key(config, data, named if config.distill else "", repeat)
 
         keys = [key_of(c, r) for c, r in zip(configs, repeats)]
-        found = {}
-        for key, config, k in zip(keys, configs, keeps):
-            if key not in found:
-                found[key] = self._read(key, config, k)
-        todo = [i for i, key in enumerate(keys) if found[key] is None and keys.index(key) == i]
-        self.read += len(configs) - len(todo)
-        starts = {i: self._shorter(configs[i], keeps[i], lambda c, i=i: key_of(c, repeats[i])) for i in todo}
-        todo.sort(key=lambda i: -_remaining(configs[i], starts[i]))    # the longest first: no worker idles at the end
-        here = progress and executor is None
+        found, todo = self._stored(keys, configs, keeps)
         inputs = sorted({configs[i].whiten for i in todo})             # plain (0) and each epsilon to train on
-        owners = list(todo)                                             # a task's run, and _train's args:
-        args = [(configs[i], keeps[i], here, starts[i], inputs.index(configs[i].whiten)) for i in todo]
-        middle = _halfway([configs[i] for i in todo], [starts[i] for i in todo], slots(executor) if executor else 1)
-        if middle is not None:     # the longest run in two halves: the second continues the first (to the bit)
-            i = owners[0]
-            half = replace(configs[i], n_cycles=middle)
-            if key_of(half, repeats[i]) not in keys:
-                args[0] = (half, len(_needed(configs[i], keeps[i], middle)), *args[0][2:])
-        pairs = [pair for epsilon in inputs for pair in ((train_data, val_data) if not epsilon else
-                                                         self._whitened_data(train_data, val_data, data, epsilon))]
-        soft_views = (tuple(teacher.targets(train_data[0]).astype(np.float32)),) \
-            if any(configs[i].distill for i in todo) else ()
-        finished = run_tasks(_train, args, (*pairs, *soft_views), executor,
-                             desc="networks" if progress and executor is not None else None,
-                             fingerprint=data + "".join(f"+zca{epsilon:g}" for epsilon in inputs)
-                             + (f"+{named}" if soft_views else ""))
+        tasks = [Task(i, configs[i], keeps[i], progress and executor is None,
+                      shorter(self, configs[i], keeps[i], lambda c, i=i: key_of(c, repeats[i])),
+                      inputs.index(configs[i].whiten)) for i in todo]
+        tasks.sort(key=lambda task: -task.remaining())                 # the longest first: no worker idles at the end
+        tasks[:1] = self._halves(tasks[:1], tasks, executor, lambda c: key_of(c, repeats[tasks[0].run]) in keys)
+        arrays, fingerprint = self._task_data(train_data, val_data, data, inputs,
+                                              teacher if any(configs[i].distill for i in todo) else None)
+        finished = run_tasks(train_task, tasks, arrays, executor, fingerprint=fingerprint,
+                             desc="networks" if progress and executor is not None else None)
         for j, result in finished:
-            i, config = owners[j], args[j][0]
+            task, i = tasks[j], tasks[j].run
             made_of = {"data": data, "teacher": named, "repeat": repeats[i],
-                       **({"whitening": zcas[config.whiten][0]} if config.whiten else {})}
-            run = self._write(key_of(config, repeats[i]), config, made_of, result)
+                       **({"whitening": zcas[task.config.whiten][0]} if task.config.whiten else {})}
+            run = self._write(key_of(task.config, repeats[i]), task.config, made_of, result)
             self.trained += 1
-            if config.n_cycles < configs[i].n_cycles:      # a first half: its second half goes on from it
-                owners.append(i)
-                args.append((configs[i], keeps[i], here, run, args[j][4]))
+            if task.config.n_cycles < configs[i].n_cycles:      # a first half: its second half goes on from it
+                tasks.append(replace(task, config=configs[i], keep=keeps[i], start=run))
             else:
                 found[keys[i]] = run
         for key, config in zip(keys, configs):
             found[key].whitening = zcas[config.whiten][1] if config.whiten else None
         return [found[key] for key in keys]
+
+    def _task_data(self, train_data, val_data, data: str, inputs: list, teacher) -> tuple[tuple, str]:
+        """The arrays the tasks read: the (train, val) pairs of each input (plain, or whitened with each epsilon of
+        ``inputs``), then the soft targets of ``teacher`` (of the images and of their mirror images) unless it is
+        None; and their fingerprint. data: the fingerprint of the plain pairs."""
+        pairs = [pair for epsilon in inputs for pair in ((train_data, val_data) if not epsilon else
+                                                         self._whitened_data(train_data, val_data, data, epsilon))]
+        soft = (tuple(teacher.targets(train_data[0]).astype(np.float32)),) if teacher is not None else ()
+        fingerprint = data + "".join(f"+zca{epsilon:g}" for epsilon in inputs) + (f"+{teacher.key}" if soft else "")
+        return (*pairs, *soft), fingerprint
+
+    def _stored(self, keys: list, configs: list, keeps: list) -> tuple[dict, list]:
+        """(key -> its stored Run or None, the positions of the runs to train: the first of each key not stored)."""
+        found = {}
+        for key, config, keep in zip(keys, configs, keeps):
+            if key not in found:
+                found[key] = self.entry(key, config, keep)
+        todo = [i for i, key in enumerate(keys) if found[key] is None and keys.index(key) == i]
+        self.read += len(configs) - len(todo)
+        return found, todo
+
+    @staticmethod
+    def _halves(first: list, tasks: list, executor, stored) -> list:
+        """``first`` (the longest task, or none), or its first half when ``tasks.halfway`` splits it; its second
+        half is added when the first is done. stored: whether a config has a run of the request already."""
+        middle = halfway(tasks, slots(executor) if executor else 1)
+        if middle is None:
+            return first
+        task = first[0]
+        half = replace(task.config, n_cycles=middle)
+        return first if stored(half) else [replace(task, config=half, keep=len(needed(task.config, task.keep, middle)))]
 
     def _zca(self, X, data: str, epsilon: float) -> tuple[str, np.ndarray]:
         """(the key of its entry, ``whiten.zca(X, epsilon)``) for the training images X (n, d) of the data whose
@@ -336,20 +274,6 @@ class RunStore:
         self.trained += 1
         return result
 
-    def _shorter(self, config: TrainConfig, keep: int, key_of) -> Run | None:
-        """The stored run of ``config`` on the most cycles fewer than its own that has the cycle ends
-        ``keep`` asks for, with those alone, for ``_train`` to continue; or None. key_of: a config's key."""
-        if not _continuable(config):
-            return None
-        for cycles in range(config.n_cycles - 1, 0, -1):
-            shorter = replace(config, n_cycles=cycles)
-            key = key_of(shorter)
-            run = self._read(key, shorter, 1) if self.path(key).exists() else None
-            wanted = _needed(config, keep, cycles)
-            if run is not None and run.state and all(c in run.snapshots for c in wanted):
-                return replace(run, snapshots={c: run.snapshots[c] for c in wanted})
-        return None
-
     def load(self, key: str) -> Run:
         """The Run of the entry ``key`` (a name from ``Run.key``), however it was made."""
         path = self.path(key)
@@ -385,7 +309,7 @@ class RunStore:
     def _run(config: TrainConfig, header: dict, snapshots: dict, key: str) -> Run:
         return Run(config, History(**header["history"]), header["row"], snapshots, key, header.get("state"))
 
-    def _read(self, key: str, config: TrainConfig, keep: int) -> Run | None:
+    def entry(self, key: str, config: TrainConfig, keep: int) -> Run | None:
         """The stored Run of ``key``, or None (with a warning for an entry that cannot be used)."""
         path = self.path(key)
         if not path.exists():
@@ -416,3 +340,18 @@ class RunStore:
         write_atomic(self.path(key), buffer.getvalue())
         snapshots = {cycle: Params(**arrays) for cycle, arrays in result["snapshots"].items()}
         return self._run(config, json.loads(header), snapshots, key)   # as a later read gives it, to the bit
+
+
+def _checked(configs, keep, teacher, repeats) -> tuple[list, list, list]:
+    """The configs, a keep per config (at most its cycles) and a repeat per config, each checked (``RunStore.runs``)."""
+    configs = list(configs)
+    require(all(isinstance(c, TrainConfig) for c in configs), "configs", "TrainConfigs", configs)
+    keeps = list(keep) if isinstance(keep, (list, tuple)) else [keep] * len(configs)
+    repeats = [0] * len(configs) if repeats is None else [int(r) for r in repeats]
+    require(len(keeps) == len(configs) == len(repeats), "keep", "one number, or one per config", keep)
+    keeps = [min(positive_int("keep", k), c.n_cycles) for k, c in zip(keeps, configs)]
+    require(teacher is None or isinstance(teacher, Teacher), "teacher", "an ensemble.Teacher or None",
+            type(teacher).__name__)
+    require(teacher is not None or not any(c.distill for c in configs), "teacher",
+            "an ensemble.Teacher for configs that distil", None)
+    return configs, keeps, repeats

@@ -5,7 +5,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ...core.data import CLASSES, ensure_data, load_cifar10, read_batch
+from ...core.data import CLASSES, ensure_data, read_batch
+from ..splits import load_split
 from ...core.ensemble import ensemble_probabilities
 from ...core.network import probabilities
 from ...core.whiten import whitened
@@ -31,11 +32,29 @@ class AnalysisSettings(Settings):
     RULES = {"units": COUNT, "mistakes": COUNT, "bins": COUNT}
 
 
+@dataclass(frozen=True)
+class AnalysisSummary:
+    """The settings, the labels of the networks the figures show, every network's ``diagnostics.summary`` and
+    the most confident mistakes."""
+
+    bins: int
+    units: int
+    mistakes: int
+    single_label: str
+    ensemble_label: str
+    final_label: str
+    models: list[dict]
+    worst_mistakes: list[dict]
+
+    def model(self, label: str) -> dict:
+        """The diagnostics of the network shown as ``label``."""
+        return next(m for m in self.models if m["label"] == label)
+
+
 @dataclass
 class Analysis(Result):
-    """``summary``: the settings, the labels of the networks the figures show (``single_label``,
-    ``ensemble_label``, ``final_label``), every network's ``diagnostics.summary`` and the most confident
-    mistakes; ``tables["class_accuracies"]``; ``shown``: what the figures draw (not saved): ``units``
+    """``summary``: an AnalysisSummary; ``tables["class_accuracies"]``; ``shown``: what the figures draw (not saved):
+    ``units``
     (label -> images (units, 32, 32, 3)), ``mistakes`` (images, true, predicted, probability),
     ``curves`` (label -> reliability curve) and, for a chosen network of whitened images, ``whitening``
     (label -> images: test images, the same whitened, and rows of its ZCA matrix Z)."""
@@ -43,20 +62,20 @@ class Analysis(Result):
     shown: dict = field(default_factory=dict)
 
     NOTEBOOK = "07_analysis"
+    SUMMARY = AnalysisSummary
 
     @property
     def figure_labels(self) -> list[str]:
         """The networks the confusion and calibration figures show: exercise 5's widest, 6's network and ensemble."""
-        return [self.summary["final_label"], self.summary["single_label"], self.summary["ensemble_label"]]
+        return [self.summary.final_label, self.summary.single_label, self.summary.ensemble_label]
 
     def confusions(self) -> dict:
         """Label -> confusion matrix (K, K) of the networks of ``figure_labels``."""
-        models = {row["label"]: row for row in self.summary["models"]}
-        return {label: np.array(models[label]["confusion"]) for label in self.figure_labels}
+        return {label: np.array(self.summary.model(label)["confusion"]) for label in self.figure_labels}
 
     def headline(self) -> str:
         return "; ".join(f"{row['label']}: test accuracy {row['test_acc']:.2%}, ECE {row['ece']:.3f}"
-                         for row in self.summary["models"])
+                         for row in self.summary.models)
 
 
 def _check_recorded(summaries: dict, recorded: dict) -> None:
@@ -89,36 +108,38 @@ def run(settings: AnalysisSettings, final: FinalModel, bonus: Bonus, store: RunS
     """The figures' data and the summaries of exercise 5's first seed at every hidden size, and exercise 6's
     chosen network (its first seed) and ensemble, read from ``store``."""
     s = settings
-    _, _, (X_final_test, y_test) = load_cifar10("final", s.data_root, dtype=s.dtype)
-    _, _, (X_search_test, _) = load_cifar10("search", s.data_root, dtype=s.dtype)
-    models, single, ens = final.summary["models"], bonus.summary["single"], bonus.summary["ensemble"]
-    finals = {f"m = {m['hidden']} (notebook 05)": store.load(m["runs"][0]) for m in models.values()}
-    wide, ensemble_label = f"m = {single['config']['hidden']}, one network", f"ensemble of {ens['networks']}"
-    single_run = store.load(single["runs"][0])
-    P = {label: probabilities(run.final, X_final_test) for label, run in finals.items()}
+    _, _, (X_final_test, y_test) = load_split("final", s.data_root, dtype=s.dtype)
+    _, _, (X_search_test, _) = load_split("search", s.data_root, dtype=s.dtype)
+    models, single, ens = final.summary.models, bonus.summary.single, bonus.summary.ensemble
+    finals = {m: store.load(model.runs[0]) for m, model in models.items()}
+    final_label = {m: f"m = {m} (notebook 05)" for m in models}
+    wide, ensemble_label = f"m = {single.config.hidden}, one network", f"ensemble of {ens.networks}"
+    single_run = store.load(single.runs[0])
+    P = {final_label[m]: probabilities(run.final, X_final_test) for m, run in finals.items()}
     P[wide] = probabilities(single_run.final, X_search_test)
-    P[ensemble_label] = ensemble_probabilities([store.load(m["run"]) for m in ens["members"]], X_search_test,
-                                               ens["snapshots"], ens["mirror"])
+    P[ensemble_label] = ensemble_probabilities([store.load(m.run) for m in ens.members], X_search_test,
+                                               ens.snapshots, ens.mirror)
     summaries = {label: diagnostics.summary(label, p, y_test, CLASSES, s.bins) for label, p in P.items()}
-    _check_recorded(summaries, {**{f"m = {m['hidden']} (notebook 05)": m["test_accs"][0] for m in models.values()},
-                                wide: single["test_accs"][0], ensemble_label: ens["test_acc"]})
-    largest = f"m = {max(m['hidden'] for m in models.values())} (notebook 05)"
+    _check_recorded(summaries, {**{final_label[m]: model.test_accs[0] for m, model in models.items()},
+                                wide: single.test_accs[0], ensemble_label: ens.test_acc})
+    largest = final_label[max(models)]
     worst = diagnostics.confident_mistakes(P[wide], y_test, s.mistakes)
     raw_test = read_batch(ensure_data(s.data_root) / "test_batch")[0]   # pixels, for showing images
-    networks = {label.split(" (")[0]: run.final for label, run in finals.items()}
-    networks[f"m = {single['config']['hidden']}"] = single_run.final
+    networks = {f"m = {m}": run.final for m, run in finals.items()}
+    networks[f"m = {single.config.hidden}"] = single_run.final
     shown = {"units": {label: diagnostics.as_images(params.W1[diagnostics.strongest_units(params.W2, s.units)])
                        for label, params in networks.items()},
              "mistakes": (diagnostics.as_images(raw_test[worst]), y_test[worst], P[wide][worst].argmax(axis=1),
                           P[wide][worst].max(axis=1)),
-             "curves": {label: diagnostics.reliability(P[label], y_test, s.bins) for label in (largest, wide, ensemble_label)}}
+             "curves": {label: diagnostics.reliability(P[label], y_test, s.bins)
+                        for label in (largest, wide, ensemble_label)}}
     if single_run.whitening is not None:
         n = len(WHITENING_PIXELS)
         shown["whitening"] = whitening_images(raw_test[:n], X_search_test[:n], single_run.whitening)
-    summary = {"bins": s.bins, "units": s.units, "mistakes": s.mistakes, "single_label": wide,
-               "ensemble_label": ensemble_label, "final_label": largest, "models": list(summaries.values()),
-               "worst_mistakes": [{"index": int(i), "true": CLASSES[y_test[i]], "predicted": CLASSES[int(P[wide][i].argmax())],
-                                   "probability": float(P[wide][i].max())} for i in worst]}
+    mistakes = [{"index": int(i), "true": CLASSES[y_test[i]], "predicted": CLASSES[int(P[wide][i].argmax())],
+                 "probability": float(P[wide][i].max())} for i in worst]
+    summary = AnalysisSummary(s.bins, s.units, s.mistakes, wide, ensemble_label, largest, list(summaries.values()),
+                              mistakes)
     class_rows = [{"class": c, **{label: row["class_accuracies"][c] for label, row in summaries.items()}}
                   for c in CLASSES]
     return Analysis(summary, {"class_accuracies": class_rows}, shown=shown)

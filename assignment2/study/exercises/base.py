@@ -1,5 +1,8 @@
 """What every exercise shares: settings checked once at the entry, with a quick profile, and a result
-that writes and reads its own folder (``results.json``, its tables as CSV, its Histories as JSON)."""
+that writes and reads its own folder (``results.json``, its tables as CSV, its Histories as JSON).
+
+A result's summary is a tree of frozen dataclasses; ``results.json`` is its one JSON form, written and read
+by ``cattrs`` (the only place its field names are strings)."""
 
 import dataclasses
 import math
@@ -7,6 +10,8 @@ import numbers
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import ClassVar
+
+import cattrs
 
 from ...core.files import load_json, read_table, save_json, save_table, user_path
 from ...core.history import History
@@ -99,17 +104,28 @@ class Settings:
                                             if getattr(self, name) == defaults[name]})
 
 
+#: The JSON form of every summary: unknown keys refused, so a file of another version is named, not half-read.
+JSON = cattrs.Converter(forbid_extra_keys=True)
+
+
 @dataclass
 class Result:
-    """``summary``: what ``results.json`` holds; ``tables``: name -> rows (``name.csv``); ``histories``:
-    name -> History (``name.json``). A subclass names its notebook and the keys a later exercise reads."""
+    """``summary``: what ``results.json`` holds, an instance of the subclass's ``SUMMARY``; ``tables``: name ->
+    rows (``name.csv``); ``histories``: name -> History (``name.json``); ``folder``: where it was saved or read."""
 
-    summary: dict
+    summary: object
     tables: dict = field(default_factory=dict)
     histories: dict = field(default_factory=dict)
+    folder: Path | None = None
 
     NOTEBOOK: ClassVar[str] = ""
-    KEYS: ClassVar[tuple] = ()
+    SUMMARY: ClassVar[type] = object
+
+    def __getattr__(self, name):
+        """A field of the summary, read as the result's own (the report's template reads ``bonus.single``)."""
+        if name.startswith("__") or name == "summary":
+            raise AttributeError(name)
+        return getattr(self.summary, name)
 
     def headline(self) -> str:
         """Its main numbers in one line of plain text."""
@@ -117,32 +133,32 @@ class Result:
 
     def save(self, folder) -> Path:
         """Write the tables, the Histories and, last, ``results.json`` into ``folder``; return its path."""
-        folder = Path(folder)
+        self.folder = Path(folder)
         for name, rows in self.tables.items():
             if rows:
-                save_table(rows, folder / f"{name}.csv")
+                save_table(rows, self.folder / f"{name}.csv")
         for name, history in self.histories.items():
-            history.save(folder / f"{name}.json")
-        return save_json(self.summary, folder / "results.json")
+            history.save(self.folder / f"{name}.json")
+        return save_json(JSON.unstructure(self.summary), self.folder / "results.json")
 
     @classmethod
     def load(cls, folder) -> "Result":
         """The result saved in ``folder``; an InputError, in one line naming the file and how to make it,
-        if it is missing, cut short or lacks a key of KEYS."""
+        if it is missing, cut short or of another form than ``SUMMARY``."""
         folder = Path(folder)
         path = folder / "results.json"
         how = (f"notebook {cls.NOTEBOOK} writes it: run `make report`, or `papermill notebooks/{cls.NOTEBOOK}.ipynb "
                f"out.ipynb --cwd notebooks -p out_dir {folder.resolve()}`")
         try:
-            summary = load_json(path)
+            summary = JSON.structure(load_json(path), cls.SUMMARY)
         except FileNotFoundError:
             raise InputError(f"{path} is missing; {how}") from None
         except (ValueError, OSError) as err:
             raise InputError(f"{path} cannot be read ({type(err).__name__}: it is cut short or not JSON); {how}") \
                 from None
-        missing = [key for key in cls.KEYS if key not in summary] if isinstance(summary, dict) else list(cls.KEYS)
-        if missing:
-            raise InputError(f"{path} has no {', '.join(missing)}: another notebook or version wrote it; {how}")
+        except Exception as err:      # cattrs' errors name each field that does not fit
+            problems = "; ".join(cattrs.transform_error(err))[:300]
+            raise InputError(f"{path} is not a results.json of this version ({problems}); {how}") from None
         tables = {p.stem: read_table(p) for p in sorted(folder.glob("*.csv"))}
         histories = {p.stem: History.load(p) for p in sorted(folder.glob("*history*.json"))}
-        return cls(summary, tables, histories)
+        return cls(summary, tables, histories, folder)

@@ -1,9 +1,9 @@
 """Exercise 6 (the bonus): the network trained better and combined, every change chosen on validation by the
 rule; the test set only for the chosen network and the chosen ensemble."""
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 
-from ...core.data import load_cifar10
+from ..splits import load_split
 from ...core.ensemble import accuracy, ensemble_probabilities
 from ...core.history import History
 from ...core.train import TrainConfig
@@ -76,45 +76,151 @@ class BonusSettings(Settings):
                          {"whiten": epsilon}) for i, epsilon in enumerate(self.whiten)]
 
 
+@dataclass(frozen=True)
+class RangeTestSummary:
+    """The learning rates the range test proposes, its steps, the top of its ramp and where it diverged (or None)."""
+
+    eta_min: float
+    eta_max: float
+    steps: int
+    eta_top: float
+    diverged_at_eta: float | None
+
+
+@dataclass(frozen=True)
+class Mirrored:
+    """The chosen network averaged with its mirror image: the rule's verdict on it (a step of
+    ``improve.ensemble_path``) and its test accuracy over the seeds."""
+
+    change: str
+    val_acc: float
+    gain: float
+    gain_se: float
+    threshold: float
+    kept: bool
+    test_acc_mean: float
+    test_acc_std: float
+    test_accs: list[float]
+
+
+@dataclass(frozen=True)
+class Single:
+    """The chosen network: its config (the first seed's), seeds, validation and test accuracy over them, mean
+    seconds, whether it is a distilled student, its runs' keys, and the same averaged with its mirror image."""
+
+    config: TrainConfig
+    seeds: list[int]
+    val_acc_mean: float
+    val_acc_std: float
+    test_acc_mean: float
+    test_acc_std: float
+    test_accs: list[float]
+    seconds_mean: float
+    distilled: bool
+    runs: list[str]
+    mirror: Mirrored
+
+    def views(self) -> list[tuple[str, object]]:
+        """(how, its test accuracy over the seeds) plain and mirror-averaged, the rule's choice first."""
+        views = [("plain", self), ("averaged with its mirror image", self.mirror)]
+        return views[::-1] if self.mirror.kept else views
+
+
+@dataclass(frozen=True)
+class Member:
+    """A network of the chosen ensemble: its seed, the cycle ends it contributes, whether a student, its run."""
+
+    seed: int
+    cycles: list[int]
+    student: bool
+    run: str
+
+
+@dataclass(frozen=True)
+class EnsembleSummary:
+    """The chosen ensemble (``improve.EnsembleChoice``): its members, groups, networks, cycle ends per network,
+    mirror images or not, validation and test accuracy, and the rows of the path that chose it."""
+
+    members: list[Member]
+    of: str
+    groups: list[str]
+    networks: int
+    snapshots: int
+    mirror: bool
+    val_acc: float
+    test_acc: float
+    steps: list[dict]
+
+
+@dataclass(frozen=True)
+class DistillationSummary:
+    """Students of the teachers' ensemble: the teachers' and students' rows (``improve.member_rows``), the
+    teacher ensemble, the chosen mix, the cycles, the mixes tried, and whether the rule kept the students."""
+
+    teachers: list[dict]
+    teacher_snapshots: int
+    teacher_mirror: bool
+    teacher_val_acc: float
+    teacher_test_acc: float
+    alpha: float
+    temperature: float
+    cycles: int
+    teacher_cycles: int
+    trials: list[dict]
+    students: list[dict]
+    kept: bool
+
+
+@dataclass(frozen=True)
+class BonusSummary:
+    """The rule's margin, the data, the starting config, the range test, the ablation's rows, the chosen network,
+    the chosen ensemble and the distillation (None without students)."""
+
+    margin: float
+    judge_cycles: int
+    n_train: int
+    n_val: int
+    start: TrainConfig
+    range_test: RangeTestSummary
+    ablation: list[dict]
+    single: Single
+    ensemble: EnsembleSummary
+    distillation: DistillationSummary | None
+
+
 class Bonus(Result):
-    """``summary``: the rule's margin, the start, the range test, the ablation, the chosen network (each final
-    seed's accuracy, plain and averaged with its mirror image with the rule's verdict on that, and run key), the chosen ensemble (its members' run keys) and the distillation (None
-    without students); ``tables``: ``ablation``, ``distillation_trials``, ``ensemble_choices``,
+    """``summary``: a BonusSummary; ``tables``: ``ablation``, ``distillation_trials``, ``ensemble_choices``,
     ``final_runs``; ``histories``: ``range_test_history``, ``best_history`` (the chosen network's first seed)."""
 
     NOTEBOOK = "06_bonus"
-    KEYS = ("single", "ensemble")
+    SUMMARY = BonusSummary
 
     @property
     def chosen_label(self) -> str:
         """What the chosen network is: "a student" or "a teacher"."""
-        return "a student" if self.summary["single"]["distilled"] else "a teacher"
+        return "a student" if self.summary.single.distilled else "a teacher"
 
     def headline(self) -> str:
-        single, ens = self.summary["single"], self.summary["ensemble"]
-        mirror = single["mirror"]
-        named = (f"{mirror['test_acc_mean']:.2%} ± {mirror['test_acc_std']:.2%} averaged with its mirror image "
-                 f"(the rule's choice; plain {single['test_acc_mean']:.2%} ± {single['test_acc_std']:.2%})"
-                 if mirror["kept"] else
-                 f"{single['test_acc_mean']:.2%} ± {single['test_acc_std']:.2%} plain (the rule's choice; averaged "
-                 f"with its mirror image {mirror['test_acc_mean']:.2%} ± {mirror['test_acc_std']:.2%})")
-        return (f"one network (m = {single['config']['hidden']}, {single['config']['n_cycles']} cycles): test "
-                f"accuracy {named} over {seeds_text(len(single['seeds']))}; ensemble of {ens['networks']} "
-                f"networks: {ens['test_acc']:.2%}")
+        single, ens = self.summary.single, self.summary.ensemble
+        (how, named), (other_how, other) = single.views()
+        return (f"one network (m = {single.config.hidden}, {single.config.n_cycles} cycles): test accuracy "
+                f"{named.test_acc_mean:.2%} ± {named.test_acc_std:.2%} {how} (the rule's choice; {other_how} "
+                f"{other.test_acc_mean:.2%} ± {other.test_acc_std:.2%}) over {seeds_text(len(single.seeds))}; "
+                f"ensemble of {ens.networks} networks: {ens.test_acc:.2%}")
 
 
-def _range_test(s: BonusSettings, base: TrainConfig, data, store: RunStore, progress: bool) -> tuple[History, dict]:
+def _range_test(s: BonusSettings, base: TrainConfig, data, store: RunStore,
+                progress: bool) -> tuple[History, RangeTestSummary]:
     """The range test from the wide network with every change: its History and summary."""
     probe = replace(base, hidden=s.wide, lam=s.lam, flip=True, translate=s.translate, dropout=s.dropout,
                     eta_min=0.0, eta_max=s.range_test_eta, seed=s.seeds[0])
     steps = 2 * (s.range_test_epochs * len(data[0][1]) // base.batch_size // 2)
     history = range_test(*data, probe, steps, store, records=min(40, steps), progress=progress)
     eta_min, eta_max = propose_bounds(history)
-    return history, {"eta_min": eta_min, "eta_max": eta_max, "steps": steps, "eta_top": s.range_test_eta,
-                     "diverged_at_eta": history.config.get("diverged_at_eta")}
+    return history, RangeTestSummary(eta_min, eta_max, steps, s.range_test_eta, history.config.get("diverged_at_eta"))
 
 
-def _single(chosen: improve.Chosen, rows: list[dict], mirror: dict) -> dict:
+def _single(chosen: improve.Chosen, rows: list[dict], mirror: dict) -> Single:
     """The chosen network in ``results.json``: its config without the seed, each final seed's accuracies, plain
     and (``mirror``) averaged with its mirror image: the rule's verdict (a row of ``improve.ensemble_path``)
     and the test accuracies."""
@@ -122,41 +228,38 @@ def _single(chosen: improve.Chosen, rows: list[dict], mirror: dict) -> dict:
     val_mean, val_std = mean_sd([m.row["val_acc"] for m in chosen.runs])
     test_mean, test_std = mean_sd(test_accs)
     mirror_mean, mirror_std = mean_sd(mirror_accs)
-    return {"config": {k: v for k, v in asdict(chosen.config).items() if k != "seed"},
-            "seeds": [m.config.seed for m in chosen.runs], "val_acc_mean": val_mean, "val_acc_std": val_std,
-            "test_acc_mean": test_mean, "test_acc_std": test_std, "test_accs": test_accs,
-            "seconds_mean": mean_sd([m.row["seconds"] for m in chosen.runs])[0], "distilled": chosen.students,
-            "runs": [row["run"] for row in rows],
-            "mirror": {**{k: mirror[k] for k in ("change", "val_acc", "gain", "gain_se", "threshold")},
-                       "kept": bool(mirror["kept"]), "test_acc_mean": mirror_mean, "test_acc_std": mirror_std,
-                       "test_accs": mirror_accs}}
+    verdict = {k: mirror[k] for k in ("change", "val_acc", "gain", "gain_se", "threshold")}
+    return Single(chosen.config, [m.config.seed for m in chosen.runs], val_mean, val_std, test_mean, test_std,
+                  test_accs, mean_sd([m.row["seconds"] for m in chosen.runs])[0], chosen.students,
+                  [row["run"] for row in rows],
+                  Mirrored(**verdict, kept=bool(mirror["kept"]), test_acc_mean=mirror_mean, test_acc_std=mirror_std,
+                           test_accs=mirror_accs))
 
 
-def _distillation(distilled: improve.Distillation, teacher_cycles: int, teacher_test: float, rows: dict) -> dict | None:
+def _distillation(distilled: improve.Distillation, teacher_cycles: int, teacher_test: float,
+                  rows: dict) -> DistillationSummary | None:
     """The distillation in ``results.json`` (None when no student was trained)."""
     if distilled.row is None:
         return None
     teacher = distilled.teacher
-    return {"teachers": rows["teachers"], "teacher_snapshots": teacher.snapshots, "teacher_mirror": teacher.mirror,
-            "teacher_val_acc": teacher.val_acc, "teacher_test_acc": teacher_test, "alpha": distilled.config.distill,
-            "temperature": distilled.config.temperature, "cycles": distilled.config.n_cycles,
-            "teacher_cycles": teacher_cycles, "trials": distilled.trials, "students": rows["students"],
-            "kept": distilled.row["kept"]}
+    return DistillationSummary(rows["teachers"], teacher.snapshots, teacher.mirror, teacher.val_acc, teacher_test,
+                               distilled.config.distill, distilled.config.temperature, distilled.config.n_cycles,
+                               teacher_cycles, distilled.trials, rows["students"], distilled.row["kept"])
 
 
 def run(settings: BonusSettings, final: FinalModel, store: RunStore, executor=None, progress: bool = False) -> Bonus:
     """The whole exercise from ``final``'s widest network and lambda, each network trained on ``executor`` or
     read from ``store``."""
     s = settings
-    train, val, _ = load_cifar10("search", s.data_root, dtype=s.dtype)
-    summary = final.summary
-    base = TrainConfig(batch_size=summary["batch_size"], n_s=search_n_s(len(train[1]), summary["batch_size"],
-                                                                        s.epochs_per_half_cycle),
-                       n_cycles=s.short_cycles, lam=summary["lam"], hidden=max(int(m) for m in summary["models"]),
-                       dtype=s.dtype, records_per_cycle=2, cost_method="ema")
+    train, val, _ = load_split("search", s.data_root, dtype=s.dtype)
+    before = final.summary
+    base = TrainConfig(batch_size=before.batch_size, n_s=search_n_s(len(train[1]), before.batch_size,
+                                                                    s.epochs_per_half_cycle),
+                       n_cycles=s.short_cycles, lam=before.lam, hidden=before.widest.hidden, dtype=s.dtype,
+                       records_per_cycle=2, cost_method="ema")
     lr_history, probe = _range_test(s, base, (train, val), store, progress)
     options = {"executor": executor, "progress": progress}
-    study = improve.ablation(base, s.short_steps(probe["eta_min"], probe["eta_max"]), s.long_steps(), s.seeds,
+    study = improve.ablation(base, s.short_steps(probe.eta_min, probe.eta_max), s.long_steps(), s.seeds,
                              s.final_seeds, (train, val), store, (s.judge_cycles, s.long_cycles),
                              keep=s.max_snapshots, **options,
                              start_label=f"notebook 05's final model (m = {base.hidden}, lambda = {base.lam:.2g})")
@@ -168,24 +271,19 @@ def run(settings: BonusSettings, final: FinalModel, store: RunStore, executor=No
                                            pooled_with=study.differences)
     steps, pick = improve.ensemble_path(chosen.groups, val, s.max_snapshots, pooled_with=study.differences)
     members = pick.members(chosen.groups)
-    _, _, (X_test, y_test) = load_cifar10("search", s.data_root, dtype=s.dtype)     # the test set, once
+    _, _, (X_test, y_test) = load_split("search", s.data_root, dtype=s.dtype)     # the test set, once
     rows = {"teachers": improve.member_rows(study.runs, X_test, y_test),
             "students": improve.member_rows(distilled.students, X_test, y_test)}
     ensemble_test = accuracy(ensemble_probabilities(members, X_test, pick.snapshots, pick.mirror), y_test)
     teacher_test = accuracy(ensemble_probabilities(study.runs, X_test, distilled.teacher.snapshots,
                                                    distilled.teacher.mirror), y_test)
     ablation = study.rows + ([{**distilled.row, "step": len(study.rows)}] if distilled.row is not None else [])
-    summary = {
-        "margin": rule.MARGIN, "judge_cycles": s.judge_cycles, "n_train": len(train[1]), "n_val": len(val[1]),
-        "start": asdict(base), "range_test": probe, "ablation": ablation,
-        "single": _single(chosen, rows["students" if chosen.students else "teachers"], mirror),
-        "ensemble": {"members": [{"seed": m.config.seed, "cycles": sorted(m.snapshots)[-pick.snapshots:],
-                                  "student": bool(m.config.distill), "run": m.key} for m in members],
-                     "of": pick.label, "groups": list(pick.groups), "networks": pick.networks,
-                     "snapshots": pick.snapshots, "mirror": pick.mirror, "val_acc": pick.val_acc,
-                     "test_acc": ensemble_test, "steps": steps},
-        "distillation": _distillation(distilled, study.config.n_cycles, teacher_test, rows),
-    }
+    ensemble = EnsembleSummary([Member(m.config.seed, sorted(m.snapshots)[-pick.snapshots:], bool(m.config.distill),
+                                       m.key) for m in members], pick.label, list(pick.groups), pick.networks,
+                               pick.snapshots, pick.mirror, pick.val_acc, ensemble_test, steps)
+    summary = BonusSummary(rule.MARGIN, s.judge_cycles, len(train[1]), len(val[1]), base, probe, ablation,
+                           _single(chosen, rows["students" if chosen.students else "teachers"], mirror), ensemble,
+                           _distillation(distilled, study.config.n_cycles, teacher_test, rows))
     tables = {"ablation": ablation, "distillation_trials": distilled.trials, "ensemble_choices": steps,
               "final_runs": rows["teachers"] + rows["students"]}
     return Bonus(summary, tables, {"range_test_history": lr_history, "best_history": chosen.runs[0].history})

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ...core.checks import positive_int, require
-from ...core.data import load_cifar10
+from ..splits import load_split
 from ...core.train import COST_METHODS, TrainConfig
-from ..experiments import over_seeds, run_all, seed_summary, summarise
+from ..experiments import OverSeeds, over_seeds, run_all, seed_summary, summarise
 from ..store import RunStore
 from .base import COUNT, COUNTS, NON_NEGATIVE, SEEDS, Result, Settings, seeds_text
 
@@ -50,21 +50,65 @@ class CyclicalSettings(Settings):
         return {name: replace(self.base(), n_s=n_s[name], n_cycles=cycles) for name, cycles in SCHEDULES.items()}
 
 
+@dataclass(frozen=True)
+class Schedule(OverSeeds):
+    """One schedule's test accuracy over the seeds, with its n_s and cycles."""
+
+    n_s: int = 0
+    cycles: int = 0
+
+
+@dataclass(frozen=True)
+class CostMethod:
+    """One way of recording the cost: where the one-cycle run ended, and its median, min and max seconds."""
+
+    method: str
+    final_train_cost: float
+    final_val_cost: float
+    test_acc: float
+    repeats: int
+    seconds: float
+    seconds_min: float
+    seconds_max: float
+
+
+@dataclass(frozen=True)
+class CyclicalSummary:
+    """The shared settings, each schedule over the seeds, the cost methods by name, and the size tables' rows
+    (``experiments.summarise``)."""
+
+    seeds: list[int]
+    dtype: str
+    lam: float
+    batch_size: int
+    n_train: int
+    hidden: int
+    eta_min: float
+    eta_max: float
+    one_cycle: Schedule
+    three_cycles: Schedule
+    cost_methods: dict[str, CostMethod]
+    timing_repeats: int
+    hidden_sizes: list[dict]
+    batch_sizes: list[dict]
+
+
 class CyclicalLR(Result):
-    """``summary``: the shared settings, per schedule its test accuracy over the seeds, the cost methods, the
-    size tables; ``tables``: ``<schedule>_seeds``, ``cost_methods``, ``hidden_sizes``, ``batch_sizes``;
-    ``histories``: ``<schedule>_history`` (the first seed) and ``cost_<method>_history``."""
+    """``summary``: a CyclicalSummary; ``tables``: ``<schedule>_seeds``, ``cost_methods``, ``hidden_sizes``,
+    ``batch_sizes``; ``histories``: ``<schedule>_history`` (the first seed) and ``cost_<method>_history``."""
 
     NOTEBOOK = "03_cyclical_lr"
+    SUMMARY = CyclicalSummary
 
     def cost_histories(self) -> dict:
         """Method -> the History of the one-cycle run recording the cost that way."""
         return {method: self.histories[f"cost_{method}_history"] for method in COST_METHODS}
 
     def headline(self) -> str:
-        return "; ".join(f"{name.replace('_', ' ')}: test accuracy {self.summary[name]['test_acc_mean']:.2%} ± "
-                         f"{self.summary[name]['test_acc_std']:.2%} over {seeds_text(len(self.summary['seeds']))}"
-                         for name in SCHEDULES)
+        s = self.summary
+        return "; ".join(f"{name.replace('_', ' ')}: test accuracy {schedule.test_acc_mean:.2%} ± "
+                         f"{schedule.test_acc_std:.2%} over {seeds_text(len(s.seeds))}"
+                         for name, schedule in (("one_cycle", s.one_cycle), ("three_cycles", s.three_cycles)))
 
 
 def cost_methods(config: TrainConfig, data, store: RunStore, repeats: int = 3) -> tuple[dict, list[dict]]:
@@ -120,12 +164,12 @@ def batch_sizes(config: TrainConfig, data, store: RunStore, sizes, seeds, execut
 def run(settings: CyclicalSettings, store: RunStore, executor=None, progress: bool = False) -> CyclicalLR:
     """Every run of the exercise, trained on ``executor`` or read from ``store``."""
     s = settings
-    split = load_cifar10("ex3", s.data_root, dtype=s.dtype)
+    split = load_split("ex3", s.data_root, dtype=s.dtype)
     schedules = s.schedules()
-    tables, histories, summary = {}, {}, {}
+    tables, histories, over = {}, {}, {}
     for name, (by_seed, rows) in over_seeds(schedules, s.seeds, split, store, executor, progress).items():
         histories[f"{name}_history"], tables[f"{name}_seeds"] = by_seed[s.seeds[0]], rows
-        summary[name] = {"n_s": schedules[name].n_s, "cycles": schedules[name].n_cycles, **seed_summary(rows)}
+        over[name] = Schedule(**seed_summary(rows), n_s=schedules[name].n_s, cycles=schedules[name].n_cycles)
     method_histories, tables["cost_methods"] = cost_methods(schedules["one_cycle"], split, store, s.timing_repeats)
     histories.update({f"cost_{method}_history": h for method, h in method_histories.items()})
     tables["hidden_sizes"] = hidden_sizes(replace(schedules["three_cycles"], records_per_cycle=1, record_cycles=1),
@@ -134,9 +178,8 @@ def run(settings: CyclicalSettings, store: RunStore, executor=None, progress: bo
     tables["batch_sizes"] = batch_sizes(replace(s.base(), n_s=s.n_s_one, records_per_cycle=1), split, store,
                                         s.batch_sizes, s.seeds, executor)
     base = s.base()
-    summary = {"seeds": list(s.seeds), "dtype": base.dtype, "lam": base.lam, "batch_size": base.batch_size,
-               "n_train": len(split[0][1]), "hidden": base.hidden, "eta_min": base.eta_min, "eta_max": base.eta_max,
-               **summary, "cost_methods": {r["method"]: r for r in tables["cost_methods"]},
-               "timing_repeats": s.timing_repeats, "hidden_sizes": tables["hidden_sizes"],
-               "batch_sizes": tables["batch_sizes"]}
+    summary = CyclicalSummary(list(s.seeds), base.dtype, base.lam, base.batch_size, len(split[0][1]), base.hidden,
+                              base.eta_min, base.eta_max, over["one_cycle"], over["three_cycles"],
+                              {r["method"]: CostMethod(**r) for r in tables["cost_methods"]}, s.timing_repeats,
+                              tables["hidden_sizes"], tables["batch_sizes"])
     return CyclicalLR(summary, tables, histories)

@@ -2,10 +2,10 @@
 
 from dataclasses import dataclass, field
 
-from ...core.data import load_cifar10
+from ..splits import load_split
 from ...core.history import History
 from ...core.train import TrainConfig
-from ..experiments import over_seeds, search_n_s, seed_summary
+from ..experiments import OverSeeds, over_seeds, search_n_s, seed_summary
 from ..store import RunStore
 from .base import COUNT, COUNTS, SEEDS, Result, Settings, seeds_text
 from .lambda_search import LambdaSearch
@@ -31,35 +31,61 @@ class FinalModelSettings(Settings):
              "epochs_per_half_cycle": COUNT}
 
 
+@dataclass(frozen=True)
+class Model(OverSeeds):
+    """One hidden size's test accuracy over the seeds, and its runs' keys in the store."""
+
+    hidden: int = 0
+    runs: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FinalModelSummary:
+    """The shared schedule and data, and each hidden size's Model."""
+
+    lam: float
+    n_s: int
+    n_cycles: int
+    batch_size: int
+    n_train: int
+    n_val: int
+    seeds: list[int]
+    dtype: str
+    models: dict[int, Model]
+
+    @property
+    def widest(self) -> Model:
+        return self.models[max(self.models)]
+
+
 class FinalModel(Result):
-    """``summary``: the shared schedule and, per hidden size, its test accuracy over the seeds and its runs'
-    keys in the store; ``tables["final_runs"]``; ``histories``: ``history_m<m>`` (the first seed)."""
+    """``summary``: a FinalModelSummary; ``tables["final_runs"]``; ``histories``: ``history_m<m>`` (the first
+    seed)."""
 
     NOTEBOOK = "05_final_model"
-    KEYS = ("seeds", "lam", "batch_size", "models")
+    SUMMARY = FinalModelSummary
 
     def history(self, m: int) -> History:
         return self.histories[f"history_m{m}"]
 
     def headline(self) -> str:
-        return "; ".join(f"m = {m['hidden']}: test accuracy {m['test_acc_mean']:.2%} ± {m['test_acc_std']:.2%} "
-                         f"over {seeds_text(len(m['test_accs']))}" for m in self.summary["models"].values())
+        return "; ".join(f"m = {m.hidden}: test accuracy {m.test_acc_mean:.2%} ± {m.test_acc_std:.2%} "
+                         f"over {seeds_text(len(m.test_accs))}" for m in self.summary.models.values())
 
 
 def run(settings: FinalModelSettings, search: LambdaSearch, store: RunStore, executor=None,
         progress: bool = False) -> FinalModel:
     """The final models with ``search``'s lambda, trained on ``executor`` or read from ``store``."""
     s = settings
-    split = load_cifar10("final", s.data_root, dtype=s.dtype)
+    split = load_split("final", s.data_root, dtype=s.dtype)
     n_s = search_n_s(len(split[0][1]), s.batch_size, s.epochs_per_half_cycle)
-    configs = {m: TrainConfig(batch_size=s.batch_size, n_s=n_s, n_cycles=s.n_cycles, lam=search.best_lambda,
+    configs = {m: TrainConfig(batch_size=s.batch_size, n_s=n_s, n_cycles=s.n_cycles, lam=search.summary.best_lambda,
                               hidden=m, dtype=s.dtype) for m in s.hidden_sizes}
     trained = over_seeds(configs, s.seeds, split, store, executor, progress)
     rows = {m: trained[m][1] for m in configs}
     first = next(iter(configs.values()))
-    summary = {"lam": first.lam, "n_s": first.n_s, "n_cycles": first.n_cycles, "batch_size": first.batch_size,
-               "n_train": len(split[0][1]), "n_val": len(split[1][1]), "seeds": list(s.seeds), "dtype": s.dtype,
-               "models": {str(m): {"hidden": m, **seed_summary(rows[m]), "runs": [r["run"] for r in rows[m]]}
-                          for m in configs}}
+    models = {m: Model(**seed_summary(rows[m]), hidden=m, runs=[r["run"] for r in rows[m]]) for m in configs}
+    summary = FinalModelSummary(first.lam, first.n_s, first.n_cycles, first.batch_size, len(split[0][1]),
+                                len(split[1][1]), list(s.seeds), s.dtype, models)
     histories = {f"history_m{m}": trained[m][0][s.seeds[0]] for m in configs}
     return FinalModel(summary, {"final_runs": [row for m in configs for row in rows[m]]}, histories)

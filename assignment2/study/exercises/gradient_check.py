@@ -1,11 +1,13 @@
 """Exercise 1: the analytic gradients against centred finite differences, in float64."""
 
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
 from ...core.augment import random_augment
-from ...core.data import load_cifar10, matches_official
+from ...core.data import matches_official
+from ..splits import load_split
 from ...core.gradcheck import errors, numerical_gradients
 from ...core.network import SoftTargets, dropout_mask, gradients, init_params, log_softmax
 from ..parallel import map_tasks
@@ -44,11 +46,29 @@ class GradientCheckSettings(Settings):
                          "an [alpha, T] pair: alpha in [0, 1], T > 0")}
 
 
+@dataclass(frozen=True)
+class GradientCheckSummary:
+    """The settings checked, the largest relative and absolute errors, whether the data are the official files."""
+
+    n: int
+    m_full: int
+    m_small: int
+    d_small: int
+    h: float
+    lams: list[float]
+    dropout: float
+    translate: int
+    distill: list[float]
+    max_rel: float
+    max_abs: float
+    official_data: bool
+
+
 class GradientCheck(Result):
-    """``summary``: the settings, the largest relative and absolute errors, whether the data are the
-    official files; ``tables["gradient_check"]``: a row per (setting, lambda, parameter)."""
+    """``summary``: a GradientCheckSummary; ``tables["gradient_check"]``: a row per (setting, lambda, parameter)."""
 
     NOTEBOOK = "01_gradient_check"
+    SUMMARY = GradientCheckSummary
 
     @property
     def rows(self) -> list[dict]:
@@ -56,11 +76,11 @@ class GradientCheck(Result):
 
     def headline(self) -> str:
         s = self.summary
-        return (f"largest relative error {s['max_rel']:.1e}, largest absolute error {s['max_abs']:.1e} "
+        return (f"largest relative error {s.max_rel:.1e}, largest absolute error {s.max_abs:.1e} "
                 f"({len(self.rows)} comparisons)")
 
 
-def _errors(lam: float, m: int, seed: int, h: float, dropout: float, distill, batch) -> list[dict]:
+def _errors(lam: float, batch, *, m: int, seed: int, h: float, dropout: float, distill) -> list[dict]:
     """The rows of one check for one lambda; batch: (X (n, d), y (n,))."""
     X, y = batch
     rng = np.random.default_rng(seed)
@@ -82,7 +102,7 @@ def check_rows(X: np.ndarray, y: np.ndarray, m: int, lams, seed: int = 0, h: flo
     with ``seed``) in both. distill: (alpha, T) to check the loss of distillation from random teacher
     probabilities (drawn with ``seed``), or None. The lambdas are checked in parallel on ``executor``."""
     data = ((np.asarray(X, dtype=np.float64), np.asarray(y)),)
-    tables = map_tasks(_errors, [(lam, m, seed, h, dropout, distill) for lam in lams], data, executor)
+    tables = map_tasks(partial(_errors, m=m, seed=seed, h=h, dropout=dropout, distill=distill), lams, data, executor)
     return [row for rows in tables for row in rows]
 
 
@@ -97,12 +117,13 @@ def _checks(s: GradientCheckSettings, X: np.ndarray, y: np.ndarray, executor) ->
 
 def run(settings: GradientCheckSettings, store: RunStore, executor=None) -> GradientCheck:
     """The check's rows, computed once for these settings, data and code and kept in ``store``."""
-    (X, y), _, _ = load_cifar10("ex3", settings.data_root)
+    (X, y), _, _ = load_split("ex3", settings.data_root)
     X, y = X[:settings.n], y[:settings.n]
     checked = {k: getattr(settings, k) for k in ("n", "m_full", "m_small", "d_small", "h", "lams", "dropout",
                                                   "translate", "distill")}
-    rows = store.computed("gradient_check", {**checked, "seed": settings.seed}, (X, y), closure("study.exercises.gradient_check"),
-                          lambda: _checks(settings, X, y, executor))
-    summary = {**checked, "max_rel": max(r["max_rel"] for r in rows), "max_abs": max(r["max_abs"] for r in rows),
-               "official_data": matches_official(settings.data_root)}
+    rows = store.computed("gradient_check", {**checked, "seed": settings.seed}, (X, y),
+                          closure("study.exercises.gradient_check"), lambda: _checks(settings, X, y, executor))
+    summary = GradientCheckSummary(**checked, max_rel=max(r["max_rel"] for r in rows),
+                                   max_abs=max(r["max_abs"] for r in rows),
+                                   official_data=matches_official(settings.data_root))
     return GradientCheck(summary, {"gradient_check": rows})

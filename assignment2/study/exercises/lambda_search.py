@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ...core.data import load_cifar10
+from ..splits import load_split
 from ...core.train import TrainConfig
 from ..experiments import search_n_s
 from ..search import best_runs, confirm_best, fine_range, sample_lambdas, search_lambdas, smoothed_peak
@@ -51,28 +51,51 @@ class LambdaSearchSettings(Settings):
             self.refuse("l_min", f"< l_max ({self.l_max})")
 
 
+@dataclass(frozen=True)
+class LambdaSearchSummary:
+    """The settings, the runs of each stage, the fine range (log10), the best runs' rows, the smoothed peak
+    (``search.smoothed_peak``), the confirmed lambdas' rows (the chosen one first) and ``best_lambda``."""
+
+    n_train: int
+    epochs_per_half_cycle: int
+    top_k: int
+    margin: float
+    coarse_range: list[float]
+    confirm_seeds: list[int]
+    confirm_cycles: int
+    n_val: int
+    n_s: int
+    n_cycles: int
+    hidden: int
+    seed: int
+    batch_size: int
+    n_coarse: int
+    n_fine: int
+    fine_range: list[float]
+    best: list[dict]
+    peak: dict
+    confirmed: list[dict]
+    best_lambda: float
+    seconds: float
+
+
 class LambdaSearch(Result):
-    """``summary``: the settings, the runs of each stage, the fine range, the best runs, the smoothed peak,
-    the confirmed lambdas and ``best_lambda``; ``tables``: ``coarse``, ``fine``, ``best``, ``confirm`` (its
-    runs) and ``confirmed``."""
+    """``summary``: a LambdaSearchSummary; ``tables``: ``coarse``, ``fine``, ``best``, ``confirm`` (its runs) and
+    ``confirmed``."""
 
     NOTEBOOK = "04_lambda_search"
-    KEYS = ("best_lambda",)
-
-    @property
-    def best_lambda(self) -> float:
-        return self.summary["best_lambda"]
+    SUMMARY = LambdaSearchSummary
 
     def headline(self) -> str:
         s = self.summary
-        return (f"lambda = {self.best_lambda:.3e} (the smoothed peak {s['peak']['lambda']:.3e}, confirmed over "
-                f"{seeds_text(len(s['confirm_seeds']))}; {s['n_coarse']} coarse and {s['n_fine']} fine runs)")
+        return (f"lambda = {s.best_lambda:.3e} (the smoothed peak {s.peak['lambda']:.3e}, confirmed over "
+                f"{seeds_text(len(s.confirm_seeds))}; {s.n_coarse} coarse and {s.n_fine} fine runs)")
 
 
 def run(settings: LambdaSearchSettings, store: RunStore, executor=None, progress: bool = False) -> LambdaSearch:
     """The three stages, each run trained on ``executor`` or read from ``store``."""
     s = settings
-    train, val, _ = load_cifar10("search", s.data_root, dtype=s.dtype)
+    train, val, _ = load_split("search", s.data_root, dtype=s.dtype)
     n_s = search_n_s(len(train[1]), s.batch_size, s.epochs_per_half_cycle)
     config = TrainConfig(batch_size=s.batch_size, n_s=n_s, n_cycles=s.n_cycles, hidden=s.hidden, seed=s.seed,
                          dtype=s.dtype, records_per_cycle=1, record_cycles=1)   # one record, at the end
@@ -86,12 +109,10 @@ def run(settings: LambdaSearchSettings, store: RunStore, executor=None, progress
     best = best_runs(coarse + fine, s.top_k)
     confirmed, confirm_runs = confirm_best(peak["lambda"], coarse + fine, s.top_k, s.confirm_seeds, train, val,
                                            replace(config, n_cycles=s.confirm_cycles), store, **options)
-    summary = {"n_train": len(train[1]), "epochs_per_half_cycle": s.epochs_per_half_cycle, "top_k": s.top_k,
-               "margin": s.margin, "coarse_range": [s.l_min, s.l_max], "confirm_seeds": s.confirm_seeds,
-               "confirm_cycles": s.confirm_cycles, "n_val": len(val[1]), "n_s": config.n_s,
-               "n_cycles": config.n_cycles, "hidden": config.hidden, "seed": config.seed,
-               "batch_size": config.batch_size, "n_coarse": len(coarse), "n_fine": len(fine),
-               "fine_range": [fine_min, fine_max], "best": best, "peak": peak, "confirmed": confirmed,
-               "best_lambda": confirmed[0]["lambda"], "seconds": sum(r["seconds"] for r in coarse + fine)}
+    summary = LambdaSearchSummary(len(train[1]), s.epochs_per_half_cycle, s.top_k, s.margin, [s.l_min, s.l_max],
+                                  s.confirm_seeds, s.confirm_cycles, len(val[1]), config.n_s, config.n_cycles,
+                                  config.hidden, config.seed, config.batch_size, len(coarse), len(fine),
+                                  [fine_min, fine_max], best, peak, confirmed, confirmed[0]["lambda"],
+                                  sum(r["seconds"] for r in coarse + fine))
     tables = {"coarse": coarse, "fine": fine, "best": best, "confirm": confirm_runs, "confirmed": confirmed}
     return LambdaSearch(summary, tables)

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from ...core.data import load_cifar10
+from ..splits import load_split
 from ...core.history import History
 from ...core.train import TrainConfig
 from ..experiments import run_all
@@ -34,10 +34,25 @@ class OverfitSettings(Settings):
                            n_cycles=self.n_cycles, lam=0.0, hidden=self.hidden, seed=self.seed)
 
 
+@dataclass(frozen=True)
+class OverfitSummary:
+    """The images, updates and epochs, where the run ended, and its config."""
+
+    n_images: int
+    steps: int
+    epochs: int
+    train_acc: float
+    train_loss: float
+    val_acc: float
+    test_acc: float
+    config: TrainConfig
+
+
 class Overfit(Result):
-    """``summary``: the images, updates and epochs, and where the run ended; ``histories["history"]``."""
+    """``summary``: an OverfitSummary; ``histories["history"]``."""
 
     NOTEBOOK = "02_overfit"
+    SUMMARY = OverfitSummary
 
     @property
     def history(self) -> History:
@@ -45,16 +60,16 @@ class Overfit(Result):
 
     def headline(self) -> str:
         s = self.summary
-        return (f"{s['n_images']} images, {s['steps']} updates: training accuracy {s['train_acc']:.2%}, "
-                f"training loss {s['train_loss']:.4f}; validation accuracy {s['val_acc']:.2%}")
+        return (f"{s.n_images} images, {s.steps} updates: training accuracy {s.train_acc:.2%}, "
+                f"training loss {s.train_loss:.4f}; validation accuracy {s.val_acc:.2%}")
 
 
 def run(settings: OverfitSettings, store: RunStore) -> Overfit:
     """The run, trained or read from ``store``."""
-    (X, y), val, test = load_cifar10("ex3", settings.data_root)
+    (X, y), val, test = load_split("ex3", settings.data_root)
     config, n = settings.config(), settings.n_images
     [(history, row)] = run_all([config], ((X[:n], y[:n]), val, test), store)
-    summary = {"n_images": n, "steps": config.total_steps, "epochs": config.total_steps * config.batch_size // n,
-               "train_acc": history.train_acc[-1], "train_loss": history.train_loss[-1],
-               "val_acc": history.val_acc[-1], "test_acc": row["test_acc"], "config": history.config}
+    summary = OverfitSummary(n, config.total_steps, config.total_steps * config.batch_size // n,
+                             history.train_acc[-1], history.train_loss[-1], history.val_acc[-1], row["test_acc"],
+                             config)
     return Overfit(summary, histories={"history": history})
