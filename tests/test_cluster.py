@@ -12,7 +12,6 @@ import pytest
 
 from assignment2.study.splits import load_split
 from assignment2.cluster_certs import CA, CA_KEY, CERT, KEY, make_certificates
-from assignment2.core import data
 from assignment2.core.train import TrainConfig
 from assignment2.study import parallel, search, store
 from assignment2.study.store import RunStore

@@ -5,12 +5,12 @@ import json
 import numpy as np
 import pytest
 
-from assignment2.study.splits import load_split
-from assignment2.core import data, network
+from assignment2.core import network
 from assignment2.core.ensemble import ensemble_probabilities
 from assignment2.study import rule, store
 from assignment2.study.exercises import analysis, bonus, cyclical_lr, final_model, gradient_check, lambda_search, overfit
 from assignment2.study.exercises.base import InputError, Result
+from assignment2.study.splits import load_split
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +122,7 @@ def test_the_analysis_finds_the_recorded_networks_and_refuses_others(study, synt
     labels = [row["label"] for row in result.summary.models]
     assert result.figure_labels == [labels[1], labels[2], labels[3]]
     hidden = [*made["05"].summary.models, made["06"].summary.single.config.hidden]
-    assert set(result.shown["units"]) == {f"m = {m}" for m in hidden}
+    assert set(result.shown.units) == {f"m = {m}" for m in hidden}
     assert all(m.shape == (10, 10) for m in result.confusions().values())
     changed = json.loads((folder / "05" / "results.json").read_text())
     first = next(iter(changed["models"].values()))

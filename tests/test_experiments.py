@@ -3,12 +3,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from assignment2.study.splits import load_split
-from assignment2.core import data
+from assignment2.core.train import TrainConfig
 from assignment2.study import experiments, search, store
 from assignment2.study.exercises import cyclical_lr, gradient_check
+from assignment2.study.splits import load_split
 from assignment2.study.store import RunStore
-from assignment2.core.train import TrainConfig
 
 CONFIG = TrainConfig(n_s=10, batch_size=50, records_per_cycle=1, hidden=10)
 

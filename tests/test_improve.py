@@ -3,12 +3,12 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from assignment2.study.splits import load_split
-from assignment2.core import data, ensemble
-from assignment2.study import improve, range_test
+from assignment2.core import ensemble
 from assignment2.core.augment import mirrored
-from assignment2.study.store import RunStore
 from assignment2.core.train import TrainConfig
+from assignment2.study import improve, range_test
+from assignment2.study.splits import load_split
+from assignment2.study.store import RunStore
 
 SMALL = TrainConfig(hidden=8, n_s=10, batch_size=20, n_cycles=3, records_per_cycle=2, lam=1e-3, dtype="float32",
                     dropout=0.2, flip=True, translate=1)

@@ -9,17 +9,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assignment2.study.splits import load_split
-from assignment2.core import data
+from assignment2.core.augment import mirrored
+from assignment2.core.data import data_fingerprint
+from assignment2.core.ensemble import Teacher, ensemble_probabilities
+from assignment2.core.train import TrainConfig
 from assignment2.study import sources, store
 from assignment2.study import tasks
+from assignment2.study.sources import PACKAGE
+from assignment2.study.splits import load_split
 from assignment2.study.store import Run
 from assignment2.study.tasks import Task
-from assignment2.core.augment import mirrored
-from assignment2.core.ensemble import Teacher, ensemble_probabilities
-from assignment2.core.data import data_fingerprint
-from assignment2.study.sources import PACKAGE
-from assignment2.core.train import TrainConfig
 
 SMALL = TrainConfig(hidden=8, n_s=10, batch_size=20, n_cycles=3, records_per_cycle=2, lam=1e-3, dtype="float32",
                     flip=True, translate=1)

@@ -6,13 +6,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from assignment2.study.splits import load_split
-from assignment2.core import data
-from assignment2.core.data import data_fingerprint
 from assignment2.core.network import hidden, init_params, probabilities
 from assignment2.core.train import TrainConfig, train_run
 from assignment2.core.whiten import folded, whitened, zca
 from assignment2.study import store
+from assignment2.study.splits import load_split
 
 SMALL = TrainConfig(hidden=8, n_s=10, batch_size=20, n_cycles=2, records_per_cycle=2, lam=1e-3, dtype="float32",
                     flip=True, translate=1, whiten=0.1)

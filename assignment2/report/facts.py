@@ -8,7 +8,7 @@ its notebook without the number) and returns a dict the template reads as ``fact
 import math
 
 from ..study import rule
-from .wording import bonus_options, difference, escape, kept_cell, pct, points, sci
+from .wording import bonus_options, difference, escape, kept_cell, pct
 
 #: A relative error of the gradient check below this is the rounding of the differences themselves.
 GRADIENT_TOLERANCE = 1e-6

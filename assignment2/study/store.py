@@ -147,7 +147,6 @@ class RunStore:
     def runs(self, configs, train_data, val_data, keep=1, teacher: Teacher | None = None, repeats=None,
              executor=None, progress: bool = False) -> list[Run]:
         """A Run per config (in order): read from its entry, or trained (on ``executor``) and stored.
-
         train_data, val_data: (X (n, d), y (n,)). keep: how many of the last cycle ends to keep (at most n_cycles),
         one number or one per config. teacher: the ``ensemble.Teacher`` of the configs that distil (its targets
         computed only to train). repeats: a repeat number per config (None: 0), to time one run several times.

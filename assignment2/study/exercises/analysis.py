@@ -1,7 +1,7 @@
 """Exercise 7: what the final networks learned and where they fail, on the test set, the networks read from
 the run store by the keys exercises 5 and 6 recorded."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -51,6 +51,18 @@ class AnalysisSummary:
         return next(m for m in self.models if m["label"] == label)
 
 
+@dataclass(frozen=True)
+class Shown:
+    """What the figures draw (not saved): ``units`` (label -> images (units, 32, 32, 3)), ``mistakes`` (images, true,
+    predicted, probability), ``curves`` (label -> reliability curve) and, for a chosen network of whitened images,
+    ``whitening`` (label -> images: test images, the same whitened, and rows of its ZCA matrix Z; else None)."""
+
+    units: dict
+    mistakes: tuple
+    curves: dict
+    whitening: dict | None = None
+
+
 @dataclass
 class Analysis(Result):
     """``summary``: an AnalysisSummary; ``tables["class_accuracies"]``; ``shown``: what the figures draw (not saved):
@@ -59,7 +71,7 @@ class Analysis(Result):
     ``curves`` (label -> reliability curve) and, for a chosen network of whitened images, ``whitening``
     (label -> images: test images, the same whitened, and rows of its ZCA matrix Z)."""
 
-    shown: dict = field(default_factory=dict)
+    shown: Shown | None = None
 
     NOTEBOOK = "07_analysis"
     SUMMARY = AnalysisSummary
@@ -127,15 +139,15 @@ def run(settings: AnalysisSettings, final: FinalModel, bonus: Bonus, store: RunS
     raw_test = read_batch(ensure_data(s.data_root) / "test_batch")[0]   # pixels, for showing images
     networks = {f"m = {m}": run.final for m, run in finals.items()}
     networks[f"m = {single.config.hidden}"] = single_run.final
-    shown = {"units": {label: diagnostics.as_images(params.W1[diagnostics.strongest_units(params.W2, s.units)])
-                       for label, params in networks.items()},
-             "mistakes": (diagnostics.as_images(raw_test[worst]), y_test[worst], P[wide][worst].argmax(axis=1),
-                          P[wide][worst].max(axis=1)),
-             "curves": {label: diagnostics.reliability(P[label], y_test, s.bins)
-                        for label in (largest, wide, ensemble_label)}}
-    if single_run.whitening is not None:
-        n = len(WHITENING_PIXELS)
-        shown["whitening"] = whitening_images(raw_test[:n], X_search_test[:n], single_run.whitening)
+    n = len(WHITENING_PIXELS)
+    shown = Shown({label: diagnostics.as_images(params.W1[diagnostics.strongest_units(params.W2, s.units)])
+                   for label, params in networks.items()},
+                  (diagnostics.as_images(raw_test[worst]), y_test[worst], P[wide][worst].argmax(axis=1),
+                   P[wide][worst].max(axis=1)),
+                  {label: diagnostics.reliability(P[label], y_test, s.bins)
+                   for label in (largest, wide, ensemble_label)},
+                  None if single_run.whitening is None else
+                  whitening_images(raw_test[:n], X_search_test[:n], single_run.whitening))
     mistakes = [{"index": int(i), "true": CLASSES[y_test[i]], "predicted": CLASSES[int(P[wide][i].argmax())],
                  "probability": float(P[wide][i].max())} for i in worst]
     summary = AnalysisSummary(s.bins, s.units, s.mistakes, wide, ensemble_label, largest, list(summaries.values()),

@@ -196,6 +196,15 @@ class Bonus(Result):
     SUMMARY = BonusSummary
 
     @property
+    def range_test_history(self) -> History:
+        return self.histories["range_test_history"]
+
+    @property
+    def best_history(self) -> History:
+        """The chosen network's first seed's."""
+        return self.histories["best_history"]
+
+    @property
     def chosen_label(self) -> str:
         """What the chosen network is: "a student" or "a teacher"."""
         return "a student" if self.summary.single.distilled else "a teacher"
