@@ -17,7 +17,7 @@ from .cluster_certs import DAYS, make_certificates, recipe
 from .core.data import write_synthetic
 from .study.splits import SPLITS, load_split
 from .core.files import save_table
-from .core.train import COST_METHODS, DTYPES, SCHEDULES, TrainConfig
+from .core.config import COST_METHODS, DTYPES, SCHEDULES, TrainConfig
 from .study.experiments import run_all
 from .study.parallel import executor
 from .study.search import best_runs, sample_lambdas, search_lambdas

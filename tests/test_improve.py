@@ -92,7 +92,7 @@ def test_ablation_configs_are_cumulative():
 
 def test_range_test_records_a_rising_eta_and_proposes_bounds(split, tmp_path):
     config = TrainConfig(**{**SMALL.__dict__, "eta_min": 0.0, "eta_max": 0.5})
-    history = range_test.range_test(*split, config, 40, RunStore(tmp_path), records=10)
+    history = range_test.range_test(*split, config, 40, RunStore(tmp_path), records=10).history
     assert len(history.eta) == 10 and history.eta == sorted(history.eta) and history.eta[-1] == pytest.approx(0.5)
     eta_min, eta_max = range_test.propose_bounds(history)
     assert eta_max in history.eta and eta_min == pytest.approx(eta_max / range_test.MIN_FRACTION)
@@ -101,10 +101,10 @@ def test_range_test_records_a_rising_eta_and_proposes_bounds(split, tmp_path):
 def test_proposed_eta_max_is_the_peak_of_the_smoothed_accuracy():
     from assignment2.core.history import History
     acc = [0.1, 0.2, 0.3, 0.4, 0.5, 0.55, 0.55, 0.5, 0.2, 0.1, 0.1]
-    history = History(config={}, eta=[0.01 * i for i in range(11)], val_acc=acc)
+    history = History(config=TrainConfig(), eta=[0.01 * i for i in range(11)], val_acc=acc)
     assert range_test.propose_bounds(history) == pytest.approx((0.005, 0.05))
     with pytest.raises(ValueError, match="history must be a range test with at least 5 records"):
-        range_test.propose_bounds(History(config={}, eta=[0.1], val_acc=[0.2]))
+        range_test.propose_bounds(History(config=TrainConfig(), eta=[0.1], val_acc=[0.2]))
 
 
 def test_ablation_drops_a_change_that_hurts_judges_on_the_longer_stage_and_trains_the_kept_network_longest(split, tmp_path):
@@ -165,10 +165,11 @@ def test_an_ablation_step_is_judged_on_the_difference_paired_by_seed(split, tmp_
 def test_a_range_test_that_diverges_keeps_the_records_before(split, tmp_path):
     """With eta rising far too high the run diverges part-way: the test keeps what it recorded, stored too."""
     config = TrainConfig(**{**SMALL.__dict__, "eta_min": 0.0, "eta_max": 2.0, "lam": 0.0})
-    history = range_test.range_test(*split, config, 100, RunStore(tmp_path), records=20)
-    assert 5 <= len(history.eta) < 20 and history.config["diverged_at_eta"] > history.eta[-1]
+    run = range_test.range_test(*split, config, 100, RunStore(tmp_path), records=20)
+    history = run.history
+    assert 5 <= len(history.eta) < 20 and run.row["diverged_eta"] > history.eta[-1] and run.diverged
     assert range_test.propose_bounds(history)[1] <= history.eta[-1]
-    assert range_test.range_test(*split, config, 100, RunStore(tmp_path), records=20) == history
+    assert range_test.range_test(*split, config, 100, RunStore(tmp_path), records=20).history == history
 
 
 def test_teacher_targets_are_the_ensemble_on_the_images_and_their_mirror_images(split, tmp_path):

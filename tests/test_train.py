@@ -44,7 +44,7 @@ def test_records_and_step_count(ex3):
     assert history.step[-1] == config.total_steps == 90
     assert history.eta[2] == pytest.approx(1e-5 + (1e-1 - 1e-5) / 15)  # last update of cycle 1: t = 29
     assert np.all(np.diff(history.time) >= 0)
-    assert history.config == asdict(config)
+    assert history.config == config
     last_only = train(fresh_params(), *ex3[:2], TrainConfig(n_s=15, n_cycles=3, batch_size=50, records_per_cycle=3,
                                                             record_cycles=1))[1]
     assert last_only.step == [70, 80, 90] and last_only.val_cost == history.val_cost[-3:]
@@ -175,7 +175,7 @@ def test_a_diverged_run_keeps_what_it_recorded_before(ex3):
         train(fresh_params(), (X, y), val, config)
     history = caught.value.history
     assert 0 < len(history.step) < 20 and max(history.step) <= caught.value.step
-    assert history.config == asdict(config)
+    assert history.config == config
 
 
 def test_divergence_of_scaled_inputs_names_step_learning_rate_and_cost(ex3):
@@ -291,7 +291,7 @@ def test_params_whose_shape_disagrees_with_the_config_are_refused_by_name(ex3):
     with pytest.raises(ValueError, match="config.hidden = 50"):
         train(fresh_params(m=20), *ex3[:2], TrainConfig(**QUICK, dropout=0.1))
     _, history = train(fresh_params(m=20), *ex3[:2], TrainConfig(**QUICK, hidden=20, dropout=0.1))
-    assert history.config["hidden"] == 20
+    assert history.config.hidden == 20 and history.config == TrainConfig(**QUICK, hidden=20, dropout=0.1)
 
 
 def test_a_run_continued_from_its_state_is_the_run_from_step_0(ex3):

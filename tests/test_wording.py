@@ -104,8 +104,8 @@ def test_eta_scaling_tells_divergence_collapse_and_comparison_apart():
 
 
 def history(val_acc, n_s=2, n_cycles=2):
-    return SimpleNamespace(config={"n_s": n_s, "n_cycles": n_cycles}, step=list(range(1, 4 * n_cycles * n_s // 2 + 1)),
-                           val_acc=val_acc)
+    return SimpleNamespace(config=SimpleNamespace(n_s=n_s, n_cycles=n_cycles),
+                           step=list(range(1, 4 * n_cycles * n_s // 2 + 1)), val_acc=val_acc)
 
 
 def test_cycle_ends_reads_the_curve_as_it_is():

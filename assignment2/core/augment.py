@@ -28,7 +28,8 @@ class BatchMover:
                 f"at most {MAX_TRANSLATE} pixels", pad)
         self.pad = pad
         self.buffer = np.zeros((n, CHANNELS, SIDE + 2 * pad, SIDE + 2 * pad), dtype=dtype)
-        self.plain = sliding_window_view(self.buffer, (SIDE, SIDE), axis=(2, 3))             # (n, 3, 2 pad + 1, 2 pad + 1, 32, 32)
+        # (n, 3, 2 pad + 1, 2 pad + 1, 32, 32): every shift of every image, without a copy
+        self.plain = sliding_window_view(self.buffer, (SIDE, SIDE), axis=(2, 3))
         self.mirror = sliding_window_view(self.buffer[..., ::-1], (SIDE, SIDE), axis=(2, 3))
 
     def __call__(self, X: np.ndarray, dy: np.ndarray, dx: np.ndarray, flipped: np.ndarray) -> np.ndarray:

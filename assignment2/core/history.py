@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 
+from .config import TrainConfig
 from .files import write_atomic
 from .network import Params, evaluate, penalty
 
@@ -18,7 +19,7 @@ EMA_DECAY = 0.99
 class History:
     """What a run recorded: one entry per record, plus the config that made it."""
 
-    config: dict
+    config: TrainConfig
     step: list = field(default_factory=list)
     eta: list = field(default_factory=list)
     train_cost: list = field(default_factory=list)
@@ -41,9 +42,14 @@ class History:
         write_atomic(path, json.dumps(asdict(self), indent=1))
 
     @classmethod
+    def from_dict(cls, saved: dict) -> "History":
+        """The History of ``asdict(history)`` (its config a dict there)."""
+        return cls(**{**saved, "config": TrainConfig(**saved["config"])})
+
+    @classmethod
     def load(cls, path) -> "History":
         with open(path) as f:
-            return cls(**json.load(f))
+            return cls.from_dict(json.load(f))
 
     def joined(self, later: "History") -> "History":
         """These records (a run's first cycles) then ``later``'s, under ``later``'s config."""
@@ -117,7 +123,7 @@ class Recorder:
 
     def history(self) -> History:
         """The History of the records made so far (waiting for those still being evaluated)."""
-        history = History(config=asdict(self.config))
+        history = History(config=self.config)
         for future in self.records:
             history.append(**future.result())
         return history

@@ -62,7 +62,8 @@ class Params:
 
     def astype(self, dtype) -> "Params":
         """A copy with every array converted to ``dtype``, W1 column-major and the others row-major."""
-        return Params(**{k: np.array(v, dtype=dtype, order="F" if k == "W1" else "C") for k, v in self.arrays().items()})
+        return Params(**{k: np.array(v, dtype=dtype, order="F" if k == "W1" else "C")
+                         for k, v in self.arrays().items()})
 
     def copy(self) -> "Params":
         return self.astype(self.W1.dtype)

@@ -172,7 +172,7 @@ def eta_scaling(fixed: dict, scaled: dict, hidden: int) -> str:
 def cycle_ends(history, label: str) -> str:
     """Sentences on where a cyclical run (its History) is best: at the ends of the cycles, where the
     learning rate is smallest, or not."""
-    n_s, n_cycles = history.config["n_s"], history.config["n_cycles"]
+    n_s, n_cycles = history.config.n_s, history.config.n_cycles
     steps, acc = history.step, history.val_acc
     at = lambda step: acc[min(range(len(steps)), key=lambda i: abs(steps[i] - step))]
     ends = [(at((2 * k - 1) * n_s), at(2 * k * n_s)) for k in range(1, n_cycles + 1)]

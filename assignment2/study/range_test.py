@@ -7,29 +7,24 @@ import numpy as np
 from ..core.checks import positive_int, require
 from ..core.history import History
 from ..core.train import TrainConfig
-from .store import RunStore
+from .store import Run, RunStore
 
 SMOOTHING = 5          # records in the moving average the bounds are read from
 MIN_FRACTION = 10      # eta_min = eta_max / MIN_FRACTION
 
 
 def range_test(train_data, val_data, config: TrainConfig, steps: int, store: RunStore, records: int = 40,
-               progress: bool = False) -> History:
-    """Train one network from config's initialisation for ``steps`` updates with eta rising linearly
-    from config.eta_min to config.eta_max (or read it from ``store``); the History has ``records``
-    evenly spaced records.
-
-    A run that diverges on the way (as a range test may, near its top) ends there: its History
-    holds the records before that step, and its config a ``diverged_at_eta`` entry.
+               progress: bool = False) -> Run:
+    """The Run of one network from config's initialisation trained for ``steps`` updates with eta rising linearly
+    from config.eta_min to config.eta_max (or read from ``store``); its History has ``records`` evenly spaced
+    records. A run that diverges on the way (as a range test may, near its top) ends there: its History holds the
+    records before that step, and its row the learning rate it diverged at (``diverged_eta``).
     """
     steps, records = positive_int("steps", steps), positive_int("records", records)
     require(steps % 2 == 0 and records <= steps, "steps", f"an even number >= records ({records})", steps)
     config = replace(config, schedule="range_test", n_s=steps // 2, n_cycles=1, records_per_cycle=records,
                      record_cycles=0)
-    run = store.runs([config], train_data, val_data, progress=progress)[0]
-    if run.diverged:
-        run.history.config["diverged_at_eta"] = run.row["diverged_eta"]
-    return run.history
+    return store.runs([config], train_data, val_data, progress=progress)[0]
 
 
 def smoothed(values, width: int = SMOOTHING) -> np.ndarray:

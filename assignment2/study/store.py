@@ -306,7 +306,7 @@ class RunStore:
 
     @staticmethod
     def _run(config: TrainConfig, header: dict, snapshots: dict, key: str) -> Run:
-        return Run(config, History(**header["history"]), header["row"], snapshots, key, header.get("state"))
+        return Run(config, History.from_dict(header["history"]), header["row"], snapshots, key, header.get("state"))
 
     def entry(self, key: str, config: TrainConfig, keep: int) -> Run | None:
         """The stored Run of ``key``, or None (with a warning for an entry that cannot be used)."""

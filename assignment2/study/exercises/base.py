@@ -15,7 +15,7 @@ import cattrs
 
 from ...core.files import load_json, read_table, save_json, save_table, user_path
 from ...core.history import History
-from ...core.train import DTYPES
+from ...core.config import DTYPES
 
 
 def _integer(v) -> bool:

@@ -224,9 +224,9 @@ def _range_test(s: BonusSettings, base: TrainConfig, data, store: RunStore,
     probe = replace(base, hidden=s.wide, lam=s.lam, flip=True, translate=s.translate, dropout=s.dropout,
                     eta_min=0.0, eta_max=s.range_test_eta, seed=s.seeds[0])
     steps = 2 * (s.range_test_epochs * len(data[0][1]) // base.batch_size // 2)
-    history = range_test(*data, probe, steps, store, records=min(40, steps), progress=progress)
-    eta_min, eta_max = propose_bounds(history)
-    return history, RangeTestSummary(eta_min, eta_max, steps, s.range_test_eta, history.config.get("diverged_at_eta"))
+    run = range_test(*data, probe, steps, store, records=min(40, steps), progress=progress)
+    eta_min, eta_max = propose_bounds(run.history)
+    return run.history, RangeTestSummary(eta_min, eta_max, steps, s.range_test_eta, run.row["diverged_eta"])
 
 
 def _single(chosen: improve.Chosen, rows: list[dict], mirror: dict) -> Single:

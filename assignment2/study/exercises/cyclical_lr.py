@@ -7,7 +7,7 @@ import numpy as np
 
 from ...core.checks import positive_int, require
 from ..splits import load_split
-from ...core.train import COST_METHODS, TrainConfig
+from ...core.config import COST_METHODS, TrainConfig
 from ..experiments import OverSeeds, over_seeds, run_all, seed_summary, summarise
 from ..store import RunStore
 from .base import COUNT, COUNTS, NON_NEGATIVE, SEEDS, Result, Settings, seeds_text

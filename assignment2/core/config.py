@@ -1,0 +1,86 @@
+"""``TrainConfig``: every setting of one training run, as plain data (``asdict`` / ``TrainConfig(**d)``)."""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .augment import MAX_TRANSLATE
+from .checks import non_negative, one_of, positive_int, require
+
+COST_METHODS = ("full", "running_mean", "ema")
+DTYPES = ("float64", "float32")
+SCHEDULES = ("cyclical", "range_test")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every hyper-parameter of one training run (plain data: ``asdict`` / ``TrainConfig(**d)``)."""
+
+    batch_size: int = 100
+    eta_min: float = 1e-5
+    eta_max: float = 1e-1
+    n_s: int = 500
+    n_cycles: int = 1
+    lam: float = 0.01
+    records_per_cycle: int = 10
+    record_cycles: int = 0          # record only in the last record_cycles cycles (0: in every cycle)
+    cost_method: str = "full"
+    seed: int = 0
+    dtype: str = "float64"
+    hidden: int = 50
+    dropout: float = 0.0            # inverted dropout rate on the hidden layer while training
+    flip: bool = False              # mirror each training image left-right with probability 1/2
+    translate: int = 0              # shift each training image by up to this many pixels in y and x
+    momentum: float = 0.0           # heavy-ball momentum on the loss gradient (0: plain SGD)
+    schedule: str = "cyclical"      # or "range_test": eta rises linearly from eta_min to eta_max over all steps
+    distill: float = 0.0            # weight alpha of a teacher's soft targets in the loss (0: the labels alone)
+    temperature: float = 1.0        # temperature T of distillation
+    whiten: float = 0.0             # ZCA-whitened inputs, epsilon relative to the mean eigenvalue (0: plain);
+                                    # the caller whitens the data (``whiten.zca`` of the training split)
+
+    def __post_init__(self):
+        positive_int("batch_size", self.batch_size)
+        non_negative("eta_min", self.eta_min)
+        non_negative("eta_max", self.eta_max)
+        require(self.eta_min <= self.eta_max, "eta_min", f"<= eta_max ({self.eta_max})", self.eta_min)
+        positive_int("n_s", self.n_s)
+        positive_int("n_cycles", self.n_cycles)
+        non_negative("lam", self.lam)
+        positive_int("records_per_cycle", self.records_per_cycle)
+        require(self.records_per_cycle <= 2 * self.n_s, "records_per_cycle",
+                f"<= 2 * n_s ({2 * self.n_s})", self.records_per_cycle)
+        require(isinstance(self.record_cycles, int) and 0 <= self.record_cycles <= self.n_cycles, "record_cycles",
+                f"an integer from 0 to n_cycles ({self.n_cycles})", self.record_cycles)
+        one_of("cost_method", self.cost_method, COST_METHODS)
+        require(isinstance(self.seed, int) and self.seed >= 0, "seed", "an integer >= 0", self.seed)
+        one_of("dtype", self.dtype, DTYPES)
+        positive_int("hidden", self.hidden)
+        require(isinstance(self.dropout, (int, float)) and 0 <= self.dropout < 1, "dropout",
+                "a number in [0, 1)", self.dropout)
+        require(isinstance(self.flip, bool), "flip", "True or False", self.flip)
+        require(isinstance(self.translate, int) and not isinstance(self.translate, bool)
+                and 0 <= self.translate <= MAX_TRANSLATE, "translate",
+                f"an integer number of pixels from 0 to {MAX_TRANSLATE}", self.translate)
+        require(isinstance(self.momentum, (int, float)) and 0 <= self.momentum < 1, "momentum",
+                "a number in [0, 1)", self.momentum)
+        one_of("schedule", self.schedule, SCHEDULES)
+        require(isinstance(self.distill, (int, float)) and not isinstance(self.distill, bool)
+                and 0 <= self.distill <= 1, "distill", "a number in [0, 1]", self.distill)
+        require(isinstance(self.temperature, (int, float)) and 0 < self.temperature < math.inf, "temperature",
+                "a finite number > 0", self.temperature)
+        non_negative("whiten", self.whiten)
+
+    @property
+    def augments(self) -> bool:
+        return self.flip or self.translate > 0
+
+    @property
+    def total_steps(self) -> int:
+        return 2 * self.n_s * self.n_cycles
+
+    def record_steps(self) -> np.ndarray:
+        """The update steps after which a record is taken: records_per_cycle evenly per recorded cycle."""
+        per_cycle = np.round(np.arange(1, self.records_per_cycle + 1) * 2 * self.n_s / self.records_per_cycle)
+        cycles = np.arange(self.n_cycles - (self.record_cycles or self.n_cycles), self.n_cycles)
+        return (per_cycle[None, :] + 2 * self.n_s * cycles[:, None]).astype(int).ravel()
