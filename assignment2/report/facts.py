@@ -73,7 +73,7 @@ def facts(ctx: dict) -> dict:
         "final_seeds": len(f.seeds),
         "final_models": list(f.models.values()),
         "finals_by_width": [f.models[m] for m in sorted(f.models)],
-        "reference_final": f.models.get(ctx["reference"]["final"]["m"]),
+        "reference_final": f.models.get(ctx["reference"].final.m),
         "options": bonus_options(cfg),
         "bonus_se": standard_error(single.val_acc_mean, b.n_val),
         "bonus_se_small": standard_error(single.val_acc_mean, f.n_val),
@@ -88,5 +88,5 @@ def facts(ctx: dict) -> dict:
         "widest_final": f.widest.hidden,
         "class_columns": [("class", "class", "s")] + [(m["label"], escape(m["label"]), pct) for m in a.models],
         "total_seconds": sum(secs for secs in ctx["seconds"].values() if secs is not None),
-        "best_one_hidden_layer": max(ctx["reference"]["one_hidden_layer"]["results"], key=lambda r: r["test_acc"]),
+        "best_one_hidden_layer": ctx["reference"].one_hidden_layer.best,
     }

@@ -25,7 +25,7 @@ from ..study.exercises.final_model import FinalModel
 from ..study.exercises.gradient_check import GradientCheck
 from ..study.exercises.lambda_search import LambdaSearch
 from ..study.exercises.overfit import Overfit
-from . import plots, reproduction, wording
+from . import plots, reference, reproduction, wording
 from .facts import facts
 from .notebook import save_figure
 from .provenance import environment
@@ -34,7 +34,6 @@ from .wording import escape, pct, sci, sci_text
 #: Each notebook's result, read by the name of its notebook without the number (``cyclical_lr``).
 NOTEBOOKS = {"01_gradient_check": GradientCheck, "02_overfit": Overfit, "03_cyclical_lr": CyclicalLR,
              "04_lambda_search": LambdaSearch, "05_final_model": FinalModel, "06_bonus": Bonus, "07_analysis": Analysis}
-REFERENCE = Path(__file__).resolve().parents[2] / "report" / "reference.json"
 
 
 def table(rows: list[dict], columns: list[tuple]) -> str:
@@ -58,7 +57,7 @@ def notebook_seconds(executed) -> float | None:
         return None
 
 
-def context(build_dir, data_dir=None, reference=REFERENCE) -> dict:
+def context(build_dir, data_dir=None, reference_file=reference.PATH) -> dict:
     """Everything the template may use: each notebook's results and tables, the reproduction
     table, the machine and software, and the helpers. ``data_dir``: the data folder as the
     user gave it (None: not recorded)."""
@@ -69,7 +68,7 @@ def context(build_dir, data_dir=None, reference=REFERENCE) -> dict:
     for name, kind in NOTEBOOKS.items():
         ctx[name.split("_", 1)[1]] = kind.load(build / name)
         ctx["seconds"][name] = notebook_seconds(build / name / f"{name}.ipynb")
-    ctx["reference"] = json.loads(Path(reference).read_text())
+    ctx["reference"] = reference.load(reference_file)
     ctx["facts"] = facts(ctx)
     ctx["reproduction"] = reproduction.rows(ctx, ctx["reference"])
     ctx["headline"] = reproduction.headline(ctx, ctx["reference"])

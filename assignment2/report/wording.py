@@ -309,7 +309,8 @@ def versus(ours: float, theirs: float) -> str:
     return f"{points(abs(diff))} {'above' if diff > 0 else 'below'}" if diff else "level with"
 
 
-def cited(results: list[dict]) -> str:
-    """Published accuracies with their sources: "63.10% (Le et al. 2013) and 64.30% (Geras and Sutton 2015)"."""
-    texts = [f"{pct(r['test_acc'])} ({r['source']})" for r in results]
+def cited(results: list) -> str:
+    """Published accuracies (``reference.Published``) with their sources: "63.10% (Le et al. 2013) and 64.30% (Geras
+    and Sutton 2015)"."""
+    texts = [f"{pct(r.test_acc)} ({r.source})" for r in results]
     return ", ".join(texts[:-1]) + (" and " if len(texts) > 1 else "") + texts[-1]
