@@ -74,7 +74,7 @@ class Choices:
     def of(cls, bonus) -> "Choices":
         """The choices of notebook 06's summary ``bonus``."""
         ens = bonus.ensemble
-        return cls({row["change"]: row["kept"] for row in bonus.ablation if row["kept"] is not None},
+        return cls({row.change: row.kept for row in bonus.ablation if row.kept is not None},
                    bonus.single.config, bonus.single.mirror.kept,
                    (tuple(ens.groups), ens.snapshots, ens.mirror))
 

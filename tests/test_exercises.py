@@ -102,7 +102,7 @@ def test_the_final_models_record_the_runs_a_later_exercise_reads(study):
 def test_the_bonus_reports_the_networks_it_chose_and_tested(study, synthetic_root):
     _, runs, made = study
     s = made["06"].summary
-    assert [row["kept"] for row in s.ablation[:1]] == [None] and s.margin == rule.MARGIN
+    assert [row.kept for row in s.ablation[:1]] == [None] and s.margin == rule.MARGIN
     single, ens = s.single, s.ensemble
     chosen = [runs.load(key) for key in single.runs]
     assert [run.config.seed for run in chosen] == single.seeds == [0, 1, 2]
@@ -112,7 +112,7 @@ def test_the_bonus_reports_the_networks_it_chose_and_tested(study, synthetic_roo
     members = [runs.load(member.run) for member in ens.members]
     P = ensemble_probabilities(members, X, ens.snapshots, ens.mirror)
     assert ens.test_acc == float((P.argmax(axis=1) == y).mean())
-    assert ens.of == " and ".join(ens.groups) and ens.steps[-1]["step"] == len(ens.steps) - 1
+    assert ens.of == " and ".join(ens.groups) and ens.steps[-1].step == len(ens.steps) - 1
     assert s.distillation.students and made["06"].chosen_label in ("a student", "a teacher")
 
 

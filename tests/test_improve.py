@@ -24,11 +24,11 @@ def test_ensemble_steps_are_judged_by_the_rule_paired_by_seed(split, tmp_path):
     b = RunStore(tmp_path).runs([replace(SMALL, hidden=12, seed=s) for s in (0, 1, 2)], *split, keep=2)
     groups, pooled_with = {"a": a, "b": b}, [np.array([0.01, 0.03])]
     rows, pick = improve.ensemble_path(groups, split[1], 3, pooled_with)
-    assert [r["change"] for r in rows] == ["the last cycle end of each of the a", "the last 3 cycle ends and mirror images",
+    assert [r.change for r in rows] == ["the last cycle end of each of the a", "the last 3 cycle ends and mirror images",
                                            "with the b"]
     X, y = split[1]
-    assert rows[0]["val_acc"] == pytest.approx(ensemble.accuracy(ensemble.ensemble_probabilities(a, X), y))
-    assert rows[0]["kept"] is None and [r["seeds"] for r in rows] == [2, 2, 2]      # b's seed 2 has no a to pair with
+    assert rows[0].val_acc == pytest.approx(ensemble.accuracy(ensemble.ensemble_probabilities(a, X), y))
+    assert rows[0].kept is None and [r.seeds for r in rows] == [2, 2, 2]      # b's seed 2 has no a to pair with
 
     def seed_accuracy(state, seed):      # an independent reference: that seed's networks averaged
         members = [m for label in state["groups"] for m in groups[label] if m.config.seed == seed]
@@ -36,15 +36,15 @@ def test_ensemble_steps_are_judged_by_the_rule_paired_by_seed(split, tmp_path):
 
     state, pool = {"groups": ["a"], "snapshots": 1, "mirror": False}, list(pooled_with)
     for row in rows[1:]:       # each step against the ensemble kept so far, paired by seed
-        new = {"groups": ["a", "b"] if "b" in row["members"] else ["a"], "snapshots": row["snapshots"],
-               "mirror": row["mirror"]}
+        new = {"groups": ["a", "b"] if "b" in row.members else ["a"], "snapshots": row.snapshots,
+               "mirror": row.mirror}
         d = np.array([seed_accuracy(new, s) - seed_accuracy(state, s) for s in (0, 1)])
         pool.append(d)
         dof = sum(len(x) - 1 for x in pool)
         sd = np.sqrt(sum(((x - x.mean()) ** 2).sum() for x in pool) / dof)
-        assert row["gain"] == pytest.approx(d.mean()) and row["gain_se"] == pytest.approx(sd / np.sqrt(2))
-        assert row["threshold"] == pytest.approx(2 * row["gain_se"]) and row["kept"] == (row["gain"] > row["threshold"])
-        state = new if row["kept"] else state
+        assert row.gain == pytest.approx(d.mean()) and row.gain_se == pytest.approx(sd / np.sqrt(2))
+        assert row.threshold == pytest.approx(2 * row.gain_se) and row.kept == (row.gain > row.threshold)
+        state = new if row.kept else state
     assert (pick.snapshots, pick.mirror, list(pick.groups)) == (state["snapshots"], state["mirror"], state["groups"])
     members = pick.members(groups)
     P = ensemble.ensemble_probabilities(members, X, pick.snapshots, pick.mirror)
@@ -68,12 +68,12 @@ def test_an_ensemble_step_is_kept_only_when_it_clears_the_margin(split, tmp_path
     quiet = [np.zeros(2)] * 3      # a pooled sd of 0: any gain clears the margin
     noisy = [np.array([-1.0, 1.0])]                                # a huge one: no gain clears it
     [_, step], pick = improve.ensemble_path({"a": a}, split[1], 2, quiet)
-    assert step["change"] == "the last 2 cycle ends and mirror images" and step["gain"] == pytest.approx(gain)
-    assert step["kept"] and (pick.snapshots, pick.mirror) == (2, True)
+    assert step.change == "the last 2 cycle ends and mirror images" and step.gain == pytest.approx(gain)
+    assert step.kept and (pick.snapshots, pick.mirror) == (2, True)
     [_, step], pick = improve.ensemble_path({"a": a}, split[1], 2, noisy)
-    assert step["gain"] == pytest.approx(gain) and not step["kept"] and (pick.snapshots, pick.mirror) == (1, False)
+    assert step.gain == pytest.approx(gain) and not step.kept and (pick.snapshots, pick.mirror) == (1, False)
     [_, step], pick = improve.ensemble_path({"a": a}, split[1], 1, quiet)      # a tie goes to the ensemble before
-    assert step["change"] == "mirror images" and step["gain"] == 0 and not step["kept"] and not pick.mirror
+    assert step.change == "mirror images" and step.gain == 0 and not step.kept and not pick.mirror
 
 
 def test_an_ensemble_group_that_shares_no_seed_is_an_error(split, tmp_path):
@@ -114,17 +114,17 @@ def test_ablation_drops_a_change_that_hurts_judges_on_the_longer_stage_and_train
     study = improve.ablation(base, short, long, [0, 1], [0, 1, 2], split, RunStore(tmp_path), (2, 3), keep=2,
                              start_label="base")
     rows, chosen, finals = study.rows, study.config, study.runs
-    assert [r["change"] for r in rows] == ["base", "no learning", "wider", "the kept network on 2 cycles",
+    assert [r.change for r in rows] == ["base", "no learning", "wider", "the kept network on 2 cycles",
                                            "no learning again, on 2 cycles",
                                            "the kept network on a longer schedule (3 cycles)"]
-    assert [r["step"] for r in rows] == list(range(6)) and [r["seeds"] for r in rows] == [2, 2, 2, 2, 2, 3]
-    assert [r["kept"] for r in rows[:5]] == [None, False, _stage_one_wider_kept(base, short, split, tmp_path), None,
+    assert [r.step for r in rows] == list(range(6)) and [r.seeds for r in rows] == [2, 2, 2, 2, 2, 3]
+    assert [r.kept for r in rows[:5]] == [None, False, _stage_one_wider_kept(base, short, split, tmp_path), None,
                                              False]
-    for row in (r for r in rows if r["kept"] is not None):
-        assert row["kept"] == (row["gain"] > row["threshold"])
-    longest = rows[-1]["kept"]
+    for row in (r for r in rows if r.kept is not None):
+        assert row.kept == (row.gain > row.threshold)
+    longest = rows[-1].kept
     assert (chosen.eta_max, chosen.n_cycles, chosen.seed) == (base.eta_max, 3 if longest else 2, 0)
-    assert chosen.hidden == (16 if rows[2]["kept"] else 8)
+    assert chosen.hidden == (16 if rows[2].kept else 8)
     assert [m.config.seed for m in finals] == [0, 1, 2] and all(len(m.snapshots) == 2 for m in finals)
     assert len(study.differences) == 2 and all(len(d) == 2 for d in study.differences)
 
@@ -146,10 +146,10 @@ def test_the_verdict_worked_by_hand_on_known_differences():
     se = 0.01; gains 0.05 > 0.02 (kept) and 0 (a tie: dropped)."""
     from assignment2.study import rule
     first, second = rule.judge([np.array([0.04, 0.06]), np.array([0.01, -0.01])])
-    assert first["gain_se"] == pytest.approx(0.01) and first["threshold"] == pytest.approx(0.02)
-    assert (first["kept"], second["kept"]) == (True, False)
+    assert first.gain_se == pytest.approx(0.01) and first.threshold == pytest.approx(0.02)
+    assert (first.kept, second.kept) == (True, False)
     [third] = rule.judge([np.array([0.025, 0.025])], pooled_with=[np.array([0.04, 0.06])])   # sd 0.01, se 0.00707
-    assert third["threshold"] == pytest.approx(2 * 0.01 / 2 ** 0.5) and third["kept"]
+    assert third.threshold == pytest.approx(2 * 0.01 / 2 ** 0.5) and third.kept
 
 
 def test_an_ablation_step_is_judged_on_the_difference_paired_by_seed(split, tmp_path):
@@ -158,8 +158,8 @@ def test_an_ablation_step_is_judged_on_the_difference_paired_by_seed(split, tmp_
               for c in (base, replace(base, hidden=16))]
     rows, [d] = improve.judge_path(["base", "wider"], groups)
     np.testing.assert_allclose(d, [w.row["val_acc"] - b.row["val_acc"] for b, w in zip(*groups)])
-    assert rows[1]["gain"] == pytest.approx(d.mean())
-    assert rows[1]["gain_se"] == pytest.approx(d.std(ddof=1) / np.sqrt(3))
+    assert rows[1].gain == pytest.approx(d.mean())
+    assert rows[1].gain_se == pytest.approx(d.std(ddof=1) / np.sqrt(3))
 
 
 def test_a_range_test_that_diverges_keeps_the_records_before(split, tmp_path):
@@ -193,12 +193,12 @@ def test_distillation_trains_every_mix_with_the_teachers_seeds_and_keeps_a_later
     chosen = result.config
     assert (chosen.distill, chosen.seed, chosen.n_cycles) == ((0.9 if second["kept"] else 0.5), 0, 2)
     row = result.row
-    assert row["kept"] == (row["gain"] > row["threshold"])
+    assert row.kept == (row.gain > row.threshold)
     paired = [m.row["val_acc"] for m in teachers[:2]]
     students = result.students
-    assert row["gain"] == pytest.approx(np.mean([s.row["val_acc"] for s in students[:2]]) - np.mean(paired))
-    assert [m.config.seed for m in students] == ([0, 1, 2] if row["kept"] else [0, 1])
-    assert len(list(tmp_path.glob("*.npz"))) == 3 + 2 * 2 + row["kept"]
+    assert row.gain == pytest.approx(np.mean([s.row["val_acc"] for s in students[:2]]) - np.mean(paired))
+    assert [m.config.seed for m in students] == ([0, 1, 2] if row.kept else [0, 1])
+    assert len(list(tmp_path.glob("*.npz"))) == 3 + 2 * 2 + row.kept
 
 
 def test_no_mix_trains_no_student_and_leaves_the_teachers_chosen(split, tmp_path):
@@ -215,7 +215,8 @@ def test_no_mix_trains_no_student_and_leaves_the_teachers_chosen(split, tmp_path
 def test_the_students_are_chosen_only_when_the_rule_kept_them(split, tmp_path):
     teachers, students = ["t0", "t1"], ["s0", "s1"]
     for kept in (True, False):
-        distilled = improve.Distillation(None, [], "student config", students, {"kept": kept})
+        row = improve.Step(1, "students", 2, 0.5, 0.01, 0.01, 0.001, 0.002, kept)
+        distilled = improve.Distillation(None, [], "student config", students, row)
         chosen = improve.chosen_network(distilled, improve.Ablation([], "teacher config", teachers, []))
         assert (chosen.config, chosen.runs, chosen.students) == \
             (("student config", students, True) if kept else ("teacher config", teachers, False))

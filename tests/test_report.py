@@ -61,15 +61,15 @@ def test_the_template_prints_the_numbers_computed_in_python(build):
     # one standard error of the bonus network's validation accuracy on 5,000 and on 1,000 images
     assert "measured to within 0.68 points (one standard error); on the 1,000 validation images of @sec-final it would be 1.53 points" in text
     b = ctx["bonus"].summary
-    kept = [say.kept_cell(row["kept"]) for row in b.ablation]
+    kept = [say.kept_cell(row.kept) for row in b.ablation]
     assert kept[0] == "start" and set(kept[1:]) <= {"start", "yes", "*no*"}   # stage 2 starts anew
     for row, cell in zip(b.ablation, kept):
         assert f"[{cell}]," in text
     # the rule, stated once, and every judged step's gain against its threshold, in points
     assert "a change is kept only when its gain over the step before, paired by seed" in text
     for row in b.ablation:
-        if row["kept"] is not None:
-            assert f"[{say.gain(row['gain'], row['gain_se'])}], [{say.threshold(row['threshold'])}], [{say.kept_cell(row['kept'])}]," in text
+        if row.kept is not None:
+            assert f"[{say.gain(row.gain, row.gain_se)}], [{say.threshold(row.threshold)}], [{say.kept_cell(row.kept)}]," in text
     cfg = b.single.config
     epochs = 2 * cfg.n_s * cfg.n_cycles * cfg.batch_size / b.n_train
     assert f"{epochs:.0f} epochs; a run took" in text
@@ -133,7 +133,7 @@ def test_a_bonus_without_students_has_no_distillation_section(build):
     bonus["single"]["distilled"] = False
     path.write_text(json.dumps(bonus))
     text, ctx = rendered(build)
-    assert "distillation" not in " ".join(row["change"] for row in ctx["bonus"].summary.ablation)
+    assert "distillation" not in " ".join(row.change for row in ctx["bonus"].summary.ablation)
     assert "sec-distillation" not in text and "the teacher ensemble reaches" not in text
     assert "the loss of distillation from random teacher probabilities" in text      # still gradient-checked
 

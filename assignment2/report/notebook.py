@@ -82,9 +82,10 @@ COLUMNS = {
 }
 
 
-def show_table(rows: list[dict], kind: str, title: str = "") -> None:
-    """Show ``rows`` as a Markdown table with the columns of ``COLUMNS[kind]`` (for "class_accuracies": the class,
-    then a column per network), under a bold ``title`` if given."""
+def show_table(rows: list, kind: str, title: str = "") -> None:
+    """Show ``rows`` (dicts or dataclasses) as a Markdown table with the columns of ``COLUMNS[kind]`` (for
+    "class_accuracies": the class, then a column per network), under a bold ``title`` if given."""
+    rows = [row if isinstance(row, dict) else vars(row) for row in rows]
     columns = COLUMNS.get(kind) or {"class": ("class", "s"), **{key: (key, ".3f") for key in rows[0] if key != "class"}}
     show_text((f"**{title}**\n\n" if title else "") + markdown_table(rows, columns))
 

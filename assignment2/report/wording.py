@@ -211,11 +211,11 @@ def kept_cell(kept) -> str:
     return "start" if kept is None else "yes" if kept else "*no*"
 
 
-def kept_changes(rows: list[dict]) -> str:
-    """Which changes of an ablation (rows of ``improve.compare``) were kept and which dropped, as sentences."""
-    kept = [escape(r["change"]) for r in rows if r["kept"]]
-    dropped = [f"{escape(r['change'])} ({signed_points(r['gain'])} points, threshold {threshold(r['threshold'])})"
-               for r in rows if r["kept"] is False]
+def kept_changes(rows: list) -> str:
+    """Which changes of an ablation (its ``improve.Step``s) were kept and which dropped, as sentences."""
+    kept = [escape(r.change) for r in rows if r.kept]
+    dropped = [f"{escape(r.change)} ({signed_points(r.gain)} points, threshold {threshold(r.threshold)})"
+               for r in rows if r.kept is False]
     text = f"Kept: {', '.join(kept)}." if kept else "No change cleared its margin."
     if not dropped:
         return text + " Every change was kept, so the chosen network is the last step."
@@ -223,16 +223,16 @@ def kept_changes(rows: list[dict]) -> str:
             "the chosen network leaves every dropped change out and was trained on its own.")
 
 
-def distillation(d, row: dict) -> str:
+def distillation(d, row) -> str:
     """Sentences on the students of notebook 06 against their teachers on validation: ``d`` its
-    ``DistillationSummary``, ``row`` the ablation row of the students (``improve.distillation``)."""
-    students = mean_pm(row["val_acc_mean"], row["val_acc_std"], row["seeds"])
-    teachers = pct(row["val_acc_mean"] - row["gain"])
-    verdict_text = ("it clears the threshold of " if row["kept"] else "inside the threshold of ") + \
-        f"{threshold(row['threshold'])}, " + ("so the students are the chosen network" if row["kept"] else
+    ``DistillationSummary``, ``row`` the ablation's ``improve.Step`` of the students."""
+    students = mean_pm(row.val_acc_mean, row.val_acc_std, row.seeds)
+    teachers = pct(row.val_acc_mean - row.gain)
+    verdict_text = ("it clears the threshold of " if row.kept else "inside the threshold of ") + \
+        f"{threshold(row.threshold)}, " + ("so the students are the chosen network" if row.kept else
                                              "so the teachers stay the chosen network")
-    return (f"The {row['seeds']} students reach a validation accuracy of {students}, against {teachers} for their "
-            f"teachers of the same seeds: {gain(row['gain'], row['gain_se'])} points, {verdict_text}.")
+    return (f"The {row.seeds} students reach a validation accuracy of {students}, against {teachers} for their "
+            f"teachers of the same seeds: {gain(row.gain, row.gain_se)} points, {verdict_text}.")
 
 
 def test_spread(rows: list[dict]) -> str:

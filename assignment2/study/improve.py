@@ -27,7 +27,23 @@ def ablation_configs(base: TrainConfig, steps) -> list[TrainConfig]:
     return configs
 
 
-def judge_path(labels: list[str], groups: list[list[Run]], pooled_with=()) -> tuple[list[dict], list]:
+@dataclass(frozen=True)
+class Step:
+    """A step of a path judged by ``rule``: its number, the change it makes, its seeds, the mean and sd of their
+    validation accuracy, and the fields of its ``rule.Verdict`` against the step before (None for the first)."""
+
+    step: int
+    change: str
+    seeds: int
+    val_acc_mean: float
+    val_acc_std: float
+    gain: float | None = None
+    gain_se: float | None = None
+    threshold: float | None = None
+    kept: bool | None = None
+
+
+def judge_path(labels: list[str], groups: list[list[Run]], pooled_with=()) -> tuple[list[Step], list]:
     """Rows of a path of settings judged by ``rule``: each setting against the one before it.
 
     labels: a label per setting, the first one the starting point; groups: its Runs (one per seed).
@@ -40,19 +56,17 @@ def judge_path(labels: list[str], groups: list[list[Run]], pooled_with=()) -> tu
             [len(g) for g in groups])
     differences = [rule.paired_differences(rule.by_seed(after), rule.by_seed(before))
                    for before, after in zip(groups, groups[1:])]
-    verdicts = [{"gain": None, "gain_se": None, "threshold": None, "kept": None}]
-    verdicts += rule.judge(differences, pooled_with) if differences else []
+    verdicts = [rule.Verdict()] + (rule.judge(differences, pooled_with) if differences else [])
     rows = []
     for step, (label, members, verdict) in enumerate(zip(labels, groups, verdicts)):
         mean, sd = mean_sd([m.row["val_acc"] for m in members])
-        rows.append({"step": step, "change": label, "seeds": len(members), "val_acc_mean": mean, "val_acc_std": sd,
-                     **verdict})
+        rows.append(Step(step, label, len(members), mean, sd, **vars(verdict)))
     return rows, differences
 
 
 def kept_config(base: TrainConfig, steps, rows: list[dict]) -> TrainConfig:
     """``base`` with the changes of the steps that ``judge_path`` kept (rows[1:] match steps)."""
-    return ablation_configs(base, [step for step, row in zip(steps, rows[1:]) if row["kept"]])[-1]
+    return ablation_configs(base, [step for step, row in zip(steps, rows[1:]) if row.kept])[-1]
 
 
 def _path(store: RunStore, configs: list[TrainConfig], seeds, train_data, val_data, **options) -> list[list[Run]]:
@@ -105,11 +119,9 @@ def ablation(base: TrainConfig, short_steps, long_steps, seeds, final_seeds, dat
     finals = _path(store, [longer], final_seeds, train_data, val_data, keep=keep, **options)[0]
     schedule, [schedule_d] = judge_path(["", f"the kept network on a longer schedule ({long_cycles} cycles)"],
                                         [before, finals], differences)
-    if not schedule[1]["kept"]:
+    if not schedule[1].kept:
         longer, finals = chosen, _path(store, [chosen], final_seeds, train_data, val_data, keep=keep, **options)[0]
-    steps = rows + long_rows + schedule[1:]
-    for number, row in enumerate(steps):
-        row["step"] = number
+    steps = [replace(row, step=number) for number, row in enumerate(rows + long_rows + schedule[1:])]
     return Ablation(steps, replace(longer, seed=final_seeds[0]), finals, differences + [schedule_d])
 
 
@@ -123,12 +135,12 @@ class Distillation:
     trials: list
     config: TrainConfig | None
     students: list
-    row: dict | None
+    row: Step | None
 
     @property
     def kept(self) -> bool:
         """Whether the rule kept the students over their teachers."""
-        return self.row is not None and bool(self.row["kept"])
+        return self.row is not None and bool(self.row.kept)
 
 
 def distil_students(teachers: list[Run], mixes, seeds, final_seeds, data, store: RunStore, *, max_snapshots: int = 1,
@@ -161,7 +173,7 @@ def distil_students(teachers: list[Run], mixes, seeds, final_seeds, data, store:
     label = (f"students of the kept networks, {chosen.n_cycles} cycles (distillation, alpha = {chosen.distill:g}, "
              f"T = {chosen.temperature:g})")
     rows, _ = judge_path(["the teachers", label], [paired, students], pool)
-    if rows[1]["kept"]:
+    if rows[1].kept:
         more = [seed for seed in final_seeds if seed not in seeds]
         students = students + (_path(store, [chosen], more, train_data, val_data, **options)[0] if more else [])
     return Distillation(teacher, trials, replace(chosen, seed=seeds[0]), students, rows[1])
@@ -177,8 +189,8 @@ def _mixes(configs: list[TrainConfig], groups: list[list[Run]], pooled_with) -> 
             judge_path(["", label], [groups[best], group], pool)[0][1]
         if i:
             pool.append(rule.paired_differences(rule.by_seed(group), rule.by_seed(groups[best])))
-            best = i if row["kept"] else best
-        trials.append({"alpha": config.distill, "temperature": config.temperature, **row, "step": i})
+            best = i if row.kept else best
+        trials.append({"alpha": config.distill, "temperature": config.temperature, **vars(replace(row, step=i))})
     return trials, best, pool
 
 
@@ -256,13 +268,33 @@ class EnsembleChoice:
         """Its Runs out of ``groups`` (label -> Runs)."""
         return Ensemble(self.groups).members(groups)
 
-    def row(self) -> dict:
-        """Its columns of a table of ensembles."""
-        return {"members": self.label, "snapshots": self.snapshots, "mirror": self.mirror, "networks": self.networks,
-                "val_acc": self.val_acc}
+    def step(self, number: int, change: str, seeds: int, verdict: rule.Verdict) -> "EnsembleStep":
+        """The step ``number`` of ``ensemble_path`` that makes ``change`` and arrives at this ensemble."""
+        return EnsembleStep(change, self.label, self.snapshots, self.mirror, self.networks, self.val_acc, seeds,
+                            **vars(verdict), step=number)
 
 
-def ensemble_path(groups: dict, val_data, max_snapshots: int, pooled_with=()) -> tuple[list[dict], EnsembleChoice]:
+@dataclass(frozen=True)
+class EnsembleStep:
+    """A step of ``ensemble_path``: the change it makes, its ensemble of every seed (members, cycle ends, mirror
+    images, networks, validation accuracy), the seeds it is judged on, its ``rule.Verdict``'s fields and its number."""
+
+    change: str
+    members: str
+    snapshots: int
+    mirror: bool
+    networks: int
+    val_acc: float
+    seeds: int
+    gain: float | None = None
+    gain_se: float | None = None
+    threshold: float | None = None
+    kept: bool | None = None
+    step: int = 0
+
+
+def ensemble_path(groups: dict, val_data, max_snapshots: int,
+                  pooled_with=()) -> tuple[list[EnsembleStep], EnsembleChoice]:
     """The ensemble, chosen one step at a time by ``rule`` on the validation images, paired by seed.
 
     groups: label -> Runs, the chosen network's first. The path starts from the last cycle end of
@@ -284,8 +316,8 @@ def ensemble_path(groups: dict, val_data, max_snapshots: int, pooled_with=()) ->
     ends = _most_ends(groups, state.groups, max_snapshots)
     steps = [(f"the last {ends} cycle ends and mirror images" if ends > 1 else "mirror images", None)]
     steps += [(f"with the {label}", label) for label in labels[1:]]     # (what it says, the group it adds)
-    rows = [{"change": f"the last cycle end of each of the {labels[0]}", **choice(state).row(),
-             "seeds": len(groups[labels[0]]), "gain": None, "gain_se": None, "threshold": None, "kept": None}]
+    rows = [choice(state).step(0, f"the last cycle end of each of the {labels[0]}", len(groups[labels[0]]),
+                               rule.Verdict())]
     pool = list(pooled_with)
     for change, label in steps:
         new = replace(state, snapshots=ends, mirror=True) if label is None else \
@@ -294,10 +326,8 @@ def ensemble_path(groups: dict, val_data, max_snapshots: int, pooled_with=()) ->
         d = rule.paired_differences({s: accuracy(new, {s}) for s in seeds}, {s: accuracy(state, {s}) for s in seeds})
         [verdict] = rule.judge([d], pool)
         pool.append(d)
-        rows.append({"change": change, **choice(new).row(), "seeds": len(seeds), **verdict})
-        state = new if verdict["kept"] else state
-    for number, row in enumerate(rows):
-        row["step"] = number
+        rows.append(choice(new).step(len(rows), change, len(seeds), verdict))
+        state = new if verdict.kept else state
     return rows, choice(state)
 
 

@@ -11,6 +11,8 @@ and otherwise, a tie included, the setting before it stays. A new draw of the no
 seeds, or another BLAS kernel that rounds differently) rarely flips a choice made this way.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..core.checks import require
@@ -37,7 +39,18 @@ def pooled_sd(differences: list) -> float:
     return float(np.sqrt(sum(((d - d.mean()) ** 2).sum() for d in arrays) / dof))
 
 
-def judge(differences: list, pooled_with=(), margin: float = MARGIN) -> list[dict]:
+@dataclass(frozen=True)
+class Verdict:
+    """The rule on one comparison: the gain (the mean paired difference), its standard error, the threshold it
+    must clear and whether it is kept; all None for the start of a path, which is not judged."""
+
+    gain: float | None = None
+    gain_se: float | None = None
+    threshold: float | None = None
+    kept: bool | None = None
+
+
+def judge(differences: list, pooled_with=(), margin: float = MARGIN) -> list[Verdict]:
     """The verdict on each comparison (an array of paired differences): its gain (their mean), its
     standard error (the sd pooled over these comparisons and ``pooled_with``, over sqrt(n)), the
     threshold ``margin`` standard errors and whether the gain clears it ("kept")."""
@@ -45,7 +58,7 @@ def judge(differences: list, pooled_with=(), margin: float = MARGIN) -> list[dic
     verdicts = []
     for d in differences:
         gain, se = float(np.mean(d)), sd / np.sqrt(len(d))
-        verdicts.append({"gain": gain, "gain_se": se, "threshold": margin * se, "kept": bool(gain > margin * se)})
+        verdicts.append(Verdict(gain, se, margin * se, bool(gain > margin * se)))
     return verdicts
 
 

@@ -98,14 +98,14 @@ def confirm_best(candidate: float, rows: list[dict], k: int, seeds, train_data, 
     verdicts = rule.judge([rule.paired_differences(accuracy[lam], accuracy[candidate]) for lam in others]) \
         if others else []
     verdicts = dict(zip(others, verdicts))
-    winners = [lam for lam in others if verdicts[lam]["kept"]]
-    chosen = max(winners, key=lambda lam: verdicts[lam]["gain"]) if winners else candidate
+    winners = [lam for lam in others if verdicts[lam].kept]
+    chosen = max(winners, key=lambda lam: verdicts[lam].gain) if winners else candidate
     summary = []
     for lam, group in by_lambda.items():
         mean, std = mean_sd([row["val_acc"] for row in group])
         summary.append({"lambda": lam, "val_acc_mean": mean, "val_acc_std": std, "n_seeds": len(group),
                         "train_acc_mean": mean_sd([row["train_acc"] for row in group])[0],
                         "candidate": lam == candidate,
-                        **verdicts.get(lam, {"gain": None, "gain_se": None, "threshold": None, "kept": None}),
+                        **vars(verdicts.get(lam, rule.Verdict())),
                         "chosen": lam == chosen})
     return sorted(summary, key=lambda r: (not r["chosen"], -r["val_acc_mean"])), runs

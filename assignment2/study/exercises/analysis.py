@@ -6,11 +6,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...core.data import CLASSES, ensure_data, read_batch
-from ..splits import load_split
 from ...core.ensemble import ensemble_probabilities
 from ...core.network import probabilities
 from ...core.whiten import whitened
 from .. import diagnostics
+from ..splits import load_split
 from ..store import RunStore
 from .base import COUNT, InputError, Result, Settings
 from .bonus import Bonus

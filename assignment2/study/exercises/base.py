@@ -136,7 +136,7 @@ class Result:
         self.folder = Path(folder)
         for name, rows in self.tables.items():
             if rows:
-                save_table(rows, self.folder / f"{name}.csv")
+                save_table([row if isinstance(row, dict) else vars(row) for row in rows], self.folder / f"{name}.csv")
         for name, history in self.histories.items():
             history.save(self.folder / f"{name}.json")
         return save_json(JSON.unstructure(self.summary), self.folder / "results.json")

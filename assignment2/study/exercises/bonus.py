@@ -3,13 +3,13 @@ rule; the test set only for the chosen network and the chosen ensemble."""
 
 from dataclasses import dataclass, field, replace
 
-from ..splits import load_split
 from ...core.ensemble import accuracy, ensemble_probabilities
 from ...core.history import History
 from ...core.train import TrainConfig
 from .. import improve, rule
 from ..experiments import search_n_s
 from ..range_test import propose_bounds, range_test
+from ..splits import load_split
 from ..stats import mean_sd
 from ..store import RunStore
 from .base import COUNT, NON_NEGATIVE, POSITIVE, RATE, SEED, SEEDS, Result, Settings, seeds_text
@@ -149,7 +149,7 @@ class EnsembleSummary:
     mirror: bool
     val_acc: float
     test_acc: float
-    steps: list[dict]
+    steps: list[improve.EnsembleStep]
 
 
 @dataclass(frozen=True)
@@ -182,7 +182,7 @@ class BonusSummary:
     n_val: int
     start: TrainConfig
     range_test: RangeTestSummary
-    ablation: list[dict]
+    ablation: list[improve.Step]
     single: Single
     ensemble: EnsembleSummary
     distillation: DistillationSummary | None
@@ -229,7 +229,7 @@ def _range_test(s: BonusSettings, base: TrainConfig, data, store: RunStore,
     return run.history, RangeTestSummary(eta_min, eta_max, steps, s.range_test_eta, run.row["diverged_eta"])
 
 
-def _single(chosen: improve.Chosen, rows: list[dict], mirror: dict) -> Single:
+def _single(chosen: improve.Chosen, rows: list[dict], mirror: improve.EnsembleStep) -> Single:
     """The chosen network in ``results.json``: its config without the seed, each final seed's accuracies, plain
     and (``mirror``) averaged with its mirror image: the rule's verdict (a row of ``improve.ensemble_path``)
     and the test accuracies."""
@@ -237,11 +237,11 @@ def _single(chosen: improve.Chosen, rows: list[dict], mirror: dict) -> Single:
     val_mean, val_std = mean_sd([m.row["val_acc"] for m in chosen.runs])
     test_mean, test_std = mean_sd(test_accs)
     mirror_mean, mirror_std = mean_sd(mirror_accs)
-    verdict = {k: mirror[k] for k in ("change", "val_acc", "gain", "gain_se", "threshold")}
     return Single(chosen.config, [m.config.seed for m in chosen.runs], val_mean, val_std, test_mean, test_std,
                   test_accs, mean_sd([m.row["seconds"] for m in chosen.runs])[0], chosen.students,
                   [row["run"] for row in rows],
-                  Mirrored(**verdict, kept=bool(mirror["kept"]), test_acc_mean=mirror_mean, test_acc_std=mirror_std,
+                  Mirrored(mirror.change, mirror.val_acc, mirror.gain, mirror.gain_se, mirror.threshold,
+                           bool(mirror.kept), test_acc_mean=mirror_mean, test_acc_std=mirror_std,
                            test_accs=mirror_accs))
 
 
@@ -253,7 +253,7 @@ def _distillation(distilled: improve.Distillation, teacher_cycles: int, teacher_
     teacher = distilled.teacher
     return DistillationSummary(rows["teachers"], teacher.snapshots, teacher.mirror, teacher.val_acc, teacher_test,
                                distilled.config.distill, distilled.config.temperature, distilled.config.n_cycles,
-                               teacher_cycles, distilled.trials, rows["students"], distilled.row["kept"])
+                               teacher_cycles, distilled.trials, rows["students"], distilled.row.kept)
 
 
 def run(settings: BonusSettings, final: FinalModel, store: RunStore, executor=None, progress: bool = False) -> Bonus:
@@ -286,7 +286,7 @@ def run(settings: BonusSettings, final: FinalModel, store: RunStore, executor=No
     ensemble_test = accuracy(ensemble_probabilities(members, X_test, pick.snapshots, pick.mirror), y_test)
     teacher_test = accuracy(ensemble_probabilities(study.runs, X_test, distilled.teacher.snapshots,
                                                    distilled.teacher.mirror), y_test)
-    ablation = study.rows + ([{**distilled.row, "step": len(study.rows)}] if distilled.row is not None else [])
+    ablation = study.rows + ([replace(distilled.row, step=len(study.rows))] if distilled.row is not None else [])
     ensemble = EnsembleSummary([Member(m.config.seed, sorted(m.snapshots)[-pick.snapshots:], bool(m.config.distill),
                                        m.key) for m in members], pick.label, list(pick.groups), pick.networks,
                                pick.snapshots, pick.mirror, pick.val_acc, ensemble_test, steps)

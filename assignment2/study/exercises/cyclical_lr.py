@@ -6,9 +6,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ...core.checks import positive_int, require
-from ..splits import load_split
 from ...core.config import COST_METHODS, TrainConfig
 from ..experiments import OverSeeds, over_seeds, run_all, seed_summary, summarise
+from ..splits import load_split
 from ..store import RunStore
 from .base import COUNT, COUNTS, NON_NEGATIVE, SEEDS, Result, Settings, seeds_text
 

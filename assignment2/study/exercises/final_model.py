@@ -2,10 +2,10 @@
 
 from dataclasses import dataclass, field
 
-from ..splits import load_split
 from ...core.history import History
 from ...core.train import TrainConfig
 from ..experiments import OverSeeds, over_seeds, search_n_s, seed_summary
+from ..splits import load_split
 from ..store import RunStore
 from .base import COUNT, COUNTS, SEEDS, Result, Settings, seeds_text
 from .lambda_search import LambdaSearch

@@ -7,11 +7,11 @@ import numpy as np
 
 from ...core.augment import random_augment
 from ...core.data import matches_official
-from ..splits import load_split
 from ...core.gradcheck import errors, numerical_gradients
 from ...core.network import SoftTargets, dropout_mask, gradients, init_params, log_softmax
 from ..parallel import map_tasks
 from ..sources import closure
+from ..splits import load_split
 from ..store import RunStore
 from .base import COUNT, NON_NEGATIVE, POSITIVE, RATE, SEED, Result, Settings
 

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..splits import load_split
 from ...core.train import TrainConfig
 from ..experiments import search_n_s
 from ..search import best_runs, confirm_best, fine_range, sample_lambdas, search_lambdas, smoothed_peak
+from ..splits import load_split
 from ..store import RunStore
 from .base import COUNT, NON_NEGATIVE, NUMBER, SEED, SEEDS, Result, Settings, seeds_text
 

@@ -2,10 +2,10 @@
 
 from dataclasses import dataclass
 
-from ..splits import load_split
 from ...core.history import History
 from ...core.train import TrainConfig
 from ..experiments import run_all
+from ..splits import load_split
 from ..store import RunStore
 from .base import COUNT, NON_NEGATIVE, POSITIVE, SEED, Result, Settings
 
