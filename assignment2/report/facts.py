@@ -46,7 +46,7 @@ def search_noise(s) -> dict:
     return {"best": best, "se": standard_error(best, s.n_val), "spread": best - last, "runs": len(s.best)}
 
 
-def distillation(d, students_row: dict) -> dict:
+def distillation(d, students_row) -> dict:
     """The facts of notebook 06's distillation (its summary ``d``; the ablation's last row, the students')."""
     return {"teachers": len(d.teachers), "paired_students": d.trials[0]["seeds"], "students_row": students_row,
             "teacher_ends": "the last cycle end" if d.teacher_snapshots == 1 else

@@ -36,10 +36,11 @@ NOTEBOOKS = {"01_gradient_check": GradientCheck, "02_overfit": Overfit, "03_cycl
              "04_lambda_search": LambdaSearch, "05_final_model": FinalModel, "06_bonus": Bonus, "07_analysis": Analysis}
 
 
-def table(rows: list[dict], columns: list[tuple]) -> str:
-    """A Typst call of the template's ``booktabs`` table; ``columns``: (key, header, format) with format a
-    spec or a function. Headers are Typst markup; cells are escaped unless their format is a function."""
-    def cell(value, fmt):   # rows: CSV rows, or dataclasses
+def table(rows: list, columns: list[tuple]) -> str:
+    """A Typst call of the template's ``booktabs`` table of ``rows`` (CSV rows or dataclasses); ``columns``: (key,
+    header, format) with format a spec or a function. Headers are Typst markup; cells are escaped unless their
+    format is a function."""
+    def cell(value, fmt):
         if isinstance(value, float) and math.isnan(value):
             return "---"
         return fmt(value) if callable(fmt) else escape(format(value, fmt))

@@ -64,7 +64,7 @@ def judge_path(labels: list[str], groups: list[list[Run]], pooled_with=()) -> tu
     return rows, differences
 
 
-def kept_config(base: TrainConfig, steps, rows: list[dict]) -> TrainConfig:
+def kept_config(base: TrainConfig, steps, rows: list[Step]) -> TrainConfig:
     """``base`` with the changes of the steps that ``judge_path`` kept (rows[1:] match steps)."""
     return ablation_configs(base, [step for step, row in zip(steps, rows[1:]) if row.kept])[-1]
 

@@ -44,7 +44,7 @@ from ..core.history import History
 from ..core.network import Params
 from ..core.train import TrainConfig
 from ..core.whiten import folded, whitened, zca
-from .continuing import needed, shorter
+from .continuing import shorter
 from .parallel import run_tasks, slots
 from .sources import PACKAGE, closure, source_hash
 from .tasks import Task, halfway, train_task
@@ -166,7 +166,9 @@ class RunStore:
                       shorter(self, configs[i], keeps[i], lambda c, i=i: key_of(c, repeats[i])),
                       inputs.index(configs[i].whiten)) for i in todo]
         tasks.sort(key=lambda task: -task.remaining())                 # the longest first: no worker idles at the end
-        tasks[:1] = self._halves(tasks[:1], tasks, executor, lambda c: key_of(c, repeats[tasks[0].run]) in keys)
+        middle = halfway(tasks, slots(executor) if executor else 1)
+        if middle is not None and key_of(replace(tasks[0].config, n_cycles=middle), repeats[tasks[0].run]) not in keys:
+            tasks[0] = tasks[0].first_half(middle)       # the longest in two halves: the second is added below
         arrays, fingerprint = self._task_data(train_data, val_data, data, inputs,
                                               teacher if any(configs[i].distill for i in todo) else None)
         finished = run_tasks(train_task, tasks, arrays, executor, fingerprint=fingerprint,
@@ -181,9 +183,7 @@ class RunStore:
                 tasks.append(replace(task, config=configs[i], keep=keeps[i], start=run))
             else:
                 found[keys[i]] = run
-        for key, config in zip(keys, configs):
-            found[key].whitening = zcas[config.whiten][1] if config.whiten else None
-        return [found[key] for key in keys]
+        return [_with_whitening(found[key], config, zcas) for key, config in zip(keys, configs)]
 
     def _task_data(self, train_data, val_data, data: str, inputs: list, teacher) -> tuple[tuple, str]:
         """The arrays the tasks read: the (train, val) pairs of each input (plain, or whitened with each epsilon of
@@ -204,17 +204,6 @@ class RunStore:
         todo = [i for i, key in enumerate(keys) if found[key] is None and keys.index(key) == i]
         self.read += len(configs) - len(todo)
         return found, todo
-
-    @staticmethod
-    def _halves(first: list, tasks: list, executor, stored) -> list:
-        """``first`` (the longest task, or none), or its first half when ``tasks.halfway`` splits it; its second
-        half is added when the first is done. stored: whether a config has a run of the request already."""
-        middle = halfway(tasks, slots(executor) if executor else 1)
-        if middle is None:
-            return first
-        task = first[0]
-        half = replace(task.config, n_cycles=middle)
-        return first if stored(half) else [replace(task, config=half, keep=len(needed(task.config, task.keep, middle)))]
 
     def _zca(self, X, data: str, epsilon: float) -> tuple[str, np.ndarray]:
         """(the key of its entry, ``whiten.zca(X, epsilon)``) for the training images X (n, d) of the data whose
@@ -339,6 +328,12 @@ class RunStore:
         write_atomic(self.path(key), buffer.getvalue())
         snapshots = {cycle: Params(**arrays) for cycle, arrays in result["snapshots"].items()}
         return self._run(config, json.loads(header), snapshots, key)   # as a later read gives it, to the bit
+
+
+def _with_whitening(run: Run, config: TrainConfig, zcas: dict) -> Run:
+    """``run`` holding the whitening matrix Z of its config (zcas: epsilon -> (key, Z)), or None for plain images."""
+    run.whitening = zcas[config.whiten][1] if config.whiten else None
+    return run
 
 
 def _checked(configs, keep, teacher, repeats) -> tuple[list, list, list]:

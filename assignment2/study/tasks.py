@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 
 from ..core.train import Diverged, TrainConfig, train_run
-from .continuing import continuable
+from .continuing import continuable, needed
 
 #: The numbers of a run's last record that its row keeps.
 ROW = ("train_cost", "train_loss", "train_acc", "val_cost", "val_loss", "val_acc")
@@ -26,6 +26,11 @@ class Task:
     progress: bool = False
     start: object = None
     inputs: int = 0
+
+    def first_half(self, cycles: int) -> "Task":
+        """This task trained to the end of ``cycles`` only, keeping the cycle ends its second half needs."""
+        return replace(self, config=replace(self.config, n_cycles=cycles),
+                       keep=len(needed(self.config, self.keep, cycles)))
 
     def remaining(self) -> int:
         """The work left: the updates still to make times the hidden units."""
