@@ -19,7 +19,7 @@ NOTEBOOKS := 01_gradient_check 02_overfit 03_cyclical_lr 04_lambda_search 05_fin
 RESULTS := $(foreach nb,$(NOTEBOOKS),$(BUILD)/$(nb)/results.json)
 SOURCES := $(wildcard assignment2/*.py assignment2/*/*.py assignment2/*/*/*.py)
 # Modules only the PDF uses: a change to them rebuilds the PDF and executes no notebook.
-REPORT_ONLY := assignment2/report/pdf.py assignment2/report/reproduction.py assignment2/report/wording.py \
+REPORT_ONLY := assignment2/report/pdf.py assignment2/report/reproduction.py assignment2/report/formats.py \
   assignment2/report/facts.py
 # The commands (the CLI, the timings, the robustness check, the cluster's certificates): no notebook uses them.
 COMMANDS := assignment2/__main__.py assignment2/bench.py assignment2/robustness.py assignment2/cluster_certs.py
@@ -71,7 +71,7 @@ $(BUILD)/07_analysis/results.json: $(BUILD)/05_final_model/results.json $(BUILD)
 $(BUILD)/07_analysis/results.json: EXTRA_PARAMS = -p final_dir $(abspath $(BUILD)/05_final_model) \
   -p bonus_dir $(abspath $(BUILD)/06_bonus)
 
-$(REPORT_PDF): $(RESULTS) $(SOURCES) report/report.typ.j2 report/reference.json
+$(REPORT_PDF): $(RESULTS) $(SOURCES) report/report.typ.j2 report/words.typ.j2 report/reference.json
 	$(PY) -m assignment2.report.pdf $(BUILD) $@ --data-dir "$(DATA_LABEL)" $(README_RESULTS)
 
 test: $(VENV)/.installed

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from assignment2.report import facts, pdf as report
-from assignment2.report import wording as say
+from assignment2.report import formats as say
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = Path(__file__).parent / "fixtures" / "results"
@@ -76,11 +76,14 @@ def test_the_template_prints_the_numbers_computed_in_python(build):
     assert f"$m = {max(ctx['final_model'].summary.models)}$ of @sec-final" in text
 
 
-def test_the_template_computes_nothing():
-    """No arithmetic, filter of statistics or lookup by position in the template: those are in facts.py."""
-    source = (ROOT / "report" / "report.typ.j2").read_text()
-    code = " ".join("".join(groups) for groups in re.findall(r"\(\(\((.*?)\)\)\)|\(\(\*(.*?)\*\)\)", source, re.S))
-    assert "facts." in code and "pct(" in code
+@pytest.mark.parametrize("template", ["report.typ.j2", "words.typ.j2"])
+def test_the_templates_compute_nothing(template):
+    """No arithmetic, filter of statistics or lookup by position in the templates: those are in facts.py (the
+    white-space control of a tag, ``((*-`` and ``-*))``, is not a minus)."""
+    source = (ROOT / "report" / template).read_text()
+    code = " ".join("".join(groups).strip("-") for groups in
+                    re.findall(r"\(\(\((.*?)\)\)\)|\(\(\*(.*?)\*\)\)", source, re.S))
+    assert "pct" in code
     for computation in ("**", "|sum", "|min", "|max", "|length", "selectattr", "|map", "namespace", " - ", " / ",
                         " * ", "sort"):
         assert computation not in code, computation
@@ -90,8 +93,9 @@ def test_facts_choose_by_label_and_pair_batch_sizes(build):
     _, ctx = rendered(build)
     f, a = ctx["facts"], ctx["analysis"].summary
     assert f["single_summary"]["label"] == a.single_label and f["final_summary"]["label"] == a.final_label
-    assert all(fixed["batch_size"] == scaled["batch_size"] and (fixed["eta_scaling"], scaled["eta_scaling"]) ==
-               ("fixed", "linear") for fixed, scaled in f["batch_pairs"])
+    assert all(fixed.row["batch_size"] == scaled.row["batch_size"] and
+               (fixed.row["eta_scaling"], scaled.row["eta_scaling"]) == ("fixed", "linear")
+               for fixed, scaled, _ in f["batch_pairs"])
     assert [r["lambda"] for r in f["coarse"]] == sorted(r["lambda"] for r in ctx["lambda_search"].tables["coarse"])
 
 
@@ -155,8 +159,9 @@ def test_the_report_and_readme_say_which_one_network_is_plain_and_which_averaged
     else:
         assert f"*{plain}* plain (the rule's choice) and {averaged} averaged with its mirror image" in text
         assert "The rule kept no whitening" in text and "fig-whitening" not in text
-    assert (f"ours, trained on the labels alone, is {say.versus(single['test_acc_mean'], 0.643)} the best of the first "
-            f"kind plain and {say.versus(mirror['test_acc_mean'], 0.643)} averaged with its mirror image") in text
+    versus = lambda ours: f"{say.points(ours - 0.643)} {'above' if ours > 0.643 else 'below'}"
+    assert (f"ours, trained on the labels alone, is {versus(single['test_acc_mean'])} the best of the first "
+            f"kind plain and {versus(mirror['test_acc_mean'])} averaged with its mirror image") in text
     readme = report.results_markdown(build)
     first, second = ("averaged with its mirror image", "plain") if kept else ("plain", "averaged with its mirror image")
     assert readme.index(f"bonus, one network, {first} (the rule's choice): m = ") < readme.index(

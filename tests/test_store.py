@@ -72,7 +72,7 @@ def test_the_key_changes_with_the_source_of_each_training_module_and_of_no_other
     for name in store.TRAINING_MODULES:
         assert _with_sources(monkeypatch, {name}) != key, name
     others = {_module(path) for path in PACKAGE.rglob("*.py")} - set(store.TRAINING_MODULES)
-    assert {"report.plots", "report.wording", "report.pdf", "study.experiments", "study.improve", "study.store",
+    assert {"report.plots", "report.formats", "report.pdf", "study.experiments", "study.improve", "study.store",
             "core.data", "core.gradcheck"} <= others
     assert _with_sources(monkeypatch, others) == key
 

@@ -83,7 +83,7 @@ def test_no_notebook_and_no_module_it_can_use_imports_a_module_only_the_pdf_uses
     makefile = (PACKAGE.parent / "Makefile").read_text()
     listed = re.search(r"^REPORT_ONLY := ((?:.*\\\n)*.*)$", makefile, re.M).group(1).replace("\\\n", " ").split()
     report_only = {Path(path).relative_to("assignment2").with_suffix("").as_posix().replace("/", ".") for path in listed}
-    assert report_only == {"report.pdf", "report.reproduction", "report.wording", "report.facts"}
+    assert report_only == {"report.pdf", "report.reproduction", "report.formats", "report.facts"}
     modules = _modules()
     for name, path in modules.items():
         if name not in report_only and name != "report.__init__":

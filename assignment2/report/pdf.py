@@ -25,12 +25,13 @@ from ..study.exercises.final_model import FinalModel
 from ..study.exercises.gradient_check import GradientCheck
 from ..study.exercises.lambda_search import LambdaSearch
 from ..study.exercises.overfit import Overfit
-from . import plots, reference, reproduction, wording
-from .facts import facts
+from . import plots, reference, reproduction
+from .facts import CLEAR, VERDICTS, facts
+from .formats import FILTERS, bonus_options, ensemble_members, escape, rerun_range
 from .notebook import save_figure
 from .provenance import environment
-from .wording import escape, pct, sci, sci_text
 
+ROOT = Path(__file__).resolve().parents[2]
 #: Each notebook's result, read by the name of its notebook without the number (``cyclical_lr``).
 NOTEBOOKS = {"01_gradient_check": GradientCheck, "02_overfit": Overfit, "03_cyclical_lr": CyclicalLR,
              "04_lambda_search": LambdaSearch, "05_final_model": FinalModel, "06_bonus": Bonus, "07_analysis": Analysis}
@@ -63,28 +64,35 @@ def context(build_dir, data_dir=None, reference_file=reference.PATH) -> dict:
     table, the machine and software, and the helpers. ``data_dir``: the data folder as the
     user gave it (None: not recorded)."""
     build = Path(build_dir).resolve()
-    ctx = {"build": build.as_posix(), "fmt": format, "table": table, "sci": sci, "sci_text": sci_text, "pct": pct,
-           "escape": escape, "say": wording, "data_dir": data_dir, "env": environment(), "seconds": {},
+    ctx = {"build": build.as_posix(), "data_dir": data_dir, "env": environment(), "seconds": {},
            "divergence_factor": DIVERGENCE_FACTOR}
     for name, kind in NOTEBOOKS.items():
         ctx[name.split("_", 1)[1]] = kind.load(build / name)
         ctx["seconds"][name] = notebook_seconds(build / name / f"{name}.ipynb")
     ctx["reference"] = reference.load(reference_file)
     ctx["facts"] = facts(ctx)
-    ctx["reproduction"] = reproduction.rows(ctx, ctx["reference"])
+    ctx["repro"] = reproduction.facts(ctx, ctx["reference"])
     ctx["headline"] = reproduction.headline(ctx, ctx["reference"])
     return ctx
+
+
+#: Jinja's delimiters in the report's templates: Typst uses braces.
+DELIMITERS = dict(block_start_string="((*", block_end_string="*))", variable_start_string="(((",
+                  variable_end_string=")))", comment_start_string="((#", comment_end_string="#))",
+                  trim_blocks=True, lstrip_blocks=True)
+
+
+def add_helpers(env: jinja2.Environment) -> None:
+    """What the templates may call: the filters of ``formats`` (as filters too) and the verdicts of ``facts``."""
+    env.filters.update(FILTERS)
+    env.globals.update(FILTERS, **VERDICTS, fmt=format, table=table, CLEAR=CLEAR, ensemble_members=ensemble_members)
 
 
 def render(template: Path, ctx: dict) -> str:
     """The template filled with ``ctx`` (the dict of ``context``)."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(template.parent), undefined=jinja2.StrictUndefined,
-                             block_start_string="((*", block_end_string="*))",
-                             variable_start_string="(((", variable_end_string=")))",
-                             comment_start_string="((#", comment_end_string="#))",
-                             trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(pct=pct, sci=sci, escape=escape, mean_pm=wording.mean_pm, versus=wording.versus,
-                       rerun_range=wording.rerun_range)
+                             **DELIMITERS)
+    add_helpers(env)
     return env.get_template(template.name).render(**ctx)
 
 
@@ -117,20 +125,20 @@ def results_markdown(build_dir) -> str:
     ctx = context(build_dir)
     c, f, b = ctx["cyclical_lr"].summary, ctx["final_model"].summary, ctx["bonus"].summary
     acc = lambda r: (f"{100 * r.test_acc_mean:.2f} ± {100 * r.test_acc_std:.2f} % | "
-                     f"{wording.rerun_range(r.test_acc_mean, r.test_acc_std, len(r.test_accs))}")
+                     f"{rerun_range(r.test_acc_mean, r.test_acc_std, len(r.test_accs))}")
     rows = [(f"1 cycle, n_s = {c.one_cycle.n_s}, λ = {c.lam}, {c.n_train} training images", len(c.seeds),
              acc(c.one_cycle)),
             (f"3 cycles, n_s = {c.three_cycles.n_s}, λ = {c.lam}", len(c.seeds), acc(c.three_cycles))]
     rows += [(f"final, m = {m.hidden}, λ = {f.lam:.3g} from the search, {f.n_train} training images, "
               f"{f.n_cycles} cycles", len(f.seeds), acc(m)) for m in f.models.values()]
     single, ens, cfg = b.single, b.ensemble, b.single.config
-    options = wording.bonus_options(cfg) + [f"λ = {cfg.lam:.3g}"]
+    options = bonus_options(cfg) + [f"λ = {cfg.lam:.3g}"]
     named = " (the rule's choice)"
     rows += [(f"bonus, one network, {how}{named if first else ''}: m = {cfg.hidden}, "
               f"{', '.join(options)}, {cfg.n_cycles} cycles, {b.n_train} training images, chosen on validation",
               len(single.seeds), acc(numbers))
              for first, (how, numbers) in zip((True, False), single.views())]
-    rows += [(f"bonus, ensemble of {ens.networks} networks ({wording.ensemble_members(ens)}), chosen on validation",
+    rows += [(f"bonus, ensemble of {ens.networks} networks ({ensemble_members(ens)}), chosen on validation",
               "—", f"{100 * ens.test_acc:.2f} % | —")]
     checked = ctx["gradient_check"].summary
     data = ("the official CIFAR-10 files (their MD5 sums match)" if checked.official_data else
