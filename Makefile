@@ -4,7 +4,7 @@
 #              -p quick True to the notebooks that have it)
 # Parameters for every notebook: NB_PARAMS="-p name value"; a notebook refuses one it does not declare.
 # SCHEDULER=tcp://HOST:8786 runs the notebooks that train many networks on that Dask scheduler.
-# make bench  : time the default run (python -m assignment2.bench; add --search 4 for a parallel search)
+# make bench  : time the default run (python bench/timing.py; add --search 4 for a parallel search)
 # make lab    : open the notebooks in JupyterLab with the project's environment
 # make clean  : remove build outputs (build/, build-smoke/)
 
@@ -22,7 +22,7 @@ SOURCES := $(wildcard assignment2/*.py assignment2/*/*.py assignment2/*/*/*.py)
 REPORT_ONLY := assignment2/report/pdf.py assignment2/report/reproduction.py assignment2/report/formats.py \
   assignment2/report/facts.py
 # The commands (the CLI, the timings, the robustness check, the cluster's certificates): no notebook uses them.
-COMMANDS := assignment2/__main__.py assignment2/bench.py assignment2/robustness.py assignment2/cluster_certs.py
+COMMANDS := assignment2/__main__.py assignment2/robustness.py assignment2/cluster_certs.py
 NOTEBOOK_SOURCES := $(filter-out $(REPORT_ONLY) $(COMMANDS),$(SOURCES))
 # The run store every notebook of a build shares: a run kept there is read, never trained again.
 STORE ?= $(BUILD)/runs
@@ -83,7 +83,7 @@ smoke: $(VENV)/.installed
 	  QUICK=1 NB_PARAMS="-p data_root $(abspath build-smoke/synthetic)"
 
 bench: $(VENV)/.installed
-	$(PY) -m assignment2.bench
+	$(PY) bench/timing.py
 
 lab: $(VENV)/.installed
 	$(VENV)/bin/jupyter lab notebooks/

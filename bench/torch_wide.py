@@ -1,4 +1,4 @@
-"""The wide run of ``python -m assignment2.bench --wide``, done by PyTorch on the CPU: a reference to time against.
+"""The wide run of ``python bench/timing.py --wide``, done by PyTorch on the CPU: a reference to time against.
 
 Not part of the project and not one of its dependencies: run it with the Python of a separate
 environment that has PyTorch (``pip install torch numpy tqdm threadpoolctl``), from the
@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from assignment2.bench import WIDE  # noqa: E402  (the run's settings, shared with our side)
+from bench.timing import WIDE  # noqa: E402  (the run's settings, shared with our side)
 from assignment2.study.splits import load_split  # noqa: E402
 
 

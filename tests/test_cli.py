@@ -4,7 +4,7 @@ import pytest
 
 from assignment2.study import store
 from assignment2.__main__ import main
-from assignment2.bench import run_flops
+from bench.timing import run_flops
 from assignment2.core.train import TrainConfig
 
 

@@ -1,4 +1,4 @@
-"""python -m assignment2.bench: time the default training run, a parallel lambda search, or the wide run.
+"""python bench/timing.py: time the default training run, a parallel lambda search, or the wide run.
 
 By default: the default run (1 cycle, n_s = 500, batch 100, m = 50, 10 full-data records) in each
 --dtype, on the real "ex3" split when CIFAR10_DIR is set, else on random data of the same shape
@@ -18,13 +18,13 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .study.splits import load_split
-from .core.network import EVAL_ROWS, accuracy
-from .core.train import TrainConfig, fresh_params, train
-from .study.experiments import search_n_s
-from .study.parallel import release
-from .study.search import search_lambdas
-from .study.store import RunStore
+from assignment2.core.network import EVAL_ROWS, accuracy
+from assignment2.core.train import TrainConfig, fresh_params, train
+from assignment2.study.experiments import search_n_s
+from assignment2.study.parallel import release
+from assignment2.study.search import search_lambdas
+from assignment2.study.splits import load_split
+from assignment2.study.store import RunStore
 
 
 #: The wide run timed against PyTorch (bench/torch_wide.py reads these settings too).
@@ -131,7 +131,7 @@ def bench_search(n_runs: int, workers: int = 2) -> None:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m assignment2.bench", description=__doc__.split("\n\n")[0]
+    parser = argparse.ArgumentParser(prog="python bench/timing.py", description=__doc__.split("\n\n")[0]
                                      .split(": ", 1)[1].capitalize(), epilog=__doc__.split("\n\n")[1],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--dtype", nargs="+", default=["float32", "float64"], choices=["float32", "float64"],
