@@ -1,9 +1,9 @@
 """Everything the report states beyond the notebooks' results: every statistic, lookup, comparison and
 verdict, computed here from the results so that the templates only word and format them.
 
-``facts(ctx)`` takes the context of ``report.context`` (each notebook's results, by the name of
-its notebook without the number) and returns a dict the template reads as ``facts``; ``VERDICTS``
-are the functions the templates call to compare two numbers.
+``facts(build)`` takes a ``pdf.Build`` (each notebook's result, by the name of its notebook without
+the number) and returns a dict the template reads as ``facts``; ``VERDICTS`` are the functions the
+templates call to compare two numbers.
 """
 
 import math
@@ -185,13 +185,13 @@ def classes(summary: dict) -> dict:
     return {**summary, "hardest": min(accs, key=accs.get), "easiest": max(accs, key=accs.get)}
 
 
-def facts(ctx: dict) -> dict:
+def facts(build) -> dict:
     """Every derived number, lookup and sentence of the report, by section."""
-    c, s, f = ctx["cyclical_lr"].summary, ctx["lambda_search"].summary, ctx["final_model"].summary
-    b, a = ctx["bonus"].summary, ctx["analysis"].summary
+    c, s, f = build.cyclical_lr.summary, build.lambda_search.summary, build.final_model.summary
+    b, a = build.bonus.summary, build.analysis.summary
     single, cfg, d = b.single, b.single.config, b.distillation
     return {
-        "gradients_correct": ctx["gradient_check"].summary.max_rel < GRADIENT_TOLERANCE,
+        "gradients_correct": build.gradient_check.summary.max_rel < GRADIENT_TOLERANCE,
         "seeds": len(c.seeds),
         "cost_test_accs": [method.test_acc for method in c.cost_methods.values()],
         "cost_same": len({method.test_acc for method in c.cost_methods.values()}) == 1,
@@ -200,8 +200,8 @@ def facts(ctx: dict) -> dict:
         "search_noise": search_noise(s),
         "confirm_std": (min(r["val_acc_std"] for r in s.confirmed), max(r["val_acc_std"] for r in s.confirmed)),
         "margin": rule.MARGIN,
-        "coarse": sorted(ctx["lambda_search"].tables["coarse"], key=lambda r: r["lambda"]),
-        "fine": sorted(ctx["lambda_search"].tables["fine"], key=lambda r: r["lambda"]),
+        "coarse": sorted(build.lambda_search.tables["coarse"], key=lambda r: r["lambda"]),
+        "fine": sorted(build.lambda_search.tables["fine"], key=lambda r: r["lambda"]),
         "final_seeds": len(f.seeds),
         "final_models": list(f.models.values()),
         "finals_by_width": [f.models[m] for m in sorted(f.models)],
@@ -220,8 +220,8 @@ def facts(ctx: dict) -> dict:
         "final_summary": classes(a.model(a.final_label)),
         "widest_final": f.widest.hidden,
         "class_columns": [("class", "class", "s")] + [(m["label"], escape(m["label"]), pct) for m in a.models],
-        "total_seconds": sum(secs for secs in ctx["seconds"].values() if secs is not None),
-        "best_one_hidden_layer": ctx["reference"].one_hidden_layer.best,
+        "total_seconds": sum(secs for secs in build.seconds.values() if secs is not None),
+        "best_one_hidden_layer": build.reference.one_hidden_layer.best,
     }
 
 

@@ -9,6 +9,7 @@ import argparse
 import json
 import math
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
@@ -59,21 +60,36 @@ def notebook_seconds(executed) -> float | None:
         return None
 
 
+@dataclass(frozen=True)
+class Build:
+    """What a build holds for the report: each notebook's result, the wall time papermill recorded for each
+    notebook (None: not recorded), and the published results to set them beside."""
+
+    gradient_check: GradientCheck
+    overfit: Overfit
+    cyclical_lr: CyclicalLR
+    lambda_search: LambdaSearch
+    final_model: FinalModel
+    bonus: Bonus
+    analysis: Analysis
+    seconds: dict[str, float | None]
+    reference: reference.Reference
+
+    @classmethod
+    def load(cls, build_dir, reference_file=reference.PATH) -> "Build":
+        build = Path(build_dir).resolve()
+        results = {name.split("_", 1)[1]: kind.load(build / name) for name, kind in NOTEBOOKS.items()}
+        seconds = {name: notebook_seconds(build / name / f"{name}.ipynb") for name in NOTEBOOKS}
+        return cls(**results, seconds=seconds, reference=reference.load(reference_file))
+
+
 def context(build_dir, data_dir=None, reference_file=reference.PATH) -> dict:
-    """Everything the template may use: each notebook's results and tables, the reproduction
-    table, the machine and software, and the helpers. ``data_dir``: the data folder as the
-    user gave it (None: not recorded)."""
-    build = Path(build_dir).resolve()
-    ctx = {"build": build.as_posix(), "data_dir": data_dir, "env": environment(), "seconds": {},
-           "divergence_factor": DIVERGENCE_FACTOR}
-    for name, kind in NOTEBOOKS.items():
-        ctx[name.split("_", 1)[1]] = kind.load(build / name)
-        ctx["seconds"][name] = notebook_seconds(build / name / f"{name}.ipynb")
-    ctx["reference"] = reference.load(reference_file)
-    ctx["facts"] = facts(ctx)
-    ctx["repro"] = reproduction.facts(ctx, ctx["reference"])
-    ctx["headline"] = reproduction.headline(ctx, ctx["reference"])
-    return ctx
+    """Everything the template may use: the ``Build``'s fields, the facts computed from them, the machine and
+    software. ``data_dir``: the data folder as the user gave it (None: not recorded)."""
+    build = Build.load(build_dir, reference_file)
+    return {**vars(build), "build": Path(build_dir).resolve().as_posix(), "data_dir": data_dir, "env": environment(),
+            "divergence_factor": DIVERGENCE_FACTOR, "facts": facts(build), "repro": reproduction.facts(build),
+            "headline": reproduction.headline(build)}
 
 
 #: Jinja's delimiters in the report's templates: Typst uses braces.
@@ -122,8 +138,8 @@ README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
 
 def results_markdown(build_dir) -> str:
     """The headline numbers as a Markdown table, from the notebooks' results."""
-    ctx = context(build_dir)
-    c, f, b = ctx["cyclical_lr"].summary, ctx["final_model"].summary, ctx["bonus"].summary
+    build = Build.load(build_dir)
+    c, f, b = build.cyclical_lr.summary, build.final_model.summary, build.bonus.summary
     acc = lambda r: (f"{100 * r.test_acc_mean:.2f} ± {100 * r.test_acc_std:.2f} % | "
                      f"{rerun_range(r.test_acc_mean, r.test_acc_std, len(r.test_accs))}")
     rows = [(f"1 cycle, n_s = {c.one_cycle.n_s}, λ = {c.lam}, {c.n_train} training images", len(c.seeds),
@@ -140,7 +156,7 @@ def results_markdown(build_dir) -> str:
              for first, (how, numbers) in zip((True, False), single.views())]
     rows += [(f"bonus, ensemble of {ens.networks} networks ({ensemble_members(ens)}), chosen on validation",
               "—", f"{100 * ens.test_acc:.2f} % | —")]
-    checked = ctx["gradient_check"].summary
+    checked = build.gradient_check.summary
     data = ("the official CIFAR-10 files (their MD5 sums match)" if checked.official_data else
             "a copy of CIFAR-10 whose files do not match the official MD5 sums (a lossy rebuild, for example), so "
             "these accuracies are close to, not the same as, those on the official files")

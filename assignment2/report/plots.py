@@ -84,19 +84,19 @@ def range_test_figure(history: History, eta_min: float, eta_max: float) -> plt.F
     return fig
 
 
-def headline_figure(rows: list[dict]) -> plt.Figure:
-    """Test accuracy of every configuration (rows of ``reproduction.headline``): ours as mean with an
+def headline_figure(rows: list) -> plt.Figure:
+    """Test accuracy of every configuration (``reproduction.Point``s): ours as mean with an
     error bar of one standard deviation over the seeds, the reference report's value beside it."""
     fig, ax = plt.subplots(figsize=(7.5, 0.42 * len(rows) + 1.3), constrained_layout=True)
     y = np.arange(len(rows))[::-1]
-    ours = np.array([r["mean"] for r in rows]) * 100
-    ax.errorbar(ours, y, xerr=[100 * r["std"] for r in rows], fmt="o", capsize=3, label="ours (mean ± sd over seeds)")
-    refs = [(100 * r["reference"], yi) for r, yi in zip(rows, y) if r["reference"] is not None]
+    ours = np.array([r.mean for r in rows]) * 100
+    ax.errorbar(ours, y, xerr=[100 * r.std for r in rows], fmt="o", capsize=3, label="ours (mean ± sd over seeds)")
+    refs = [(100 * r.reference, yi) for r, yi in zip(rows, y) if r.reference is not None]
     if refs:
         ax.scatter(*zip(*refs), marker="x", color="black", zorder=3, label="reference report")
     for value, yi, r in zip(ours, y, rows):
         ax.annotate(f"{value:.1f}%", (value, yi), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
-    ax.set_yticks(y, [r["label"] for r in rows])
+    ax.set_yticks(y, [r.label for r in rows])
     ax.set_xlabel("test accuracy (%)")
     ax.set_ylim(-0.7, len(rows) - 0.3)
     ax.grid(alpha=0.3, axis="x")

@@ -1,9 +1,11 @@
 """The numbers the reproduction table and the headline figure set beside the reference report's and the
 assignment's (``reference.Reference``); the table's words are in report/report.typ.j2.
 
-``facts(results, reference)``: ``results`` maps each notebook's short name (``cyclical_lr`` ...) to its
-``Result``; the template reads the dict it returns as ``repro``.
+``facts(build)`` and ``headline(build)`` read a ``pdf.Build``; the template reads the dict that ``facts``
+returns as ``repro``.
 """
+
+from dataclasses import dataclass
 
 from .facts import runs
 
@@ -23,13 +25,14 @@ def gradients(grad, ref) -> dict:
             "rounding": max(*ours.values(), *ref.mean_abs.values()) < ROUNDING}
 
 
-def facts(results: dict, reference) -> dict:
+def facts(build) -> dict:
     """What the reproduction table states beyond the results: the gradient check's comparison, the runs that
     match the reference's settings (None where this profile ran none), and the ratios it gives."""
-    c, s, f = results["cyclical_lr"].summary, results["lambda_search"].summary, results["final_model"].summary
+    c, s, f, reference = build.cyclical_lr.summary, build.lambda_search.summary, build.final_model.summary, \
+        build.reference
     ratio = lambda seconds: seconds["full"] / seconds["running_mean"]
     fixed = {r["batch_size"]: r for r in c.batch_sizes if r["eta_scaling"] == "fixed"}
-    return {"gradients": gradients(results["gradient_check"], reference.gradient_check), "methods": METHODS,
+    return {"gradients": gradients(build.gradient_check, reference.gradient_check), "methods": METHODS,
             "timing_ratio": (ratio({m: r.seconds for m, r in c.cost_methods.items()}),
                              ratio(reference.one_cycle.seconds)),
             "hidden": next((r for r in c.hidden_sizes if r["hidden"] == reference.hidden.m), None),
@@ -40,27 +43,36 @@ def facts(results: dict, reference) -> dict:
                         if batch in fixed]}
 
 
-def headline(results: dict, reference) -> list[dict]:
-    """The test accuracy of every configuration of the study, for the headline figure: label, our mean and
-    std over n seeds, and the reference report's value (None where it has none)."""
-    c, f, b = results["cyclical_lr"].summary, results["final_model"].summary, results["bonus"].summary
+@dataclass(frozen=True)
+class Point:
+    """A configuration in the headline figure: its label, our mean and std of its test accuracy over n seeds, and
+    the reference report's value (None where it has none)."""
+
+    label: str
+    mean: float
+    std: float
+    n: int
+    reference: float | None
+
+
+def headline(build) -> list[Point]:
+    """The test accuracy of every configuration of the study, for the headline figure."""
+    c, f, b, reference = build.cyclical_lr.summary, build.final_model.summary, build.bonus.summary, build.reference
     n = len(c.seeds)
-    point = lambda label, mean, std, seeds, ref: {"label": label, "mean": mean, "std": std, "n": seeds,
-                                                  "reference": ref}
-    out = [point(f"1 cycle (n_s = {c.one_cycle.n_s}), m = {c.hidden}", c.one_cycle.test_acc_mean,
+    out = [Point(f"1 cycle (n_s = {c.one_cycle.n_s}), m = {c.hidden}", c.one_cycle.test_acc_mean,
                  c.one_cycle.test_acc_std, n, reference.one_cycle.test_acc["full"]),
-           point(f"3 cycles (n_s = {c.three_cycles.n_s}), m = {c.hidden}", c.three_cycles.test_acc_mean,
+           Point(f"3 cycles (n_s = {c.three_cycles.n_s}), m = {c.hidden}", c.three_cycles.test_acc_mean,
                  c.three_cycles.test_acc_std, n, reference.three_cycles.test_acc["full"])]
-    out += [point(f"m = {r['hidden']}, 3 cycles", r["test_acc_mean"], r["test_acc_std"], r["n_seeds"],
+    out += [Point(f"m = {r['hidden']}, 3 cycles", r["test_acc_mean"], r["test_acc_std"], r["n_seeds"],
                   reference.hidden.test_acc if r["hidden"] == reference.hidden.m else None)
             for r in c.hidden_sizes if r["hidden"] != c.hidden]
-    out += [point(f"final model, m = {m.hidden}", m.test_acc_mean, m.test_acc_std, len(f.seeds),
+    out += [Point(f"final model, m = {m.hidden}", m.test_acc_mean, m.test_acc_std, len(f.seeds),
                   reference.final.test_acc if m.hidden == reference.final.m else None)
             for m in f.models.values()]
     single, ens = b.single, b.ensemble
-    out += [point(f"bonus: one network, m = {single.config.hidden}, {how}", numbers.test_acc_mean,
+    out += [Point(f"bonus: one network, m = {single.config.hidden}, {how}", numbers.test_acc_mean,
                   numbers.test_acc_std, len(single.seeds), reference.bonus.single.test_acc)
             for how, numbers in reversed(single.views())]      # the rule's choice last, beside the ensemble
-    out.append(point(f"bonus: ensemble of {ens.networks}", ens.test_acc, 0.0, 1,
+    out.append(Point(f"bonus: ensemble of {ens.networks}", ens.test_acc, 0.0, 1,
                      reference.bonus.ensemble.test_acc))
     return out
