@@ -127,8 +127,8 @@ def main(argv=None) -> int:
             [(history, row)] = run_all([config], (train_data, val_data, test_data), store, progress=True)
             history.save(args.out)
             how = f"read from the run store {store.root}" if store.read else f"trained and kept in {store.root}"
-            print(f"the run was {how}; training accuracy {row['train_acc']:.4f}, validation accuracy "
-                  f"{row['val_acc']:.4f}, test accuracy {row['test_acc']:.4f}; history saved to {args.out}")
+            print(f"the run was {how}; training accuracy {row.train_acc:.4f}, validation accuracy "
+                  f"{row.val_acc:.4f}, test accuracy {row.test_acc:.4f}; history saved to {args.out}")
         else:
             lambdas = sample_lambdas(args.n, args.l_min, args.l_max, np.random.default_rng(config.seed))
             rows = search_lambdas(lambdas, train_data, val_data, config, store,

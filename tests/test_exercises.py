@@ -68,13 +68,13 @@ def test_the_cyclical_runs_summarise_their_seeds_and_the_sizes(study):
     for name, cycles in cyclical_lr.SCHEDULES.items():
         seeds = result.tables[f"{name}_seeds"]
         schedule = getattr(result.summary, name)
-        assert [row["seed"] for row in seeds] == [0, 1] and schedule.cycles == cycles
-        assert schedule.test_accs == [row["test_acc"] for row in seeds]
+        assert [row.seed for row in seeds] == [0, 1] and schedule.cycles == cycles
+        assert schedule.test_accs == [row.test_acc for row in seeds]
         assert schedule.test_acc_mean == pytest.approx(np.mean(schedule.test_accs))
     assert [row["method"] for row in result.tables["cost_methods"]] == ["full", "running_mean", "ema"]
     assert set(result.cost_histories()) == {"full", "running_mean", "ema"}
-    assert [row["hidden"] for row in result.tables["hidden_sizes"]] == [20, 40]
-    assert {(row["eta_scaling"], row["batch_size"]) for row in result.tables["batch_sizes"]} == \
+    assert [row.hidden for row in result.summary.hidden_sizes] == [20, 40]
+    assert {(row.eta_scaling, row.batch_size) for row in result.summary.batch_sizes} == \
         {(s, b) for s in ("fixed", "linear") for b in (20, 50)}
 
 
@@ -96,7 +96,7 @@ def test_the_final_models_record_the_runs_a_later_exercise_reads(study):
     for m, model in result.summary.models.items():
         [run] = [runs.load(key) for key in model.runs]
         assert run.config.hidden == m == model.hidden and run.config.lam == made["04"].summary.best_lambda
-        assert model.test_accs == [row["test_acc"] for row in result.tables["final_runs"] if row["hidden"] == m]
+        assert model.test_accs == [row.test_acc for row in result.tables["final_runs"] if row.hidden == m]
 
 
 def test_the_bonus_reports_the_networks_it_chose_and_tested(study, synthetic_root):

@@ -133,7 +133,7 @@ def _stage_one_wider_kept(base, short, split, tmp_path) -> bool:
     """Stage 1's verdict on "wider", by hand from its runs: d_s paired by seed for both steps, their sd pooled
     (sum of squared deviations over 2 - 1 + 2 - 1 degrees of freedom), kept when mean(d) > 2 sd / sqrt(2)."""
     path = [base, replace(base, **short[0][1]), replace(base, **short[0][1], **short[1][1])]
-    acc = [[run.row["val_acc"] for run in RunStore(tmp_path).runs([replace(c, seed=s) for s in (0, 1)], *split)]
+    acc = [[run.row.val_acc for run in RunStore(tmp_path).runs([replace(c, seed=s) for s in (0, 1)], *split)]
            for c in path]
     d = [[after - before for after, before in zip(acc[i + 1], acc[i])] for i in range(2)]
     squares = sum((x - sum(pair) / 2) ** 2 for pair in d for x in pair)
@@ -157,7 +157,7 @@ def test_an_ablation_step_is_judged_on_the_difference_paired_by_seed(split, tmp_
     groups = [RunStore(tmp_path).runs([replace(c, seed=s) for s in (0, 1, 2)], *split)
               for c in (base, replace(base, hidden=16))]
     rows, [d] = improve.judge_path(["base", "wider"], groups)
-    np.testing.assert_allclose(d, [w.row["val_acc"] - b.row["val_acc"] for b, w in zip(*groups)])
+    np.testing.assert_allclose(d, [w.row.val_acc - b.row.val_acc for b, w in zip(*groups)])
     assert rows[1].gain == pytest.approx(d.mean())
     assert rows[1].gain_se == pytest.approx(d.std(ddof=1) / np.sqrt(3))
 
@@ -167,7 +167,7 @@ def test_a_range_test_that_diverges_keeps_the_records_before(split, tmp_path):
     config = TrainConfig(**{**SMALL.__dict__, "eta_min": 0.0, "eta_max": 2.0, "lam": 0.0})
     run = range_test.range_test(*split, config, 100, RunStore(tmp_path), records=20)
     history = run.history
-    assert 5 <= len(history.eta) < 20 and run.row["diverged_eta"] > history.eta[-1] and run.diverged
+    assert 5 <= len(history.eta) < 20 and run.row.diverged_eta > history.eta[-1] and run.diverged
     assert range_test.propose_bounds(history)[1] <= history.eta[-1]
     assert range_test.range_test(*split, config, 100, RunStore(tmp_path), records=20).history == history
 
@@ -194,9 +194,9 @@ def test_distillation_trains_every_mix_with_the_teachers_seeds_and_keeps_a_later
     assert (chosen.distill, chosen.seed, chosen.n_cycles) == ((0.9 if second["kept"] else 0.5), 0, 2)
     row = result.row
     assert row.kept == (row.gain > row.threshold)
-    paired = [m.row["val_acc"] for m in teachers[:2]]
+    paired = [m.row.val_acc for m in teachers[:2]]
     students = result.students
-    assert row.gain == pytest.approx(np.mean([s.row["val_acc"] for s in students[:2]]) - np.mean(paired))
+    assert row.gain == pytest.approx(np.mean([s.row.val_acc for s in students[:2]]) - np.mean(paired))
     assert [m.config.seed for m in students] == ([0, 1, 2] if row.kept else [0, 1])
     assert len(list(tmp_path.glob("*.npz"))) == 3 + 2 * 2 + row.kept
 

@@ -93,8 +93,8 @@ def test_facts_choose_by_label_and_pair_batch_sizes(build):
     _, ctx = rendered(build)
     f, a = ctx["facts"], ctx["analysis"].summary
     assert f["single_summary"]["label"] == a.single_label and f["final_summary"]["label"] == a.final_label
-    assert all(fixed.row["batch_size"] == scaled.row["batch_size"] and
-               (fixed.row["eta_scaling"], scaled.row["eta_scaling"]) == ("fixed", "linear")
+    assert all(fixed.row.batch_size == scaled.row.batch_size and
+               (fixed.row.eta_scaling, scaled.row.eta_scaling) == ("fixed", "linear")
                for fixed, scaled, _ in f["batch_pairs"])
     assert [r["lambda"] for r in f["coarse"]] == sorted(r["lambda"] for r in ctx["lambda_search"].tables["coarse"])
 

@@ -83,7 +83,7 @@ def test_an_entry_holds_the_history_the_row_and_the_snapshots_and_is_read_back(s
     trained = runs.runs(configs, *split, keep=2)
     assert (runs.trained, runs.read) == (2, 0)
     assert [sorted(r.snapshots) for r in trained] == [[2, 3], [2, 3]]
-    assert trained[0].row["val_acc"] == trained[0].history.val_acc[-1] and trained[0].row["seconds"] > 0
+    assert trained[0].row.val_acc == trained[0].history.val_acc[-1] and trained[0].row.seconds > 0
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{r.key}.npz" for r in trained)
     assert all(stat.S_IMODE(p.stat().st_mode) & 0o044 == 0o044 for p in tmp_path.iterdir())   # readable as the build
     monkeypatch.setattr(store, "train_task", lambda *a: pytest.fail("a stored run was trained again"))
@@ -145,7 +145,7 @@ def test_a_damaged_entry_is_trained_again_with_a_warning_naming_it(split, tmp_pa
     damage(path)
     with pytest.warns(UserWarning, match=f"{path.name} .*{message}.*training it again"):
         [again] = runs.runs([SMALL], *split)
-    assert runs.trained == 2 and again.row["val_acc"] == first.row["val_acc"]
+    assert runs.trained == 2 and again.row.val_acc == first.row.val_acc
     assert store.RunStore(tmp_path).runs([SMALL], *split)[0].row == again.row     # whole again
     damage(path)
     with pytest.raises(ValueError, match="is not a whole entry of the run store"):
@@ -169,7 +169,7 @@ def test_two_processes_writing_one_entry_at_once_leave_one_whole_entry(split, tm
         assert w.exitcode == 0
     assert [p.name for p in tmp_path.iterdir()] == ["0" * 16 + ".npz"]       # no temporary file left
     run = store.RunStore(tmp_path).load("0" * 16)
-    assert run.row == result["row"] and sorted(run.snapshots) == [2, 3]
+    assert vars(run.row) == result["row"] and sorted(run.snapshots) == [2, 3]
 
 
 def test_reading_an_entry_runs_no_code(split, tmp_path):
@@ -257,7 +257,7 @@ def test_a_longer_run_continues_the_stored_shorter_one_to_the_same_bits(split, t
         assert getattr(continued.history, name) == getattr(fresh.history, name), name
     assert continued.history.config == fresh.history.config and continued.state == fresh.state | {
         "seconds": continued.state["seconds"]}
-    assert continued.row["seconds"] > 0 and continued.history.time == sorted(continued.history.time)
+    assert continued.row.seconds > 0 and continued.history.time == sorted(continued.history.time)
 
 
 def test_a_run_is_not_continued_from_one_with_another_setting_or_too_few_cycle_ends(split, tmp_path, monkeypatch):

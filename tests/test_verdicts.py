@@ -2,6 +2,7 @@
 report/words.typ.j2 rendered for each of them."""
 
 import itertools
+from dataclasses import replace
 from types import SimpleNamespace
 
 import jinja2
@@ -10,6 +11,7 @@ import pytest
 from assignment2.core.train import TrainConfig
 from assignment2.report import facts, formats, pdf
 from assignment2.study.exercises.cyclical_lr import CostMethod
+from assignment2.study.experiments import BatchSummary
 
 
 @pytest.fixture(scope="module")
@@ -74,11 +76,13 @@ def test_formats():
 def summary(acc, std=0.01, n=3, diverged=0, train=None, dead=0.0, eta_max=0.1, scaling="fixed"):
     nan = float("nan")
     finished = n - diverged
-    return {"n_seeds": n, "n_diverged": diverged, "diverged_at": 4817 if diverged else "",
-            "diverged_eta": 0.0963 if diverged else "", "eta_max": eta_max, "batch_size": 100, "eta_scaling": scaling,
-            "test_acc_mean": acc if finished else nan, "test_acc_std": std if finished else nan,
-            "train_acc_mean": (acc if train is None else train) if finished else nan,
-            "dead_units_mean": dead if finished else nan}
+    return BatchSummary(n_seeds=n, n_diverged=diverged, diverged_at=4817 if diverged else "",
+                        diverged_eta=0.0963 if diverged else "", eta_max=eta_max, eta_min=eta_max / 10, n_s=500,
+                        batch_size=100, eta_scaling=scaling, test_acc_mean=acc if finished else nan,
+                        test_acc_std=std if finished else nan,
+                        train_acc_mean=(acc if train is None else train) if finished else nan, train_acc_std=0.0,
+                        val_acc_mean=acc, val_acc_std=0.0, seconds_mean=1.0, seconds_std=0.0, seconds_median=1.0,
+                        dead_units_mean=dead if finished else nan, dead_units_std=0.0)
 
 
 def test_batch_pairs_tell_divergence_collapse_and_comparison_apart():
@@ -130,7 +134,7 @@ def test_every_outcome_renders_without_a_zero_difference_or_a_nan(say):
         [timing(2.0, 1.9, 2.2), timing(2.6, 2.5, 2.7), timing(1.9, 1.8, 2.0)], repeat=2)]
     rows = [summary(0, diverged=3), summary(0.10, train=0.10, dead=50), summary(0.45), summary(0.1, diverged=1)]
     for f, s in itertools.product(rows, rows):
-        texts.append(say.eta_scaling(*facts.batch_pairs([f, {**s, "eta_scaling": "linear"}])[0], 50))
+        texts.append(say.eta_scaling(*facts.batch_pairs([f, replace(s, eta_scaling="linear")])[0], 50))
     ones = [model_summary("one", 0.08, 0.67, 0.59), model_summary("ens", 0.02, 0.62, 0.60)]
     texts += [say.calibration(a, b) + say.overconfidence(a) for a, b in itertools.product(ones, ones)]
     for text in texts:

@@ -147,8 +147,8 @@ def test_one_network_averaged_with_its_mirror_image_as_by_hand():
     X, y = rng.standard_normal((40, 3072)), rng.integers(0, 10, 40)          # float64: no tie decided by rounding
     params = init_params(3072, 6, rng=rng)
     Z = zca(np.concatenate([X, rng.standard_normal((4000, 3072))]), 0.1)
-    run = store.Run(SMALL, None, {"train_acc": 0.0, "val_acc": 0.0, "seconds": 1.0, "diverged_at": None}, {2: params},
-                    "key", whitening=Z)
+    row = store.RunRow(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, None, None)
+    run = store.Run(SMALL, None, row, {2: params}, "key", whitening=Z)
     mirror = X.reshape(40, 3, 32, 32)[..., ::-1].reshape(40, 3072)          # each colour plane read right to left
     by_hand = (np.exp(hidden_scores(params, whitened(X, Z))) + np.exp(hidden_scores(params, whitened(mirror, Z)))) / 2
     [row] = member_rows([run], X, y)

@@ -116,19 +116,18 @@ def cycle_ends(history) -> CycleEnds:
 
 @dataclass(frozen=True)
 class Runs:
-    """The runs of one batch-size row of notebook 03 (a CSV row): how many finished, how many diverged and were
-    stopped, whether the finished ones learnt nothing (``COLLAPSED``)."""
+    """The runs of one batch size of notebook 03 (an ``experiments.BatchSummary``): how many finished, how many
+    diverged and were stopped, whether the finished ones learnt nothing (``COLLAPSED``)."""
 
-    row: dict
+    row: object
     finished: int
     diverged: int
     collapsed: bool
 
 
-def runs(row: dict) -> Runs:
-    diverged = row.get("n_diverged", 0)
-    finished = row["n_seeds"] - diverged
-    return Runs(row, finished, diverged, finished > 0 and row["train_acc_mean"] < COLLAPSED)
+def runs(row) -> Runs:
+    finished = row.n_seeds - row.n_diverged
+    return Runs(row, finished, row.n_diverged, finished > 0 and row.train_acc_mean < COLLAPSED)
 
 
 def standard_error(accuracy: float, n: int) -> float:
@@ -136,25 +135,24 @@ def standard_error(accuracy: float, n: int) -> float:
     return math.sqrt(accuracy * (1 - accuracy) / n)
 
 
-def hidden_sizes(widths: list[dict]) -> dict | None:
-    """The widest hidden size against the narrowest (rows of notebook 03's ``hidden_sizes``): the rows, their
-    test accuracies compared, and the ratio of their median run times; None for fewer than two sizes."""
+def hidden_sizes(widths: list) -> dict | None:
+    """The widest hidden size against the narrowest (notebook 03's ``WidthSummary``s): the two, their test
+    accuracies compared, and the ratio of their median run times; None for fewer than two sizes."""
     if len(widths) < 2:
         return None
-    a, b = max(widths, key=lambda r: r["hidden"]), min(widths, key=lambda r: r["hidden"])
-    return {"widest": a, "narrowest": b, "time_ratio": a["seconds_median"] / b["seconds_median"],
-            "test": compare(a["test_acc_mean"], a["test_acc_std"], a["n_seeds"],
-                            b["test_acc_mean"], b["test_acc_std"], b["n_seeds"])}
+    a, b = max(widths, key=lambda r: r.hidden), min(widths, key=lambda r: r.hidden)
+    return {"widest": a, "narrowest": b, "time_ratio": a.seconds_median / b.seconds_median,
+            "test": compare(a.test_acc_mean, a.test_acc_std, a.n_seeds, b.test_acc_mean, b.test_acc_std, b.n_seeds)}
 
 
-def batch_pairs(batches: list[dict]) -> list[tuple[Runs, Runs, Diff | None]]:
-    """For every batch size of notebook 03's ``batch_sizes``, in order: its fixed and linear runs, and their
+def batch_pairs(batches: list) -> list[tuple[Runs, Runs, Diff | None]]:
+    """For every batch size of notebook 03's ``BatchSummary``s, in order: its fixed and linear runs, and their
     test accuracies over the finished runs compared (None unless both finished some)."""
-    linear = {r["batch_size"]: r for r in batches if r["eta_scaling"] == "linear"}
-    pairs = [(runs(r), runs(linear[r["batch_size"]])) for r in batches
-             if r["eta_scaling"] == "fixed" and r["batch_size"] in linear]
-    return [(fixed, scaled, compare(scaled.row["test_acc_mean"], scaled.row["test_acc_std"], scaled.finished,
-                                    fixed.row["test_acc_mean"], fixed.row["test_acc_std"], fixed.finished)
+    linear = {r.batch_size: r for r in batches if r.eta_scaling == "linear"}
+    pairs = [(runs(r), runs(linear[r.batch_size])) for r in batches
+             if r.eta_scaling == "fixed" and r.batch_size in linear]
+    return [(fixed, scaled, compare(scaled.row.test_acc_mean, scaled.row.test_acc_std, scaled.finished,
+                                    fixed.row.test_acc_mean, fixed.row.test_acc_std, fixed.finished)
              if fixed.finished and scaled.finished else None) for fixed, scaled in pairs]
 
 

@@ -42,7 +42,7 @@ def schedule_figure(eta_min: float, eta_max: float, n_s: int, n_cycles: int) -> 
     return fig
 
 
-def search_figure(stages: dict, peak: dict | None = None, fit_range=None) -> plt.Figure:
+def search_figure(stages: dict, peak=None, fit_range=None) -> plt.Figure:
     """Validation accuracy against lambda (log axis); ``stages``: name -> list of result rows; ``peak``:
     a ``search.smoothed_peak``, drawn with its quadratic over ``fit_range`` (log10 lambda, lo and hi)."""
     fig, ax = plt.subplots(figsize=(6, 3.4), constrained_layout=True)
@@ -50,8 +50,8 @@ def search_figure(stages: dict, peak: dict | None = None, fit_range=None) -> plt
         ax.scatter([r["lambda"] for r in rows], [r["val_acc"] for r in rows], marker=marker, label=name)
     if peak is not None:
         x = np.linspace(*fit_range, 100)
-        ax.plot(10.0 ** x, np.polyval(peak["coefficients"], x), color="black", lw=1, label="quadratic fit")
-        ax.axvline(peak["lambda"], ls="--", color="grey", label="smoothed peak")
+        ax.plot(10.0 ** x, np.polyval(peak.coefficients, x), color="black", lw=1, label="quadratic fit")
+        ax.axvline(peak.lam, ls="--", color="grey", label="smoothed peak")
     ax.set(xscale="log", xlabel="lambda", ylabel="validation accuracy")
     ax.grid(alpha=0.3, which="both")
     ax.legend(loc="lower left")   # the large lambdas fall off to the lower right

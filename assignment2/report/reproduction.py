@@ -31,11 +31,11 @@ def facts(build) -> dict:
     c, s, f, reference = build.cyclical_lr.summary, build.lambda_search.summary, build.final_model.summary, \
         build.reference
     ratio = lambda seconds: seconds["full"] / seconds["running_mean"]
-    fixed = {r["batch_size"]: r for r in c.batch_sizes if r["eta_scaling"] == "fixed"}
+    fixed = {r.batch_size: r for r in c.batch_sizes if r.eta_scaling == "fixed"}
     return {"gradients": gradients(build.gradient_check, reference.gradient_check), "methods": METHODS,
             "timing_ratio": (ratio({m: r.seconds for m, r in c.cost_methods.items()}),
                              ratio(reference.one_cycle.seconds)),
-            "hidden": next((r for r in c.hidden_sizes if r["hidden"] == reference.hidden.m), None),
+            "hidden": next((r for r in c.hidden_sizes if r.hidden == reference.hidden.m), None),
             "final": f.models.get(reference.final.m), "final_small": f.models.get(c.hidden),
             "fine_range": (10 ** s.fine_range[0], 10 ** s.fine_range[1]),
             "lambda_ratio": s.best_lambda / reference.search.best_lambda,
@@ -63,9 +63,9 @@ def headline(build) -> list[Point]:
                  c.one_cycle.test_acc_std, n, reference.one_cycle.test_acc["full"]),
            Point(f"3 cycles (n_s = {c.three_cycles.n_s}), m = {c.hidden}", c.three_cycles.test_acc_mean,
                  c.three_cycles.test_acc_std, n, reference.three_cycles.test_acc["full"])]
-    out += [Point(f"m = {r['hidden']}, 3 cycles", r["test_acc_mean"], r["test_acc_std"], r["n_seeds"],
-                  reference.hidden.test_acc if r["hidden"] == reference.hidden.m else None)
-            for r in c.hidden_sizes if r["hidden"] != c.hidden]
+    out += [Point(f"m = {r.hidden}, 3 cycles", r.test_acc_mean, r.test_acc_std, r.n_seeds,
+                  reference.hidden.test_acc if r.hidden == reference.hidden.m else None)
+            for r in c.hidden_sizes if r.hidden != c.hidden]
     out += [Point(f"final model, m = {m.hidden}", m.test_acc_mean, m.test_acc_std, len(f.seeds),
                   reference.final.test_acc if m.hidden == reference.final.m else None)
             for m in f.models.values()]

@@ -59,7 +59,7 @@ def judge_path(labels: list[str], groups: list[list[Run]], pooled_with=()) -> tu
     verdicts = [rule.Verdict()] + (rule.judge(differences, pooled_with) if differences else [])
     rows = []
     for step, (label, members, verdict) in enumerate(zip(labels, groups, verdicts)):
-        mean, sd = mean_sd([m.row["val_acc"] for m in members])
+        mean, sd = mean_sd([m.row.val_acc for m in members])
         rows.append(Step(step, label, len(members), mean, sd, **vars(verdict)))
     return rows, differences
 
@@ -200,9 +200,9 @@ def member_rows(members: list[Run], X_test, y_test) -> list[dict]:
     rows = []
     for m in members:
         P = [probabilities(m.final, view) for view in views(X_test, mirror=True)]     # each image, its mirror image
-        rows.append({"seed": m.config.seed, "train_acc": m.row["train_acc"], "val_acc": m.row["val_acc"],
+        rows.append({"seed": m.config.seed, "train_acc": m.row.train_acc, "val_acc": m.row.val_acc,
                      "test_acc": accuracy(P[0], y_test), "test_acc_mirror": accuracy(average(P), y_test),
-                     "seconds": m.row["seconds"], "run": m.key})
+                     "seconds": m.row.seconds, "run": m.key})
     return rows
 
 

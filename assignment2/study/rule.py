@@ -64,4 +64,4 @@ def judge(differences: list, pooled_with=(), margin: float = MARGIN) -> list[Ver
 
 def by_seed(runs) -> dict:
     """Seed -> validation accuracy of ``store.Run``s."""
-    return {run.config.seed: run.row["val_acc"] for run in runs}
+    return {run.config.seed: run.row.val_acc for run in runs}

@@ -1,7 +1,7 @@
 """Random search of the regularisation strength lambda, its smoothed peak and the choice confirmed over seeds;
 its runs are kept in the run store."""
 
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
@@ -32,8 +32,8 @@ def best_runs(rows: list[dict], k: int = 3) -> list[dict]:
 def search_row(run: Run) -> dict:
     """A stored run as a row of a search's results: lambda, validation accuracy and cost,
     training accuracy, seconds, seed and every other config value."""
-    return {"lambda": run.config.lam, "val_acc": run.row["val_acc"], "val_cost": run.row["val_cost"],
-            "train_acc": run.row["train_acc"], "seconds": run.row["seconds"], "seed": run.config.seed,
+    return {"lambda": run.config.lam, "val_acc": run.row.val_acc, "val_cost": run.row.val_cost,
+            "train_acc": run.row.train_acc, "seconds": run.row.seconds, "seed": run.config.seed,
             **_settings(run.config)}
 
 
@@ -55,10 +55,22 @@ def search_lambdas(lambdas, train_data, val_data, config: TrainConfig, store: Ru
     return [search_row(run) for run in store.runs(configs, train_data, val_data, executor=executor, progress=progress)]
 
 
-def smoothed_peak(rows: list[dict], lo: float, hi: float) -> dict:
+@dataclass(frozen=True)
+class Peak:
+    """A search's smoothed peak: its lambda (``lam``, "lambda" in results.json), the coefficients a, b, c of the
+    quadratic a x^2 + b x + c fitted in x = log10 lambda, the runs fitted, whether the fit is concave (else the
+    lambda is the best run's), and the range [lo, hi] of log10 lambda fitted."""
+
+    lam: float
+    coefficients: list[float]
+    points: int
+    concave: bool
+    range: list[float]
+
+
+def smoothed_peak(rows: list[dict], lo: float, hi: float) -> Peak:
     """The peak of a quadratic fit of the validation accuracy against log10 lambda, over the rows with
-    log10 lambda in [lo, hi] (e.g. the coarse range): {"lambda", "coefficients" (a, b, c of
-    a x^2 + b x + c), "points", "concave", "range": [lo, hi]}. A fit that is not concave, or whose peak lies outside
+    log10 lambda in [lo, hi] (e.g. the coarse range). A fit that is not concave, or whose peak lies outside
     the rows' lambdas, gives the lambda of the best of those rows instead (``best_runs``)."""
     inside = [r for r in rows if lo <= np.log10(r["lambda"]) <= hi]
     require(len(inside) >= 3, "rows", f"at least 3 runs with log10 lambda in [{lo:.2f}, {hi:.2f}]", len(inside))
@@ -66,8 +78,7 @@ def smoothed_peak(rows: list[dict], lo: float, hi: float) -> dict:
     a, b, c = np.polyfit(x, [r["val_acc"] for r in inside], 2)
     concave = bool(a < 0 and x.min() <= -b / (2 * a) <= x.max())
     peak = 10.0 ** (-b / (2 * a)) if concave else best_runs(inside, 1)[0]["lambda"]
-    return {"lambda": float(peak), "coefficients": [float(a), float(b), float(c)], "points": len(inside),
-            "concave": concave, "range": [float(lo), float(hi)]}
+    return Peak(float(peak), [float(a), float(b), float(c)], len(inside), concave, [float(lo), float(hi)])
 
 
 def fine_range(rows: list[dict], k: int = 3, margin: float = 0.25) -> tuple[float, float]:

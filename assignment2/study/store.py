@@ -73,16 +73,30 @@ def run_key(config: TrainConfig, data: str, teacher: str = "", repeat: int = 0) 
     return _digest(parts)[:16]
 
 
+@dataclass(frozen=True)
+class RunRow:
+    """A run's last record (NaN where it has none), its seconds of training, and the step and learning rate at
+    which it was stopped (None unless it diverged)."""
+
+    train_cost: float
+    train_loss: float
+    train_acc: float
+    val_cost: float
+    val_loss: float
+    val_acc: float
+    seconds: float
+    diverged_at: int | None
+    diverged_eta: float | None
+
+
 @dataclass
 class Run:
-    """One trained network: its config, History, row (``ROW`` of its last record, seconds, and
-    ``diverged_at`` / ``diverged_eta``, None unless it diverged), snapshots (cycle -> Params, the
-    last cycle ends; none if it diverged), its entry's key and the state ``train`` ended in
-    (None if it diverged)."""
+    """One trained network: its config, History, ``RunRow``, snapshots (cycle -> Params, the last cycle ends; none
+    if it diverged), its entry's key and the state ``train`` ended in (None if it diverged)."""
 
     config: TrainConfig
     history: History
-    row: dict
+    row: RunRow
     snapshots: dict
     key: str
     state: dict | None = None
@@ -91,7 +105,7 @@ class Run:
 
     @property
     def diverged(self) -> bool:
-        return self.row["diverged_at"] is not None
+        return self.row.diverged_at is not None
 
     def network(self, cycle: int) -> Params:
         """The network at the end of ``cycle``, of standardised images (a whitened run's: W1 Z)."""
@@ -104,7 +118,7 @@ class Run:
     def final(self) -> Params:
         """The network at the end of training."""
         require(not self.diverged, "run", "a run that finished",
-                f"a run that diverged at step {self.row['diverged_at']}")
+                f"a run that diverged at step {self.row.diverged_at}")
         return self.network(max(self.snapshots))
 
     def last(self, k: int = 1) -> list:
@@ -295,7 +309,8 @@ class RunStore:
 
     @staticmethod
     def _run(config: TrainConfig, header: dict, snapshots: dict, key: str) -> Run:
-        return Run(config, History.from_dict(header["history"]), header["row"], snapshots, key, header.get("state"))
+        return Run(config, History.from_dict(header["history"]), RunRow(**header["row"]), snapshots, key,
+                   header.get("state"))
 
     def entry(self, key: str, config: TrainConfig, keep: int) -> Run | None:
         """The stored Run of ``key``, or None (with a warning for an entry that cannot be used)."""

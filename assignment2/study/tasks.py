@@ -44,7 +44,7 @@ def train_task(task: Task, *data) -> dict:
     config, start = task.config, task.start
     train_data, val_data = data[2 * task.inputs:2 * task.inputs + 2]
     soft = np.stack(data[-1]) if config.distill else None
-    begin = time.perf_counter() - (start.row["seconds"] if start else 0.0)
+    begin = time.perf_counter() - (start.row.seconds if start else 0.0)
     try:
         history, snapshots, state = train_run(config, train_data, val_data, task.keep, soft, task.progress,
                                               None if start is None else (start.history, start.snapshots, start.state))

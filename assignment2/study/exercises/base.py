@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import ClassVar
 
 import cattrs
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from ...core.files import load_json, read_table, save_json, save_table, user_path
 from ...core.history import History
 from ...core.config import DTYPES
+from ..search import Peak
 
 
 def _integer(v) -> bool:
@@ -106,6 +108,9 @@ class Settings:
 
 #: The JSON form of every summary: unknown keys refused, so a file of another version is named, not half-read.
 JSON = cattrs.Converter(forbid_extra_keys=True)
+JSON.register_structure_hook(Peak, make_dict_structure_fn(Peak, JSON, lam=override(rename="lambda"),
+                                                          _cattrs_forbid_extra_keys=True))
+JSON.register_unstructure_hook(Peak, make_dict_unstructure_fn(Peak, JSON, lam=override(rename="lambda")))
 
 
 @dataclass

@@ -226,7 +226,7 @@ def _range_test(s: BonusSettings, base: TrainConfig, data, store: RunStore,
     steps = 2 * (s.range_test_epochs * len(data[0][1]) // base.batch_size // 2)
     run = range_test(*data, probe, steps, store, records=min(40, steps), progress=progress)
     eta_min, eta_max = propose_bounds(run.history)
-    return run.history, RangeTestSummary(eta_min, eta_max, steps, s.range_test_eta, run.row["diverged_eta"])
+    return run.history, RangeTestSummary(eta_min, eta_max, steps, s.range_test_eta, run.row.diverged_eta)
 
 
 def _single(chosen: improve.Chosen, rows: list[dict], mirror: improve.EnsembleStep) -> Single:
@@ -234,11 +234,11 @@ def _single(chosen: improve.Chosen, rows: list[dict], mirror: improve.EnsembleSt
     and (``mirror``) averaged with its mirror image: the rule's verdict (a row of ``improve.ensemble_path``)
     and the test accuracies."""
     test_accs, mirror_accs = [row["test_acc"] for row in rows], [row["test_acc_mirror"] for row in rows]
-    val_mean, val_std = mean_sd([m.row["val_acc"] for m in chosen.runs])
+    val_mean, val_std = mean_sd([m.row.val_acc for m in chosen.runs])
     test_mean, test_std = mean_sd(test_accs)
     mirror_mean, mirror_std = mean_sd(mirror_accs)
     return Single(chosen.config, [m.config.seed for m in chosen.runs], val_mean, val_std, test_mean, test_std,
-                  test_accs, mean_sd([m.row["seconds"] for m in chosen.runs])[0], chosen.students,
+                  test_accs, mean_sd([m.row.seconds for m in chosen.runs])[0], chosen.students,
                   [row["run"] for row in rows],
                   Mirrored(mirror.change, mirror.val_acc, mirror.gain, mirror.gain_se, mirror.threshold,
                            bool(mirror.kept), test_acc_mean=mirror_mean, test_acc_std=mirror_std,

@@ -7,7 +7,7 @@ import numpy as np
 
 from ...core.checks import positive_int, require
 from ...core.config import COST_METHODS, TrainConfig
-from ..experiments import OverSeeds, over_seeds, run_all, seed_summary, summarise
+from ..experiments import BatchSummary, OverSeeds, WidthSummary, over_seeds, run_all, seed_summary, summarise
 from ..splits import load_split
 from ..store import RunStore
 from .base import COUNT, COUNTS, NON_NEGATIVE, SEEDS, Result, Settings, seeds_text
@@ -89,8 +89,8 @@ class CyclicalSummary:
     three_cycles: Schedule
     cost_methods: dict[str, CostMethod]
     timing_repeats: int
-    hidden_sizes: list[dict]
-    batch_sizes: list[dict]
+    hidden_sizes: list[WidthSummary]
+    batch_sizes: list[BatchSummary]
 
 
 class CyclicalLR(Result):
@@ -121,30 +121,32 @@ def cost_methods(config: TrainConfig, data, store: RunStore, repeats: int = 3) -
     for i, method in enumerate(COST_METHODS):
         timed = results[i * repeats:(i + 1) * repeats]
         history, row = timed[0]
-        seconds = [r["seconds"] for _, r in timed]
+        seconds = [r.seconds for _, r in timed]
         histories[method] = history
         rows.append({"method": method, "final_train_cost": history.train_cost[-1],
-                     "final_val_cost": history.val_cost[-1], "test_acc": row["test_acc"], "repeats": repeats,
+                     "final_val_cost": history.val_cost[-1], "test_acc": row.test_acc, "repeats": repeats,
                      "seconds": float(np.median(seconds)), "seconds_min": min(seconds), "seconds_max": max(seconds)})
     return histories, rows
 
 
-def hidden_sizes(config: TrainConfig, data, store: RunStore, sizes, seeds, executor=None, *, runs=()) -> list[dict]:
-    """Every hidden size with every seed, otherwise ``config``: summary rows (see ``summarise``).
+def hidden_sizes(config: TrainConfig, data, store: RunStore, sizes, seeds, executor=None, *,
+                 runs=()) -> list[WidthSummary]:
+    """Every hidden size with every seed, otherwise ``config``, summarised over the seeds.
 
-    ``runs``: rows of ``run_all`` made already; those made with this config's SAME_RUN settings are reused."""
-    reused = {(row["hidden"], row["seed"]): row for row in runs
-              if all(row[k] == getattr(config, k) for k in SAME_RUN)}
+    ``runs``: ``ResultRow``s of ``run_all`` made already; those made with this config's SAME_RUN settings are
+    reused."""
+    reused = {(row.hidden, row.seed): row for row in runs
+              if all(getattr(row, k) == getattr(config, k) for k in SAME_RUN)}
     todo = [(m, seed) for m in sizes for seed in seeds if (m, seed) not in reused]
     new = run_all([replace(config, hidden=m, seed=seed) for m, seed in todo], data, store, executor)
     made = {**reused, **{key: row for key, (_, row) in zip(todo, new)}}
-    return summarise([made[m, seed] for m in sizes for seed in seeds], ["hidden", "n_cycles", "n_s"])
+    return summarise([made[m, seed] for m in sizes for seed in seeds], WidthSummary)
 
 
-def batch_sizes(config: TrainConfig, data, store: RunStore, sizes, seeds, executor=None) -> list[dict]:
+def batch_sizes(config: TrainConfig, data, store: RunStore, sizes, seeds, executor=None) -> list[BatchSummary]:
     """Every batch size b with every seed, n_s scaled to keep the epochs (n_s = config.n_s * config.batch_size
     / b), the learning rates fixed and scaled linearly with the batch ("linear": times b / config.batch_size).
-    A run that diverges is counted, not raised. Summary rows (see ``summarise``) with the key ``eta_scaling``."""
+    A run that diverges is counted, not raised. Summarised over the seeds."""
     n_train = len(data[0][1])
     configs, scalings = [], []
     for b in sizes:
@@ -157,8 +159,7 @@ def batch_sizes(config: TrainConfig, data, store: RunStore, sizes, seeds, execut
                                        eta_min=config.eta_min * factor, eta_max=config.eta_max * factor))
                 scalings.append(scaling)
     runs = run_all(configs, data, store, executor)
-    rows = [{"eta_scaling": scaling, **row} for scaling, (_, row) in zip(scalings, runs)]
-    return summarise(rows, ["eta_scaling", "batch_size", "n_s", "eta_min", "eta_max"])
+    return summarise([row for _, row in runs], BatchSummary, [{"eta_scaling": scaling} for scaling in scalings])
 
 
 def run(settings: CyclicalSettings, store: RunStore, executor=None, progress: bool = False) -> CyclicalLR:

@@ -84,7 +84,7 @@ def run(settings: FinalModelSettings, search: LambdaSearch, store: RunStore, exe
     trained = over_seeds(configs, s.seeds, split, store, executor, progress)
     rows = {m: trained[m][1] for m in configs}
     first = next(iter(configs.values()))
-    models = {m: Model(**seed_summary(rows[m]), hidden=m, runs=[r["run"] for r in rows[m]]) for m in configs}
+    models = {m: Model(**seed_summary(rows[m]), hidden=m, runs=[r.run for r in rows[m]]) for m in configs}
     summary = FinalModelSummary(first.lam, first.n_s, first.n_cycles, first.batch_size, len(split[0][1]),
                                 len(split[1][1]), list(s.seeds), s.dtype, models)
     histories = {f"history_m{m}": trained[m][0][s.seeds[0]] for m in configs}

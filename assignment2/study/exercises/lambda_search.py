@@ -8,7 +8,7 @@ import numpy as np
 
 from ...core.train import TrainConfig
 from ..experiments import search_n_s
-from ..search import best_runs, confirm_best, fine_range, sample_lambdas, search_lambdas, smoothed_peak
+from ..search import Peak, best_runs, confirm_best, fine_range, sample_lambdas, search_lambdas, smoothed_peak
 from ..splits import load_split
 from ..store import RunStore
 from .base import COUNT, NON_NEGATIVE, NUMBER, SEED, SEEDS, Result, Settings, seeds_text
@@ -73,7 +73,7 @@ class LambdaSearchSummary:
     n_fine: int
     fine_range: list[float]
     best: list[dict]
-    peak: dict
+    peak: Peak
     confirmed: list[dict]
     best_lambda: float
     seconds: float
@@ -88,7 +88,7 @@ class LambdaSearch(Result):
 
     def headline(self) -> str:
         s = self.summary
-        return (f"lambda = {s.best_lambda:.3e} (the smoothed peak {s.peak['lambda']:.3e}, confirmed over "
+        return (f"lambda = {s.best_lambda:.3e} (the smoothed peak {s.peak.lam:.3e}, confirmed over "
                 f"{seeds_text(len(s.confirm_seeds))}; {s.n_coarse} coarse and {s.n_fine} fine runs)")
 
 
@@ -107,7 +107,7 @@ def run(settings: LambdaSearchSettings, store: RunStore, executor=None, progress
                           store, **options)
     peak = smoothed_peak(coarse + fine, s.l_min, s.l_max)
     best = best_runs(coarse + fine, s.top_k)
-    confirmed, confirm_runs = confirm_best(peak["lambda"], coarse + fine, s.top_k, s.confirm_seeds, train, val,
+    confirmed, confirm_runs = confirm_best(peak.lam, coarse + fine, s.top_k, s.confirm_seeds, train, val,
                                            replace(config, n_cycles=s.confirm_cycles), store, **options)
     summary = LambdaSearchSummary(len(train[1]), s.epochs_per_half_cycle, s.top_k, s.margin, [s.l_min, s.l_max],
                                   s.confirm_seeds, s.confirm_cycles, len(val[1]), config.n_s, config.n_cycles,

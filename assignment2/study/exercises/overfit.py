@@ -70,6 +70,6 @@ def run(settings: OverfitSettings, store: RunStore) -> Overfit:
     config, n = settings.config(), settings.n_images
     [(history, row)] = run_all([config], ((X[:n], y[:n]), val, test), store)
     summary = OverfitSummary(n, config.total_steps, config.total_steps * config.batch_size // n,
-                             history.train_acc[-1], history.train_loss[-1], history.val_acc[-1], row["test_acc"],
+                             history.train_acc[-1], history.train_loss[-1], history.val_acc[-1], row.test_acc,
                              config)
     return Overfit(summary, histories={"history": history})
