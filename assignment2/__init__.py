@@ -6,4 +6,4 @@ The commands: ``python -m assignment2`` (train, search, synthetic data), ``assig
 (the study's choices with other seeds); the developers' timings are in bench/, outside the package.
 """
 
-__version__ = "2.0.0"
+__version__ = "2.1.0"

@@ -35,7 +35,6 @@ OPTIONS = {
     "dtype": "the floating-point type of training", "hidden": "hidden units m",
     "dropout": "inverted dropout rate on the hidden layer", "flip": "mirror each training image with probability 1/2",
     "translate": "shift each training image by up to this many pixels",
-    "momentum": "heavy-ball momentum (0: plain SGD)",
     "schedule": "cyclical, or range_test: eta rising linearly from eta_min to eta_max",
     "whiten": "ZCA-whiten the inputs, epsilon this times the mean eigenvalue, fitted on the training split (0: plain)",
 }

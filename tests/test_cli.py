@@ -20,11 +20,11 @@ def test_train_command(synthetic_root, tmp_path, capsys):
 def test_train_command_takes_the_bonus_options(synthetic_root, tmp_path, capsys):
     out = tmp_path / "h.json"
     code = main(["train", "--root", str(synthetic_root), "--n-s", "10", "--batch-size", "50", "--hidden", "20",
-                 "--flip", "--translate", "2", "--dropout", "0.2", "--momentum", "0.5", "--out", str(out),
+                 "--flip", "--translate", "2", "--dropout", "0.2", "--out", str(out),
                  "--store", str(tmp_path / "runs")])
     assert code == 0
     config = json.loads(out.read_text())["config"]
-    assert (config["flip"], config["translate"], config["dropout"], config["momentum"]) == (True, 2, 0.2, 0.5)
+    assert (config["flip"], config["translate"], config["dropout"]) == (True, 2, 0.2)
     assert main(["train", "--root", str(synthetic_root), "--no-flip", "--translate", "16"]) == 2
     assert "error: translate must be an integer number of pixels from 0 to 15, got 16" in capsys.readouterr().err
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from assignment2.core import ensemble
-from assignment2.core.augment import mirrored
+from assignment2.core.batches import mirrored
 from assignment2.core.train import TrainConfig
 from assignment2.study import improve, range_test
 from assignment2.study.splits import load_split

@@ -141,7 +141,7 @@ def test_dropout_mask_changes_the_gradient(small_problem):
 
 def test_gradients_of_an_augmented_cifar_batch_match_centred_differences():
     """Flips and shifts only change the input rows: the gradient is the one of the augmented batch."""
-    from assignment2.core.augment import random_augment
+    from assignment2.core.batches import random_augment
     rng = np.random.default_rng(5)
     params = network.init_params(3072, 4, rng=rng)
     X = random_augment(rng.standard_normal((3, 3072)), rng, flip=True, translate=3)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assignment2.core.augment import mirrored
+from assignment2.core.batches import mirrored
 from assignment2.core.data import data_fingerprint
 from assignment2.core.ensemble import Teacher, ensemble_probabilities
 from assignment2.core.train import TrainConfig
@@ -24,7 +24,7 @@ SMALL = TrainConfig(hidden=8, n_s=10, batch_size=20, n_cycles=3, records_per_cyc
                     flip=True, translate=1)
 OTHER_VALUES = {"batch_size": 25, "eta_min": 2e-5, "eta_max": 0.05, "n_s": 11, "n_cycles": 2, "lam": 0.02,
                 "records_per_cycle": 3, "record_cycles": 1, "cost_method": "ema", "seed": 4, "dtype": "float64",
-                "hidden": 9, "dropout": 0.1, "flip": False, "translate": 2, "momentum": 0.5, "schedule": "range_test",
+                "hidden": 9, "dropout": 0.1, "flip": False, "translate": 2, "schedule": "range_test",
                 "distill": 0.5, "temperature": 2.0, "whiten": 0.1}
 
 
@@ -262,12 +262,12 @@ def test_a_longer_run_continues_the_stored_shorter_one_to_the_same_bits(split, t
 
 def test_a_run_is_not_continued_from_one_with_another_setting_or_too_few_cycle_ends(split, tmp_path, monkeypatch):
     runs = store.RunStore(tmp_path)
-    runs.runs([replace(SMALL, n_cycles=2, seed=1), replace(SMALL, n_cycles=1, momentum=0.5),
+    runs.runs([replace(SMALL, n_cycles=2, seed=1), replace(SMALL, n_cycles=1, record_cycles=1),
                replace(SMALL, n_cycles=2, schedule="range_test")], *split)
     starts = []
     real = store.train_task
     monkeypatch.setattr(store, "train_task", lambda task, *data: starts.append(task.start) or real(task, *data))
-    runs.runs([SMALL, replace(SMALL, momentum=0.5), replace(SMALL, schedule="range_test")], *split)
+    runs.runs([SMALL, replace(SMALL, record_cycles=1), replace(SMALL, schedule="range_test")], *split)
     runs.runs([replace(SMALL, n_cycles=4, seed=1)], *split, keep=4)    # cycle 1 was not kept
     assert starts == [None] * 4
 
@@ -282,7 +282,7 @@ def test_the_time_of_chains_of_tasks_and_when_the_longest_run_is_split_in_halves
     assert tasks.halfway(each([full, full, full], [None, six, six]), 2) == 8
     assert tasks.halfway(each([full, full, full], [None, six, six]), 1) is None            # no second worker
     assert tasks.halfway(each([full] * 4, [None] * 4), 2) is None                            # nothing to gain
-    assert tasks.halfway(each([replace(full, momentum=0.5), full, full], [None, six, six]), 2) is None   # not continuable
+    assert tasks.halfway(each([replace(full, record_cycles=1), full, full], [None, six, six]), 2) is None   # not continuable
     assert tasks.halfway(each([replace(full, n_cycles=7), full], [six, None]), 2) is None    # one cycle left
 
 

@@ -72,9 +72,8 @@ def test_the_source_closure_matches_an_independent_walk(roots):
 
 
 def test_a_training_run_depends_on_the_core_modules_of_training_alone():
-    assert set(store.TRAINING_MODULES) == {"core.augment", "core.batches", "core.blas", "core.checks", "core.config",
-                                           "core.ensemble", "core.files", "core.history",
-                                           "core.network", "core.schedule", "core.step", "core.train", "core.whiten"}
+    assert set(store.TRAINING_MODULES) == {"core.batches", "core.checks", "core.config", "core.ensemble", "core.files",
+                                           "core.history", "core.network", "core.step", "core.train", "core.whiten"}
 
 
 def test_no_notebook_and_no_module_it_can_use_imports_a_module_only_the_pdf_uses():

@@ -1,7 +1,8 @@
 """The network and its trainer: what decides a trained result. Imports nothing else of the package.
 
-``network`` (the model, its loss and gradients), ``gradcheck`` (finite differences), ``schedule``
-(learning rates), ``train`` (``TrainConfig``, the mini-batch loop, ``History``), ``step`` and ``blas``
-(the fused in-place update), ``augment`` (flips and translations), ``ensemble`` (averaged
-probabilities, the teacher of distillation), ``data`` (CIFAR-10), ``checks`` and ``files``.
+A training run reads, top down: ``train`` (the mini-batch loop), ``config`` (``TrainConfig`` and its learning
+rates), ``batches`` (the mini-batches, flipped and shifted), ``step`` (the fused in-place update through BLAS
+gemm), ``network`` (the model, its loss and gradients), ``history`` (the records); with ``checks``. Beside it:
+``gradcheck`` (finite differences), ``ensemble`` (averaged probabilities, the teacher of distillation),
+``whiten`` (ZCA), ``data`` (CIFAR-10) and ``files``.
 """

@@ -1,11 +1,13 @@
-"""``TrainConfig``: every setting of one training run, as plain data (``asdict`` / ``TrainConfig(**d)``)."""
+"""``TrainConfig``: every setting of one training run, as plain data (``asdict`` / ``TrainConfig(**d)``), and the
+learning rates its ``schedule`` names: the triangular cyclical rate of the assignment (Smith 2015) and the linear
+rise of a range test."""
 
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from .augment import MAX_TRANSLATE
+from .batches import MAX_TRANSLATE
 from .checks import non_negative, one_of, positive_int, require
 
 COST_METHODS = ("full", "running_mean", "ema")
@@ -32,7 +34,6 @@ class TrainConfig:
     dropout: float = 0.0            # inverted dropout rate on the hidden layer while training
     flip: bool = False              # mirror each training image left-right with probability 1/2
     translate: int = 0              # shift each training image by up to this many pixels in y and x
-    momentum: float = 0.0           # heavy-ball momentum on the loss gradient (0: plain SGD)
     schedule: str = "cyclical"      # or "range_test": eta rises linearly from eta_min to eta_max over all steps
     distill: float = 0.0            # weight alpha of a teacher's soft targets in the loss (0: the labels alone)
     temperature: float = 1.0        # temperature T of distillation
@@ -62,8 +63,6 @@ class TrainConfig:
         require(isinstance(self.translate, int) and not isinstance(self.translate, bool)
                 and 0 <= self.translate <= MAX_TRANSLATE, "translate",
                 f"an integer number of pixels from 0 to {MAX_TRANSLATE}", self.translate)
-        require(isinstance(self.momentum, (int, float)) and 0 <= self.momentum < 1, "momentum",
-                "a number in [0, 1)", self.momentum)
         one_of("schedule", self.schedule, SCHEDULES)
         require(isinstance(self.distill, (int, float)) and not isinstance(self.distill, bool)
                 and 0 <= self.distill <= 1, "distill", "a number in [0, 1]", self.distill)
@@ -84,3 +83,38 @@ class TrainConfig:
         per_cycle = np.round(np.arange(1, self.records_per_cycle + 1) * 2 * self.n_s / self.records_per_cycle)
         cycles = np.arange(self.n_cycles - (self.record_cycles or self.n_cycles), self.n_cycles)
         return (per_cycle[None, :] + 2 * self.n_s * cycles[:, None]).astype(int).ravel()
+
+    def learning_rates(self) -> np.ndarray:
+        """The learning rate of every update step, (total_steps,)."""
+        steps = np.arange(self.total_steps)
+        if self.schedule == "range_test":
+            return linear_lr(steps, self.eta_min, self.eta_max, self.total_steps)
+        return triangular_lr(steps, self.eta_min, self.eta_max, self.n_s)
+
+
+def triangular_lr(t, eta_min: float, eta_max: float, n_s: int):
+    """Learning rate at update step ``t`` (int or integer array, t >= 0).
+
+    eta_min at t = 0, rises linearly to eta_max at t = n_s, falls back to eta_min at
+    t = 2 n_s; the period is 2 n_s. Returns a float for an int, else an array like ``t``.
+    """
+    eta_min = non_negative("eta_min", eta_min)
+    eta_max = non_negative("eta_max", eta_max)
+    require(eta_min <= eta_max, "eta_min", f"<= eta_max ({eta_max})", eta_min)
+    n_s = positive_int("n_s", n_s)
+    steps = np.asarray(t)
+    require(np.issubdtype(steps.dtype, np.integer) and (steps >= 0).all(),
+            "t", "an integer (or integer array) >= 0", t)
+    phase = steps % (2 * n_s)
+    rising = np.minimum(phase, 2 * n_s - phase) / n_s
+    eta = eta_min + (eta_max - eta_min) * rising
+    return float(eta) if eta.ndim == 0 else eta
+
+
+def linear_lr(t, eta_min: float, eta_max: float, steps: int):
+    """Learning rate at step ``t`` (0 .. steps - 1) of a range test: rising linearly from eta_min,
+    one step of (eta_max - eta_min) / steps above it at t = 0, to eta_max at t = steps - 1."""
+    eta_min = non_negative("eta_min", eta_min)
+    eta_max = non_negative("eta_max", eta_max)
+    steps = positive_int("steps", steps)
+    return eta_min + (eta_max - eta_min) * (np.asarray(t) + 1) / steps

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .augment import mirrored
+from .batches import mirrored
 from .checks import require
 from .network import Params, probabilities
 

@@ -2,52 +2,97 @@
 
 A step costs two products over W1 (m, d): the forward X W1^T and the weight gradient GH^T X.
 Here the second one *is* the update: BLAS gemm computes W1 <- (1 - 2 eta lam) W1 - eta GH^T X
-in one call (``alpha`` = -eta, ``beta`` = 1 - 2 eta lam, C = W1; ``blas.gemm_into``), so no
+in one call (``alpha`` = -eta, ``beta`` = 1 - 2 eta lam, C = W1; ``gemm_into``), so no
 gradient array is made and W1 is not walked over again for the L2 term or for eta. W2 is
 updated the same way.
+
+``gemm_into`` is C <- alpha A B + beta C in place: BLAS gemm with its ``beta``, which NumPy's
+``matmul`` does not expose. The call goes to the BLAS library that NumPy itself loaded (found
+with threadpoolctl), through ctypes: the same thread pool as NumPy's own products (no second
+pool whose threads fight the first) and the GIL released during the call, as NumPy's
+``matmul`` does. Where that library has no CBLAS gemm to find, ``gemm_into`` falls back to
+NumPy: the same result, with a product into a new array and two more passes over C.
 """
 
-import numpy as np
+import ctypes
+from functools import lru_cache
+from pathlib import Path
 
-from .blas import gemm_into
+import numpy as np
+from threadpoolctl import ThreadpoolController
+
 from .network import Params, SoftTargets, backprop
 
 
-class SGDStep:
-    """In-place updates of ``params`` (float32 or float64, W1 column-major) by the gradient of the cost
-    loss + lam (||W1||^2 + ||W2||^2) on one mini-batch (the loss of ``network.backprop``).
+def sgd_step(params: Params, X: np.ndarray, y: np.ndarray, eta: float, lam: float, keep: np.ndarray | None = None,
+             soft: SoftTargets | None = None) -> tuple[float, float]:
+    """Update ``params`` (float32 or float64, W1 column-major) in place by the gradient g of the cost
+    loss + lam (||W1||^2 + ||W2||^2) on the batch X (n, d), y (n,): p <- (1 - 2 eta lam) p - eta g for the
+    weights, p - eta g for the biases. Returns the batch's (mean loss, accuracy) before the update.
+    keep: dropout multipliers (n, m) on the hidden layer, or None; soft: the teacher's SoftTargets for the
+    batch, or None (the loss is then the cross-entropy; see ``network.backprop``)."""
+    loss, accuracy, H, G, GH = backprop(params, X, y, keep, soft)
+    decay = 1 - 2 * eta * lam
+    gemm_into(params.W2, -eta, G.T, H, decay)      # W2 <- decay W2 - eta G^T H
+    gemm_into(params.W1, -eta, GH.T, X, decay)     # W1 <- decay W1 - eta GH^T X
+    params.b2 -= eta * G.sum(axis=0)
+    params.b1 -= eta * GH.sum(axis=0)
+    return loss, accuracy
 
-    Plain SGD: p <- (1 - 2 eta lam) p - eta g for the weights (p - eta g for the biases), g the
-    gradient of the mean cross-entropy. With ``momentum`` (heavy ball on g): v <- momentum v + g,
-    then p <- (1 - 2 eta lam) p - eta v; the L2 term is applied directly, as in plain SGD.
-    """
 
-    def __init__(self, params: Params, momentum: float = 0.0):
-        self.momentum = momentum
-        self.velocity = Params(**{k: np.zeros_like(v) for k, v in params.arrays().items()}) if momentum else None
 
-    def __call__(self, params: Params, X: np.ndarray, y: np.ndarray, eta: float, lam: float,
-                 keep: np.ndarray | None = None, soft: SoftTargets | None = None) -> tuple[float, float]:
-        """Update ``params`` in place on the batch X (n, d), y (n,); return its (mean loss, accuracy)
-        before the update. keep: dropout multipliers (n, m) on the hidden layer, or None; soft: the
-        teacher's SoftTargets for the batch, or None (the loss is then the cross-entropy)."""
-        loss, accuracy, H, G, GH = backprop(params, X, y, keep, soft)
-        decay = 1 - 2 * eta * lam
-        if self.velocity is None:
-            gemm_into(params.W2, -eta, G.T, H, decay)      # W2 <- decay W2 - eta G^T H
-            gemm_into(params.W1, -eta, GH.T, X, decay)     # W1 <- decay W1 - eta GH^T X
-            params.b2 -= eta * G.sum(axis=0)
-            params.b1 -= eta * GH.sum(axis=0)
-            return loss, accuracy
-        v, mu = self.velocity, self.momentum
-        gemm_into(v.W2, 1.0, G.T, H, mu)                   # v <- mu v + g
-        gemm_into(v.W1, 1.0, GH.T, X, mu)
-        v.b2 *= mu
-        v.b2 += G.sum(axis=0)
-        v.b1 *= mu
-        v.b1 += GH.sum(axis=0)
-        for name, p in params.arrays().items():
-            if name.startswith("W"):
-                p *= decay
-            p -= eta * v.arrays()[name]
-        return loss, accuracy
+COL_MAJOR, NO_TRANS, TRANS = 102, 111, 112        # the CBLAS enumerations
+#: (prefix, suffix, integer type) of the CBLAS symbols in the builds NumPy ships or links to
+SYMBOLS = [("scipy_", "64_", ctypes.c_int64), ("", "64_", ctypes.c_int64), ("scipy_", "", ctypes.c_int),
+           ("", "", ctypes.c_int)]
+
+
+@lru_cache(maxsize=None)
+def cblas_gemm(dtype: np.dtype):
+    """``(function, integer type)`` of cblas_sgemm or cblas_dgemm in NumPy's BLAS, or None if not found."""
+    letter = {np.dtype(np.float32): "s", np.dtype(np.float64): "d"}.get(np.dtype(dtype))
+    numpy_dir = Path(np.__file__).resolve().parent
+    own = (numpy_dir, numpy_dir.with_name("numpy.libs"))   # where NumPy's wheels keep the BLAS they bundle
+    for controller in ThreadpoolController().lib_controllers if letter else []:
+        path = Path(controller.filepath).resolve()
+        if controller.user_api != "blas" or not any(folder in path.parents for folder in own):
+            continue                                # only the library NumPy's own products use, not SciPy's
+        library = ctypes.CDLL(str(path))
+        for prefix, suffix, integer in SYMBOLS:
+            function = getattr(library, f"{prefix}cblas_{letter}gemm{suffix}", None)
+            if function is not None:
+                real = ctypes.c_float if letter == "s" else ctypes.c_double
+                function.restype = None
+                function.argtypes = [ctypes.c_int] * 3 + [integer] * 3 + [real, ctypes.c_void_p, integer,
+                                                                          ctypes.c_void_p, integer, real,
+                                                                          ctypes.c_void_p, integer]
+                return function, integer
+    return None
+
+
+def _operand(A: np.ndarray) -> tuple[int, int] | None:
+    """(CBLAS transpose flag, leading dimension) that read the 2-D array A column-major, or None."""
+    if A.strides[0] == A.itemsize and A.strides[1] % A.itemsize == 0 and A.strides[1] >= A.itemsize * A.shape[0]:
+        return NO_TRANS, max(1, A.strides[1] // A.itemsize)          # columns contiguous
+    if A.strides[1] == A.itemsize and A.strides[0] % A.itemsize == 0 and A.strides[0] >= A.itemsize * A.shape[1]:
+        return TRANS, max(1, A.strides[0] // A.itemsize)             # rows contiguous: read A^T column-major
+    return None
+
+
+def gemm_into(C: np.ndarray, alpha: float, A: np.ndarray, B: np.ndarray, beta: float) -> np.ndarray:
+    """C <- alpha A B + beta C in place, for 2-D A (M, K), B (K, N), C (M, N) of one float dtype; returns C."""
+    if C.flags.c_contiguous and not C.flags.f_contiguous:           # C^T <- alpha B^T A^T + beta C^T
+        gemm_into(C.T, alpha, B.T, A.T, beta)
+        return C
+    (M, K), (_, N) = A.shape, B.shape
+    found = cblas_gemm(C.dtype) if A.dtype == B.dtype == C.dtype and C.flags.f_contiguous else None
+    a, b = _operand(A), _operand(B)
+    if found is None or a is None or b is None or min(M, N, K) == 0:
+        product = A @ B
+        C *= beta
+        C += alpha * product
+        return C
+    function, integer = found
+    function(COL_MAJOR, a[0], b[0], M, N, K, alpha, A.ctypes.data, a[1], B.ctypes.data, b[1], beta,
+             C.ctypes.data, max(1, M))
+    return C

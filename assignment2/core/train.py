@@ -13,8 +13,7 @@ from .checks import positive_int, require
 from .config import TrainConfig
 from .history import History, Recorder
 from .network import Params, check_data, init_params
-from .schedule import linear_lr, triangular_lr
-from .step import SGDStep
+from .step import sgd_step
 
 #: A run has diverged when a mini-batch loss exceeds this many times max(1, the first mini-batch loss).
 DIVERGENCE_FACTOR = 100
@@ -80,14 +79,6 @@ def _dataset(params: Params, data, name: str, dtype):
     return np.ascontiguousarray(X, dtype=dtype), y
 
 
-def learning_rates(config: TrainConfig) -> np.ndarray:
-    """The learning rate of every update step, (total_steps,)."""
-    steps = np.arange(config.total_steps)
-    if config.schedule == "range_test":
-        return linear_lr(steps, config.eta_min, config.eta_max, config.total_steps)
-    return triangular_lr(steps, config.eta_min, config.eta_max, config.n_s)
-
-
 class _DivergenceCheck:
     """Stops a run whose mini-batch loss is not finite or exceeds DIVERGENCE_FACTOR * max(1, its first loss)."""
 
@@ -116,8 +107,8 @@ def _checked(params: Params, train_data, val_data, config: TrainConfig, state: d
     require(config.batch_size <= len(train_data[1]), "batch_size",
             f"<= the number of training samples ({len(train_data[1])})", config.batch_size)
     done = state.get("steps", 0)
-    require(done == 0 or (config.schedule == "cyclical" and not config.momentum and done < config.total_steps),
-            "state", f"the end of a cyclical run without momentum before step {config.total_steps}", done)
+    require(done == 0 or (config.schedule == "cyclical" and done < config.total_steps),
+            "state", f"the end of a cyclical run before step {config.total_steps}", done)
     return params, train_data, val_data, done
 
 
@@ -133,15 +124,15 @@ def train(params: Params, train_data, val_data, config: TrainConfig, *, progress
     state: a dict that ``train`` fills with where the run stopped ({"steps", "limit": the divergence
     limit, "averages", "seconds"}). Passed back with a config that differs only by more cycles, and the
     run's final ``params``, it makes ``train`` continue the run exactly as a run from step 0 would go on,
-    its History holding the new records. Only a cyclical schedule without momentum can be continued.
+    its History holding the new records. Only a cyclical schedule can be continued.
     """
     state = {} if state is None else state
     params, (X, y), val_data, done = _checked(params, train_data, val_data, config, state)
     blas_threads = positive_int("blas_threads", blas_threads)
     soft_targets = checked_soft_targets(soft_targets, len(y), params.W2.shape[0], config)
-    etas = learning_rates(config)
+    etas = config.learning_rates()
     batches = mini_batches(X, y, config, params.W1.dtype, soft_targets, start=done)
-    update, diverged = SGDStep(params, config.momentum), _DivergenceCheck(state.get("limit"))
+    diverged = _DivergenceCheck(state.get("limit"))
     recorder = Recorder(config, (X, y), val_data, etas, state)
     cycle = 2 * config.n_s
     try:
@@ -150,7 +141,7 @@ def train(params: Params, train_data, val_data, config: TrainConfig, *, progress
             for t, eta in enumerate(etas[done:].tolist(), start=done):
                 batch_X, batch_y, keep, soft = next(batches)       # the next mini-batch, augmented
                 recorder.before_update(params)
-                loss, accuracy = update(params, batch_X, batch_y, eta, config.lam, keep, soft)   # one step of SGD
+                loss, accuracy = sgd_step(params, batch_X, batch_y, eta, config.lam, keep, soft)   # one step of SGD
                 diverged(t, eta, loss)                              # stops a run whose loss blows up
                 bar.update()
                 if on_cycle_end is not None and (t + 1) % cycle == 0:

@@ -5,7 +5,7 @@ import numpy as np
 from matplotlib.ticker import EngFormatter, MaxNLocator
 
 from ..core.history import History
-from ..core.schedule import triangular_lr
+from ..core.config import triangular_lr
 
 PANELS = (("cost", "Cost (loss + L2)"), ("loss", "Cross-entropy loss"), ("acc", "Accuracy"))
 

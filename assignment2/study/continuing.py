@@ -8,7 +8,7 @@ from ..core.train import TrainConfig
 
 def continuable(config: TrainConfig) -> bool:
     """Whether a run of ``config`` can go on from its own run on fewer cycles (``train.train``'s state)."""
-    return config.schedule == "cyclical" and not config.momentum and not config.record_cycles
+    return config.schedule == "cyclical" and not config.record_cycles
 
 
 def needed(config: TrainConfig, keep: int, cycles: int) -> range:

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ..core.augment import CHANNELS, SIDE
+from ..core.batches import CHANNELS, SIDE
 from ..core.checks import positive_int, require
 
 CALIBRATION_BINS = 15   # equal-width confidence bins of the reliability diagram and the ECE

@@ -5,7 +5,7 @@ from functools import partial
 
 import numpy as np
 
-from ...core.augment import random_augment
+from ...core.batches import random_augment
 from ...core.data import matches_official
 from ...core.gradcheck import errors, numerical_gradients
 from ...core.network import SoftTargets, dropout_mask, gradients, init_params, log_softmax

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from assignment2.core.augment import CHANNELS, SIDE, random_augment, shift_and_flip
+from assignment2.core.batches import CHANNELS, SIDE, random_augment, shift_and_flip
 
 
 def images(X):
@@ -86,7 +86,7 @@ def reference_move(X, dy, dx, flipped):
 
 
 def test_a_reused_batch_mover_moves_every_batch_as_the_reference():
-    from assignment2.core.augment import BatchMover, random_moves
+    from assignment2.core.batches import BatchMover, random_moves
     rng = np.random.default_rng(1)
     mover = BatchMover(8, 3, np.float32)
     for _ in range(5):   # the buffer is reused: earlier batches must leave no trace

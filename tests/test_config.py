@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from assignment2.core.schedule import triangular_lr
+from assignment2.core.config import triangular_lr
 
 
 def test_triangle_points():
