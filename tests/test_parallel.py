@@ -67,10 +67,10 @@ def test_runs_of_every_seed_in_parallel_match_in_process_runs(synthetic_root, tm
     assert len(histories[0].step) == 10 and len(histories[1].step) == 1   # curves for the first seed only
     for seed, row in zip([0, 1, 2], rows):
         [(history, local)] = experiments.run_all([replace(config, seed=seed)], ex3, RunStore(tmp_path / "here"))
-        same = lambda r: {k: v for k, v in r.items() if k not in ("seconds", "run")}   # run: a key of its records too
+        same = lambda r: {k: v for k, v in vars(r).items() if k not in ("seconds", "run")}   # run: a key of its records too
         assert same(row) == same(local)
         assert histories[seed].val_cost[-1] == history.val_cost[-1]
-    assert [r["hidden"] for r in pooled["b"][1]] == [4, 4, 4]
+    assert [r.hidden for r in pooled["b"][1]] == [4, 4, 4]
 
 
 def test_data_travel_once_per_worker_not_per_task(split):
