@@ -167,3 +167,16 @@ def test_the_report_and_readme_say_which_one_network_is_plain_and_which_averaged
     assert readme.index(f"bonus, one network, {first} (the rule's choice): m = ") < readme.index(
         f"bonus, one network, {second}: m = ")
     assert ("ZCA-whitened inputs (epsilon = 0.1 x the mean eigenvalue)" in readme) == kept
+
+
+def test_the_report_names_no_absolute_path_and_gives_the_cost_of_every_notebook(build):
+    tally = {"trained": 3, "read": 1, "seconds": {"AMD EPYC 7B13, 2 cores": 120.5}}
+    (build / "03_cyclical_lr" / "runs.json").write_text(json.dumps(tally))
+    text, ctx = rendered(build)
+    assert report.data_label("/home/me/cifar") == "CIFAR10_DIR" and report.data_label("../data") == "../data"
+    assert report.data_label(None) is None
+    row = [r for r in ctx["facts"]["cost"].rows if r.notebook == "03_cyclical_lr"][0]
+    assert (row.trained, row.read, row.training) == (3, 1, 120.5)
+    assert "[`03_cyclical_lr`], [3], [1], [not recorded], [120]," in text
+    assert "trained on AMD EPYC 7B13, 2 cores" in text
+    assert "03_cyclical_lr" in report.summary_table(build) and "all notebooks" in report.summary_table(build)

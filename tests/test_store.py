@@ -303,3 +303,22 @@ def test_a_long_run_is_trained_in_two_halves_on_two_workers_to_the_same_bits(spl
             np.testing.assert_array_equal(x, y)
     for name in ("step", "train_cost", "train_acc", "val_cost", "val_acc"):
         assert getattr(first.history, name) == getattr(fresh.history, name), name
+
+
+def test_the_tally_counts_each_run_and_the_shorter_run_it_continues_once_by_machine(split, tmp_path):
+    """A notebook's runs.json: the networks trained and read, and the seconds of training behind them, a run
+    continued from a shorter one counting only its own cycles, the shorter one counted once too."""
+    made = store.RunStore(tmp_path)
+    [short] = made.runs([replace(SMALL, n_cycles=2)], *split)
+    [long] = made.runs([SMALL], *split)                     # continues the 2-cycle run
+    assert long.trained["continues"] == short.key and long.trained["machine"] == tasks.machine()
+    assert long.trained["seconds"] == pytest.approx(long.row.seconds - short.row.seconds)
+    made.save_tally(tmp_path / "made")
+    later = store.RunStore(tmp_path)
+    later.runs([SMALL, SMALL], *split)                       # read back, once
+    later.save_tally(tmp_path / "later")
+    made_tally, later_tally = (json.loads((tmp_path / name / "runs.json").read_text()) for name in ("made", "later"))
+    assert (made_tally["trained"], made_tally["read"], later_tally["trained"], later_tally["read"]) == (2, 0, 0, 2)
+    [(machine, seconds)] = later_tally["seconds"].items()
+    assert machine == tasks.machine() and seconds == pytest.approx(long.row.seconds)   # both parts, once each
+    assert made_tally["seconds"] == later_tally["seconds"]

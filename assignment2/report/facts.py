@@ -183,6 +183,38 @@ def classes(summary: dict) -> dict:
     return {**summary, "hardest": min(accs, key=accs.get), "easiest": max(accs, key=accs.get)}
 
 
+@dataclass(frozen=True)
+class NotebookCost:
+    """A notebook's cost: networks trained and read, wall time (s) in this build, and the seconds of training
+    behind its numbers (``store.Tally``; None: not recorded)."""
+
+    notebook: str
+    trained: int
+    read: int
+    wall: float | None
+    training: float | None
+
+
+@dataclass(frozen=True)
+class Cost:
+    """Every notebook's ``NotebookCost``, their totals, and the machines that trained the networks."""
+
+    rows: list[NotebookCost]
+    trained: int
+    read: int
+    wall: float
+    training: float
+    machines: list[str]
+
+
+def cost(build) -> Cost:
+    rows = [NotebookCost(name, tally.trained if tally else 0, tally.read if tally else 0, build.seconds[name],
+                         sum(tally.seconds.values()) if tally else None) for name, tally in build.runs.items()]
+    machines = {machine for tally in build.runs.values() if tally for machine, secs in tally.seconds.items() if secs}
+    return Cost(rows, sum(r.trained for r in rows), sum(r.read for r in rows), sum(r.wall or 0.0 for r in rows),
+                sum(r.training or 0.0 for r in rows), sorted(machines))
+
+
 def facts(build) -> dict:
     """Every derived number, lookup and sentence of the report, by section."""
     c, s, f = build.cyclical_lr.summary, build.lambda_search.summary, build.final_model.summary
@@ -218,7 +250,7 @@ def facts(build) -> dict:
         "final_summary": classes(a.model(a.final_label)),
         "widest_final": f.widest.hidden,
         "class_columns": [("class", "class", "s")] + [(m["label"], escape(m["label"]), pct) for m in a.models],
-        "total_seconds": sum(secs for secs in build.seconds.values() if secs is not None),
+        "cost": cost(build),
         "best_one_hidden_layer": build.reference.one_hidden_layer.best,
     }
 

@@ -12,14 +12,16 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import cattrs
 import jinja2
 import matplotlib.pyplot as plt
 import typst
 
-from ..core.files import write_atomic
+from ..core.files import load_json, write_atomic
 from ..core.train import DIVERGENCE_FACTOR
 from ..study.exercises.analysis import Analysis
-from ..study.exercises.base import InputError
+from ..study.exercises.base import JSON, InputError
+from ..study.store import Tally
 from ..study.exercises.bonus import Bonus
 from ..study.exercises.cyclical_lr import CyclicalLR
 from ..study.exercises.final_model import FinalModel
@@ -28,6 +30,7 @@ from ..study.exercises.lambda_search import LambdaSearch
 from ..study.exercises.overfit import Overfit
 from . import plots, reference, reproduction
 from .facts import CLEAR, VERDICTS, facts
+from .facts import cost as facts_cost
 from .formats import FILTERS, bonus_options, ensemble_members, escape, rerun_range
 from .notebook import save_figure
 from .provenance import environment
@@ -52,6 +55,14 @@ def table(rows: list, columns: list[tuple]) -> str:
     return f"booktabs({len(columns)}, ({header},),\n  {cells})"
 
 
+def _tally(path: Path) -> Tally | None:
+    """The ``store.Tally`` a notebook saved, or None (a build of an older version, or cut short)."""
+    try:
+        return JSON.structure(load_json(path), Tally)
+    except (OSError, ValueError, TypeError, cattrs.BaseValidationError):
+        return None
+
+
 def notebook_seconds(executed) -> float | None:
     """The wall time papermill recorded for an executed notebook, or None."""
     try:
@@ -73,6 +84,7 @@ class Build:
     bonus: Bonus
     analysis: Analysis
     seconds: dict[str, float | None]
+    runs: dict[str, Tally | None]
     reference: reference.Reference
 
     @classmethod
@@ -80,14 +92,33 @@ class Build:
         build = Path(build_dir).resolve()
         results = {name.split("_", 1)[1]: kind.load(build / name) for name, kind in NOTEBOOKS.items()}
         seconds = {name: notebook_seconds(build / name / f"{name}.ipynb") for name in NOTEBOOKS}
-        return cls(**results, seconds=seconds, reference=reference.load(reference_file))
+        runs = {name: _tally(build / name / "runs.json") for name in NOTEBOOKS}
+        return cls(**results, seconds=seconds, runs=runs, reference=reference.load(reference_file))
+
+
+def data_label(data_dir) -> str | None:
+    """The data folder as the report names it: as the user gave it (relative to the checkout); a path that is
+    absolute, of the machine that built the report, as `CIFAR10_DIR`; None for the default folder."""
+    return "CIFAR10_DIR" if data_dir and Path(data_dir).is_absolute() else data_dir or None
+
+
+def summary_table(build_dir) -> str:
+    """What each notebook of a build cost, as a plain-text table: its wall time, the networks it trained and
+    read, and the seconds of training behind its numbers (``facts.cost``)."""
+    cost = facts_cost(Build.load(build_dir))
+    line = "{:<20} {:>9} {:>8} {:>6} {:>14}".format
+    rows = [line(r.notebook, "-" if r.wall is None else f"{r.wall:.0f}", r.trained, r.read,
+                 "-" if r.training is None else f"{r.training:.0f}") for r in cost.rows]
+    return "\n".join([line("notebook", "wall (s)", "trained", "read", "training (s)"), *rows,
+                      line("all notebooks", f"{cost.wall:.0f}", cost.trained, cost.read, f"{cost.training:.0f}")])
 
 
 def context(build_dir, data_dir=None, reference_file=reference.PATH) -> dict:
     """Everything the template may use: the ``Build``'s fields, the facts computed from them, the machine and
     software. ``data_dir``: the data folder as the user gave it (None: not recorded)."""
     build = Build.load(build_dir, reference_file)
-    return {**vars(build), "build": Path(build_dir).resolve().as_posix(), "data_dir": data_dir, "env": environment(),
+    return {**vars(build), "build": Path(build_dir).resolve().as_posix(), "data_dir": data_label(data_dir),
+            "env": environment(),
             "divergence_factor": DIVERGENCE_FACTOR, "facts": facts(build), "repro": reproduction.facts(build),
             "headline": reproduction.headline(build)}
 
@@ -194,6 +225,7 @@ def main(argv=None) -> int:
         if args.readme:
             update_readme(args.readme, args.build_dir)
             print(f"results table of {args.readme} updated")
+        print(summary_table(args.build_dir))
     except (FileNotFoundError, RuntimeError, ValueError, InputError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

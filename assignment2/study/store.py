@@ -39,7 +39,7 @@ import numpy as np
 from ..core.checks import positive_int, require
 from ..core.data import data_fingerprint
 from ..core.ensemble import Teacher
-from ..core.files import write_atomic
+from ..core.files import save_json, write_atomic
 from ..core.history import History
 from ..core.network import Params
 from ..core.train import TrainConfig
@@ -89,6 +89,16 @@ class RunRow:
     diverged_eta: float | None
 
 
+@dataclass(frozen=True)
+class Tally:
+    """What the runs a notebook used cost: the networks it trained and read, and the seconds of training behind
+    all of them (however long ago, each run and the shorter ones it continues counted once), by machine."""
+
+    trained: int
+    read: int
+    seconds: dict[str, float]
+
+
 @dataclass
 class Run:
     """One trained network: its config, History, ``RunRow``, snapshots (cycle -> Params, the last cycle ends; none
@@ -101,6 +111,7 @@ class Run:
     key: str
     state: dict | None = None
     whitening: np.ndarray | None = field(default=None, repr=False)     # Z (d, d) of a run on whitened images
+    trained: dict = field(default_factory=dict, repr=False)   # the machine, its own seconds, the run it continues
     _networks: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
@@ -147,6 +158,7 @@ class RunStore:
     def __init__(self, root=None):
         self.root = Path(root or os.environ.get(ENVIRONMENT) or DEFAULT_ROOT)
         self.trained = self.read = 0
+        self._used = {}         # key -> how the run was trained (its entry's "trained"), for every run returned
         self._whitened = {}     # (data fingerprint, epsilon) -> the whitened (train, val) pairs
 
     def __repr__(self) -> str:
@@ -154,6 +166,30 @@ class RunStore:
 
     def summary(self) -> str:
         return f"{self.trained} runs trained, {self.read} read from the store ({self.root})"
+
+    def save_tally(self, folder) -> str:
+        """Write ``Tally`` of the runs used so far into ``folder``/runs.json; return ``summary()``."""
+        seconds = {}
+        for machine, own in self._training(set(self._used)).values():
+            seconds[machine] = seconds.get(machine, 0.0) + own
+        save_json(asdict(Tally(self.trained, self.read, seconds)), Path(folder) / "runs.json")
+        return self.summary()
+
+    def _training(self, keys: set) -> dict:
+        """key -> (machine, seconds) of how each run of ``keys`` and every run it continues was trained (an entry of
+        an older version: "not recorded", and the seconds of its row)."""
+        found = {}
+        while keys:
+            key = keys.pop()
+            trained = self._used.get(key) or self._trained_header(key)
+            found[key] = trained["machine"], trained["seconds"]
+            if trained.get("continues") and trained["continues"] not in found:
+                keys.add(trained["continues"])
+        return found
+
+    def _trained_header(self, key: str) -> dict:
+        header, _ = self._open(self.path(key))
+        return header.get("trained") or {"machine": "not recorded", "seconds": header["row"]["seconds"]}
 
     def path(self, key: str) -> Path:
         return self.root / f"{key}.npz"
@@ -197,6 +233,8 @@ class RunStore:
                 tasks.append(replace(task, config=configs[i], keep=keeps[i], start=run))
             else:
                 found[keys[i]] = run
+        for key in keys:
+            self._used[key] = found[key].trained
         return [_with_whitening(found[key], config, zcas) for key, config in zip(keys, configs)]
 
     def _task_data(self, train_data, val_data, data: str, inputs: list, teacher) -> tuple[tuple, str]:
@@ -309,8 +347,9 @@ class RunStore:
 
     @staticmethod
     def _run(config: TrainConfig, header: dict, snapshots: dict, key: str) -> Run:
+        trained = header.get("trained") or {"machine": "not recorded", "seconds": header["row"]["seconds"]}
         return Run(config, History.from_dict(header["history"]), RunRow(**header["row"]), snapshots, key,
-                   header.get("state"))
+                   header.get("state"), trained=trained)
 
     def entry(self, key: str, config: TrainConfig, keep: int) -> Run | None:
         """The stored Run of ``key``, or None (with a warning for an entry that cannot be used)."""
@@ -335,7 +374,8 @@ class RunStore:
     def _write(self, key: str, config: TrainConfig, made_of: dict, result: dict) -> Run:
         header = json.dumps({"format": FORMAT, "key": key,
                              "made_of": {"config": asdict(config), **made_of, "code": code_hash()},
-                             "history": result["history"], "row": result["row"], "state": result["state"]}).encode()
+                             "history": result["history"], "row": result["row"], "state": result["state"],
+                             "trained": result["trained"]}).encode()
         arrays = {f"{cycle}/{name}": a for cycle, params in result["snapshots"].items() for name, a in params.items()}
         buffer = io.BytesIO()
         np.savez(buffer, header=np.frombuffer(header, dtype=np.uint8),

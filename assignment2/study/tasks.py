@@ -2,8 +2,12 @@
 ends them soonest (the longest first, the longest one in two halves when a worker would otherwise idle)."""
 
 import heapq
+import os
+import platform
 import time
 from dataclasses import asdict, dataclass, replace
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -12,6 +16,17 @@ from .continuing import continuable, needed
 
 #: The numbers of a run's last record that its row keeps.
 ROW = ("train_cost", "train_loss", "train_acc", "val_cost", "val_loss", "val_acc")
+
+
+@lru_cache(maxsize=None)
+def machine() -> str:
+    """This machine, as the report names the one that trained a run: "AMD EPYC 7B13, 2 cores"."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+        cpu = next(line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
+    except (OSError, StopIteration):
+        cpu = platform.processor() or platform.machine()
+    return f"{cpu}, {os.cpu_count()} cores"
 
 
 @dataclass(frozen=True)
@@ -38,7 +53,8 @@ class Task:
 
 
 def train_task(task: Task, *data) -> dict:
-    """Train one task (see ``train.train_run``): its History (a dict), row, snapshot arrays and end state.
+    """Train one task (see ``train.train_run``): its History (a dict), row, snapshot arrays, end state, and how it
+    was trained (``trained``: the machine, the seconds of this task alone, the key of the run it continues).
     data: the (train, val) pairs of each input, the task's the ``inputs``-th, then for a run that distils the
     teacher's probabilities (n, K) of the plain and of the mirror images, a pair."""
     config, start = task.config, task.start
@@ -54,7 +70,9 @@ def train_task(task: Task, *data) -> dict:
         diverged = {"diverged_at": err.step, "diverged_eta": err.eta}
     last = history.final() if history.step else {}
     row = {**{name: last.get(name, float("nan")) for name in ROW}, "seconds": time.perf_counter() - begin, **diverged}
-    return {"history": asdict(history), "row": row, "state": state,
+    trained = {"machine": machine(), "seconds": row["seconds"] - (start.row.seconds if start else 0.0),
+               "continues": start.key if start else None}
+    return {"history": asdict(history), "row": row, "state": state, "trained": trained,
             "snapshots": {cycle: params.arrays() for cycle, params in snapshots.items()}}
 
 
