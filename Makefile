@@ -54,10 +54,12 @@ $(BUILD)/.data-root: FORCE
 
 # A notebook is re-run only when it, a module it can use, the installed environment or the data
 # changed; its networks come from the run store, so a re-run trains only what the store lacks.
+# What it writes to stderr (a line per network trained, and one a minute: study/progress.py) shows here.
 # The executed notebook is also rendered to HTML beside its artifacts.
 $(BUILD)/%/results.json: notebooks/%.ipynb $(NOTEBOOK_SOURCES) report/notebook.html.j2 $(VENV)/.installed $(BUILD)/.data-root
 	@mkdir -p $(@D)
-	ASSIGNMENT2_STORE=$(abspath $(STORE)) $(PY) -m papermill --engine assignment2 --log-level WARNING -k python3 \
+	ASSIGNMENT2_STORE=$(abspath $(STORE)) $(PY) -m papermill --engine assignment2 --log-level WARNING --no-progress-bar \
+	  --stderr-file - -k python3 \
 	  --cwd notebooks $< $(@D)/$*.ipynb -p out_dir $(abspath $(@D)) $(NB_PARAMS) $(EXTRA_PARAMS) \
 	  $(if $(QUICK),$(if $(shell grep -l '"quick: bool' $<),-p quick True)) \
 	  $(if $(SCHEDULER),$(if $(shell grep -l '"scheduler: ' $<),-p scheduler $(SCHEDULER)))

@@ -21,6 +21,7 @@ from .core.config import COST_METHODS, DTYPES, SCHEDULES, TrainConfig
 from .study.experiments import run_all
 from .study.parallel import executor
 from .study.search import best_runs, sample_lambdas, search_lambdas
+from .study.progress import Progress
 from .study.store import RunStore
 
 #: What each option of a training run means (a TrainConfig field each).
@@ -121,9 +122,9 @@ def main(argv=None) -> int:
     try:
         config = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig) if hasattr(args, f.name)})
         train_data, val_data, test_data = load_split(args.split, args.root, dtype=config.dtype)
-        store = RunStore(args.store)
+        store = RunStore(args.store, Progress(args.command))
         if args.command == "train":
-            [(history, row)] = run_all([config], (train_data, val_data, test_data), store, progress=True)
+            [(history, row)] = run_all([config], (train_data, val_data, test_data), store)
             history.save(args.out)
             how = f"read from the run store {store.root}" if store.read else f"trained and kept in {store.root}"
             print(f"the run was {how}; training accuracy {row.train_acc:.4f}, validation accuracy "
@@ -131,7 +132,7 @@ def main(argv=None) -> int:
         else:
             lambdas = sample_lambdas(args.n, args.l_min, args.l_max, np.random.default_rng(config.seed))
             rows = search_lambdas(lambdas, train_data, val_data, config, store,
-                                  executor=executor(args.workers, args.scheduler), progress=True)
+                                  executor=executor(args.workers, args.scheduler))
             save_table(rows, args.results)
             for row in best_runs(rows):
                 print(f"lambda {row['lambda']:.3e}: validation accuracy {row['val_acc']:.4f}")

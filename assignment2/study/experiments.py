@@ -50,7 +50,7 @@ def test_row(run: Run, train_data, test_data) -> ResultRow:
                      test_acc=accuracy(run.final, *test_data), dead_units=dead_units(run.final, train_data[0]))
 
 
-def run_all(configs, data, store: RunStore, executor=None, progress: bool = False, repeats=None) -> list[tuple]:
+def run_all(configs, data, store: RunStore, executor=None, repeats=None) -> list[tuple]:
     """Every config trained (seeded by its seed) on data = (train, val, test) pairs, or read from
     ``store``: [(History, ``ResultRow``)] in the order of ``configs``.
 
@@ -60,7 +60,7 @@ def run_all(configs, data, store: RunStore, executor=None, progress: bool = Fals
     train_data, val_data, test_data = data
     work = [config.total_steps * config.batch_size * config.hidden for config in configs]
     order = sorted(range(len(configs)), key=lambda i: -work[i])
-    runs = store.runs([configs[i] for i in order], train_data, val_data, executor=executor, progress=progress,
+    runs = store.runs([configs[i] for i in order], train_data, val_data, executor=executor,
                       repeats=None if repeats is None else [repeats[i] for i in order])
     results = [None] * len(configs)
     for i, run in zip(order, runs):
@@ -68,7 +68,7 @@ def run_all(configs, data, store: RunStore, executor=None, progress: bool = Fals
     return results
 
 
-def over_seeds(configs: dict, seeds, data, store: RunStore, executor=None, progress: bool = False) -> dict:
+def over_seeds(configs: dict, seeds, data, store: RunStore, executor=None) -> dict:
     """``run_all`` for every named config once per seed, all in parallel on ``executor``.
 
     configs: name -> TrainConfig. Returns name -> (histories by seed, rows). Only the first
@@ -79,7 +79,7 @@ def over_seeds(configs: dict, seeds, data, store: RunStore, executor=None, progr
     runs = [(name, seed) for name in configs for seed in seeds]
     final_only = {"records_per_cycle": 1, "record_cycles": 1}
     results = run_all([replace(configs[name], seed=seed, **({} if seed == first else final_only))
-                       for name, seed in runs], data, store, executor, progress)
+                       for name, seed in runs], data, store, executor)
     out = {name: ({}, []) for name in configs}
     for (name, seed), (history, row) in zip(runs, results):
         out[name][0][seed] = history

@@ -88,7 +88,7 @@ class Ablation:
 
 
 def ablation(base: TrainConfig, short_steps, long_steps, seeds, final_seeds, data, store: RunStore, cycles: tuple, *,
-             keep: int = 1, executor=None, progress: bool = False, start_label: str = "start") -> Ablation:
+             keep: int = 1, executor=None, start_label: str = "start") -> Ablation:
     """The ablation, in two stages, each change judged by ``rule`` against the step before, on ``seeds``.
 
     Stage 1: ``short_steps`` ((label, changes) pairs, applied cumulatively) on ``base``'s schedule.
@@ -103,12 +103,14 @@ def ablation(base: TrainConfig, short_steps, long_steps, seeds, final_seeds, dat
     judge_cycles, long_cycles = cycles
     positive_int("judge_cycles", judge_cycles)
     positive_int("long_cycles", long_cycles)
-    options = {"executor": executor, "progress": progress}
+    options = {"executor": executor}
     short_path = ablation_configs(base, short_steps)
+    store.doing(f"stage 1: the width and the learning rates ({len(short_steps)} steps)")
     rows, _ = judge_path([start_label] + [label for label, _ in short_steps],
                          _path(store, short_path, seeds, train_data, val_data, **options))
     judged = replace(kept_config(base, short_steps, rows), n_cycles=judge_cycles)
     long_path = ablation_configs(judged, long_steps)
+    store.doing(f"stage 2: augmentation and whitening on {judge_cycles} cycles ({len(long_steps)} steps)")
     long_rows, differences = judge_path(
         [f"the kept network on {judge_cycles} cycles"]
         + [f"{label}, on {judge_cycles} cycles" for label, _ in long_steps],
@@ -116,6 +118,7 @@ def ablation(base: TrainConfig, short_steps, long_steps, seeds, final_seeds, dat
     chosen = kept_config(judged, long_steps, long_rows)
     before = _path(store, [chosen], seeds, train_data, val_data, keep=keep, **options)[0]
     longer = replace(chosen, n_cycles=long_cycles)
+    store.doing(f"the kept network on the longest schedule ({long_cycles} cycles)")
     finals = _path(store, [longer], final_seeds, train_data, val_data, keep=keep, **options)[0]
     schedule, [schedule_d] = judge_path(["", f"the kept network on a longer schedule ({long_cycles} cycles)"],
                                         [before, finals], differences)
@@ -144,7 +147,7 @@ class Distillation:
 
 
 def distil_students(teachers: list[Run], mixes, seeds, final_seeds, data, store: RunStore, *, max_snapshots: int = 1,
-                    keep: int = 1, executor=None, progress: bool = False, cycles: int | None = None,
+                    keep: int = 1, executor=None, cycles: int | None = None,
                     pooled_with=()) -> Distillation:
     """Students of the ensemble ``teachers`` (one config, several seeds), trained on its soft targets,
     like their teachers but for ``cycles`` cycles (None: as many as the teachers).
@@ -164,8 +167,9 @@ def distil_students(teachers: list[Run], mixes, seeds, final_seeds, data, store:
     taught = Teacher(tuple(teachers), teacher.snapshots)
     student = replace(teachers[0].config, n_cycles=cycles or teachers[0].config.n_cycles)
     keep = min(keep, student.n_cycles)
-    options = {"keep": keep, "teacher": taught, "executor": executor, "progress": progress}
+    options = {"keep": keep, "teacher": taught, "executor": executor}
     configs = [replace(student, distill=alpha, temperature=T) for alpha, T in mixes]
+    store.doing(f"distillation: students of {student.n_cycles} cycles ({len(mixes)} mixes)")
     groups = _path(store, configs, seeds, train_data, val_data, **options)
     paired = [m for m in teachers if m.config.seed in seeds]
     trials, best, pool = _mixes(configs, groups, pooled_with)

@@ -25,7 +25,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from ..core.checks import positive_int, require
 from ..core.data import data_fingerprint
@@ -238,47 +237,42 @@ def slots(pool) -> int:
     return getattr(pool, "_max_workers", 1 << 20)
 
 
-def run_tasks(task, items, data, pool=None, desc=None, fingerprint=None):
+def run_tasks(task, items, data, pool=None, fingerprint=None):
     """Yield (i, task(items[i], *data)) for every i as each finishes.
 
     ``task`` is a module-level function; ``data`` a tuple of (X, y) pairs, sent once per
     worker (``fingerprint``: see ``share``). With ``pool`` None the tasks run here, in order.
     A pool is handed the next task, in list order, each time one finishes, so every worker
     stays busy to the end. A list ``items`` may grow while the results are read: a task
-    appended after a result (one that continues it, say) is run too. ``desc``: a progress bar's title.
+    appended after a result (one that continues it, say) is run too.
     """
     require(pool is None or isinstance(pool, Executor), "executor",
             "None or a concurrent.futures.Executor", type(pool).__name__)
     todo = items if isinstance(items, list) else list(items)
     if not todo:     # nothing to run: no data shared (an empty copy under the data's fingerprint would shadow it)
         return
-    with tqdm(total=len(todo), disable=desc is None, desc=desc, leave=False) as bar:
-        if pool is None:
-            for i, item in enumerate(todo):
-                yield i, task(item, *data)
-                bar.total = len(todo)
-                bar.update()
-            return
-        handle, workers, running, next_task = share(pool, data, fingerprint), slots(pool), {}, 0
-        try:
-            while next_task < len(todo) or running:
-                while next_task < len(todo) and len(running) < workers:
-                    running[pool.submit(_call, task, todo[next_task], handle)] = next_task
-                    next_task += 1
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    yield running.pop(future), future.result()
-                    bar.total = len(todo)
-                    bar.update()
-        finally:
-            for future in running:
-                future.cancel()
+    if pool is None:
+        for i, item in enumerate(todo):
+            yield i, task(item, *data)
+        return
+    handle, workers, running, next_task = share(pool, data, fingerprint), slots(pool), {}, 0
+    try:
+        while next_task < len(todo) or running:
+            while next_task < len(todo) and len(running) < workers:
+                running[pool.submit(_call, task, todo[next_task], handle)] = next_task
+                next_task += 1
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                yield running.pop(future), future.result()
+    finally:
+        for future in running:
+            future.cancel()
 
 
-def map_tasks(task, items, data, pool=None, desc=None) -> list:
+def map_tasks(task, items, data, pool=None) -> list:
     """[task(item, *data) for item in items], run on ``pool`` (see ``run_tasks``)."""
     items = list(items)
     results = [None] * len(items)
-    for i, result in run_tasks(task, items, data, pool, desc):
+    for i, result in run_tasks(task, items, data, pool):
         results[i] = result
     return results

@@ -13,8 +13,7 @@ SMOOTHING = 5          # records in the moving average the bounds are read from
 MIN_FRACTION = 10      # eta_min = eta_max / MIN_FRACTION
 
 
-def range_test(train_data, val_data, config: TrainConfig, steps: int, store: RunStore, records: int = 40,
-               progress: bool = False) -> Run:
+def range_test(train_data, val_data, config: TrainConfig, steps: int, store: RunStore, records: int = 40) -> Run:
     """The Run of one network from config's initialisation trained for ``steps`` updates with eta rising linearly
     from config.eta_min to config.eta_max (or read from ``store``); its History has ``records`` evenly spaced
     records. A run that diverges on the way (as a range test may, near its top) ends there: its History holds the
@@ -24,7 +23,7 @@ def range_test(train_data, val_data, config: TrainConfig, steps: int, store: Run
     require(steps % 2 == 0 and records <= steps, "steps", f"an even number >= records ({records})", steps)
     config = replace(config, schedule="range_test", n_s=steps // 2, n_cycles=1, records_per_cycle=records,
                      record_cycles=0)
-    return store.runs([config], train_data, val_data, progress=progress)[0]
+    return store.runs([config], train_data, val_data)[0]
 
 
 def smoothed(values, width: int = SMOOTHING) -> np.ndarray:

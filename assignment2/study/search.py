@@ -38,7 +38,7 @@ def search_row(run: Run) -> dict:
 
 
 def search_lambdas(lambdas, train_data, val_data, config: TrainConfig, store: RunStore, *, executor=None,
-                   progress: bool = False, seeds=None) -> list[dict]:
+                   seeds=None) -> list[dict]:
     """Train one network per lambda (and seed), or read it from ``store``: a ``search_row`` per run,
     lambdas in the order given, each with every seed.
 
@@ -52,7 +52,7 @@ def search_lambdas(lambdas, train_data, val_data, config: TrainConfig, store: Ru
     require(all(np.isfinite(lam) and lam >= 0 for lam in lambdas), "lambdas", "finite numbers >= 0", lambdas)
     seeds = [config.seed] if seeds is None else [int(seed) for seed in seeds]
     configs = [replace(config, lam=lam, seed=seed) for lam in dict.fromkeys(lambdas) for seed in dict.fromkeys(seeds)]
-    return [search_row(run) for run in store.runs(configs, train_data, val_data, executor=executor, progress=progress)]
+    return [search_row(run) for run in store.runs(configs, train_data, val_data, executor=executor)]
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def fine_range(rows: list[dict], k: int = 3, margin: float = 0.25) -> tuple[floa
 
 
 def confirm_best(candidate: float, rows: list[dict], k: int, seeds, train_data, val_data, config: TrainConfig,
-                 store: RunStore, *, executor=None, progress: bool = False) -> tuple[list[dict], list[dict]]:
+                 store: RunStore, *, executor=None) -> tuple[list[dict], list[dict]]:
     """Re-train ``candidate`` (e.g. ``search.smoothed_peak``) and the k best lambdas of ``rows`` with
     ``config`` (e.g. the final model's schedule) and ``seeds``, and choose by ``rule``.
 
@@ -101,8 +101,7 @@ def confirm_best(candidate: float, rows: list[dict], k: int, seeds, train_data, 
     first, then the others by mean.
     """
     lambdas = list(dict.fromkeys([candidate] + [row["lambda"] for row in best_runs(rows, k)]))
-    runs = search_lambdas(lambdas, train_data, val_data, config, store, executor=executor, progress=progress,
-                          seeds=seeds)
+    runs = search_lambdas(lambdas, train_data, val_data, config, store, executor=executor, seeds=seeds)
     by_lambda = {lam: [row for row in runs if row["lambda"] == lam] for lam in lambdas}
     accuracy = {lam: {row["seed"]: row["val_acc"] for row in group} for lam, group in by_lambda.items()}
     others = lambdas[1:]

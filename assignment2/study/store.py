@@ -31,6 +31,7 @@ import os
 import warnings
 import zipfile
 import zlib
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -46,6 +47,7 @@ from ..core.train import TrainConfig
 from ..core.whiten import folded, whitened, zca
 from .continuing import shorter
 from .parallel import run_tasks, slots
+from .progress import Progress
 from .sources import PACKAGE, closure, source_hash
 from .tasks import Task, halfway, train_task
 
@@ -155,8 +157,9 @@ class RunStore:
 
     ``trained`` and ``read`` count the runs (and ``computed`` results) this object made and read back."""
 
-    def __init__(self, root=None):
+    def __init__(self, root=None, progress: Progress | None = None):
         self.root = Path(root or os.environ.get(ENVIRONMENT) or DEFAULT_ROOT)
+        self.progress = progress
         self.trained = self.read = 0
         self._used = {}         # key -> how the run was trained (its entry's "trained"), for every run returned
         self._whitened = {}     # (data fingerprint, epsilon) -> the whitened (train, val) pairs
@@ -194,13 +197,18 @@ class RunStore:
     def path(self, key: str) -> Path:
         return self.root / f"{key}.npz"
 
+    def doing(self, label: str) -> None:
+        """Name what the next runs are for, in the report's words, in the progress lines (if any)."""
+        if self.progress is not None:
+            self.progress.step(label)
+
     def runs(self, configs, train_data, val_data, keep=1, teacher: Teacher | None = None, repeats=None,
-             executor=None, progress: bool = False) -> list[Run]:
+             executor=None) -> list[Run]:
         """A Run per config (in order): read from its entry, or trained (on ``executor``) and stored.
         train_data, val_data: (X (n, d), y (n,)). keep: how many of the last cycle ends to keep (at most n_cycles),
         one number or one per config. teacher: the ``ensemble.Teacher`` of the configs that distil (its targets
         computed only to train). repeats: a repeat number per config (None: 0), to time one run several times.
-        ``progress``: each run's steps in this process, the finished runs on an executor."""
+        Each network trained is told to the store's ``progress``, if it has one."""
         configs, keeps, repeats = _checked(configs, keep, teacher, repeats)
         data = data_fingerprint(train_data, val_data)
         named = teacher.key if teacher is not None else ""
@@ -212,27 +220,30 @@ class RunStore:
         keys = [key_of(c, r) for c, r in zip(configs, repeats)]
         found, todo = self._stored(keys, configs, keeps)
         inputs = sorted({configs[i].whiten for i in todo})             # plain (0) and each epsilon to train on
-        tasks = [Task(i, configs[i], keeps[i], progress and executor is None,
-                      shorter(self, configs[i], keeps[i], lambda c, i=i: key_of(c, repeats[i])),
-                      inputs.index(configs[i].whiten)) for i in todo]
+        tasks = [Task(i, configs[i], keeps[i],
+                      shorter(self, configs[i], keeps[i], lambda c, i=i: key_of(c, repeats[i])), inputs.index(configs[i].whiten)) for i in todo]
         tasks.sort(key=lambda task: -task.remaining())                 # the longest first: no worker idles at the end
         middle = halfway(tasks, slots(executor) if executor else 1)
         if middle is not None and key_of(replace(tasks[0].config, n_cycles=middle), repeats[tasks[0].run]) not in keys:
             tasks[0] = tasks[0].first_half(middle)       # the longest in two halves: the second is added below
         arrays, fingerprint = self._task_data(train_data, val_data, data, inputs,
                                               teacher if any(configs[i].distill for i in todo) else None)
-        finished = run_tasks(train_task, tasks, arrays, executor, fingerprint=fingerprint,
-                             desc="networks" if progress and executor is not None else None)
-        for j, result in finished:
-            task, i = tasks[j], tasks[j].run
-            made_of = {"data": data, "teacher": named, "repeat": repeats[i],
-                       **({"whitening": zcas[task.config.whiten][0]} if task.config.whiten else {})}
-            run = self._write(key_of(task.config, repeats[i]), task.config, made_of, result)
-            self.trained += 1
-            if task.config.n_cycles < configs[i].n_cycles:      # a first half: its second half goes on from it
-                tasks.append(replace(task, config=configs[i], keep=keeps[i], start=run))
-            else:
-                found[keys[i]] = run
+        works = [task.remaining() for task in tasks]
+        told = self.progress.networks(works, len(configs) - len(todo), slots(executor) if executor else 1) \
+            if self.progress else nullcontext(lambda work, seconds, network: None)
+        with told as finished:
+            for j, result in run_tasks(train_task, tasks, arrays, executor, fingerprint=fingerprint):
+                task, i = tasks[j], tasks[j].run
+                made_of = {"data": data, "teacher": named, "repeat": repeats[i],
+                           **({"whitening": zcas[task.config.whiten][0]} if task.config.whiten else {})}
+                run = self._write(key_of(task.config, repeats[i]), task.config, made_of, result)
+                self.trained += 1
+                half = task.config.n_cycles < configs[i].n_cycles      # a first half: its second half goes on from it
+                finished(task.remaining(), result["trained"]["seconds"], not half)
+                if half:
+                    tasks.append(replace(task, config=configs[i], keep=keeps[i], start=run))
+                else:
+                    found[keys[i]] = run
         for key in keys:
             self._used[key] = found[key].trained
         return [_with_whitening(found[key], config, zcas) for key, config in zip(keys, configs)]

@@ -32,13 +32,12 @@ def machine() -> str:
 @dataclass(frozen=True)
 class Task:
     """One run to train: the position of its run in the store's request (``run``), its config, how many of its
-    last cycle ends to keep, whether to show its steps here, the stored Run of its config on fewer cycles that
-    it continues (or None), and which of the data's inputs it trains on (``inputs``: plain, whitened ...)."""
+    last cycle ends to keep, the stored Run of its config on fewer cycles that it continues (or None), and which
+    of the data's inputs it trains on (``inputs``: plain, whitened ...)."""
 
     run: int
     config: TrainConfig
     keep: int
-    progress: bool = False
     start: object = None
     inputs: int = 0
 
@@ -62,8 +61,9 @@ def train_task(task: Task, *data) -> dict:
     soft = np.stack(data[-1]) if config.distill else None
     begin = time.perf_counter() - (start.row.seconds if start else 0.0)
     try:
-        history, snapshots, state = train_run(config, train_data, val_data, task.keep, soft, task.progress,
-                                              None if start is None else (start.history, start.snapshots, start.state))
+        history, snapshots, state = train_run(config, train_data, val_data, task.keep, soft,
+                                              start=None if start is None else (start.history, start.snapshots,
+                                                                                start.state))
         diverged = {"diverged_at": None, "diverged_eta": None}
     except Diverged as err:
         history, snapshots, state = err.history, {}, None

@@ -218,13 +218,13 @@ class Bonus(Result):
                 f"ensemble of {ens.networks} networks: {ens.test_acc:.2%}")
 
 
-def _range_test(s: BonusSettings, base: TrainConfig, data, store: RunStore,
-                progress: bool) -> tuple[History, RangeTestSummary]:
+def _range_test(s: BonusSettings, base: TrainConfig, data, store: RunStore) -> tuple[History, RangeTestSummary]:
     """The range test from the wide network with every change: its History and summary."""
     probe = replace(base, hidden=s.wide, lam=s.lam, flip=True, translate=s.translate, dropout=s.dropout,
                     eta_min=0.0, eta_max=s.range_test_eta, seed=s.seeds[0])
     steps = 2 * (s.range_test_epochs * len(data[0][1]) // base.batch_size // 2)
-    run = range_test(*data, probe, steps, store, records=min(40, steps), progress=progress)
+    store.doing("the learning-rate range test")
+    run = range_test(*data, probe, steps, store, records=min(40, steps))
     eta_min, eta_max = propose_bounds(run.history)
     return run.history, RangeTestSummary(eta_min, eta_max, steps, s.range_test_eta, run.row.diverged_eta)
 
@@ -256,7 +256,7 @@ def _distillation(distilled: improve.Distillation, teacher_cycles: int, teacher_
                                teacher_cycles, distilled.trials, rows["students"], distilled.row.kept)
 
 
-def run(settings: BonusSettings, final: FinalModel, store: RunStore, executor=None, progress: bool = False) -> Bonus:
+def run(settings: BonusSettings, final: FinalModel, store: RunStore, executor=None) -> Bonus:
     """The whole exercise from ``final``'s widest network and lambda, each network trained on ``executor`` or
     read from ``store``."""
     s = settings
@@ -266,8 +266,8 @@ def run(settings: BonusSettings, final: FinalModel, store: RunStore, executor=No
                                                                     s.epochs_per_half_cycle),
                        n_cycles=s.short_cycles, lam=before.lam, hidden=before.widest.hidden, dtype=s.dtype,
                        records_per_cycle=2, cost_method="ema")
-    lr_history, probe = _range_test(s, base, (train, val), store, progress)
-    options = {"executor": executor, "progress": progress}
+    lr_history, probe = _range_test(s, base, (train, val), store)
+    options = {"executor": executor}
     study = improve.ablation(base, s.short_steps(probe.eta_min, probe.eta_max), s.long_steps(), s.seeds,
                              s.final_seeds, (train, val), store, (s.judge_cycles, s.long_cycles),
                              keep=s.max_snapshots, **options,

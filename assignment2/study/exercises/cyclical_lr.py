@@ -162,20 +162,24 @@ def batch_sizes(config: TrainConfig, data, store: RunStore, sizes, seeds, execut
     return summarise([row for _, row in runs], BatchSummary, [{"eta_scaling": scaling} for scaling in scalings])
 
 
-def run(settings: CyclicalSettings, store: RunStore, executor=None, progress: bool = False) -> CyclicalLR:
+def run(settings: CyclicalSettings, store: RunStore, executor=None) -> CyclicalLR:
     """Every run of the exercise, trained on ``executor`` or read from ``store``."""
     s = settings
     split = load_split("ex3", s.data_root, dtype=s.dtype)
     schedules = s.schedules()
     tables, histories, over = {}, {}, {}
-    for name, (by_seed, rows) in over_seeds(schedules, s.seeds, split, store, executor, progress).items():
+    store.doing("one and three cycles, every seed")
+    for name, (by_seed, rows) in over_seeds(schedules, s.seeds, split, store, executor).items():
         histories[f"{name}_history"], tables[f"{name}_seeds"] = by_seed[s.seeds[0]], rows
         over[name] = Schedule(**seed_summary(rows), n_s=schedules[name].n_s, cycles=schedules[name].n_cycles)
+    store.doing("the three ways of recording the cost, each timed one run at a time")
     method_histories, tables["cost_methods"] = cost_methods(schedules["one_cycle"], split, store, s.timing_repeats)
     histories.update({f"cost_{method}_history": h for method, h in method_histories.items()})
+    store.doing("hidden sizes, every seed")
     tables["hidden_sizes"] = hidden_sizes(replace(schedules["three_cycles"], records_per_cycle=1, record_cycles=1),
                                           split, store, s.hidden_sizes, s.seeds, executor,
                                           runs=tables["three_cycles_seeds"])
+    store.doing("batch sizes, eta fixed and scaled, every seed")
     tables["batch_sizes"] = batch_sizes(replace(s.base(), n_s=s.n_s_one, records_per_cycle=1), split, store,
                                         s.batch_sizes, s.seeds, executor)
     base = s.base()

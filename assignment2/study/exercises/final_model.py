@@ -73,15 +73,15 @@ class FinalModel(Result):
                          f"over {seeds_text(len(m.test_accs))}" for m in self.summary.models.values())
 
 
-def run(settings: FinalModelSettings, search: LambdaSearch, store: RunStore, executor=None,
-        progress: bool = False) -> FinalModel:
+def run(settings: FinalModelSettings, search: LambdaSearch, store: RunStore, executor=None) -> FinalModel:
     """The final models with ``search``'s lambda, trained on ``executor`` or read from ``store``."""
     s = settings
     split = load_split("final", s.data_root, dtype=s.dtype)
     n_s = search_n_s(len(split[0][1]), s.batch_size, s.epochs_per_half_cycle)
     configs = {m: TrainConfig(batch_size=s.batch_size, n_s=n_s, n_cycles=s.n_cycles, lam=search.summary.best_lambda,
                               hidden=m, dtype=s.dtype) for m in s.hidden_sizes}
-    trained = over_seeds(configs, s.seeds, split, store, executor, progress)
+    store.doing("the final models, every hidden size and seed")
+    trained = over_seeds(configs, s.seeds, split, store, executor)
     rows = {m: trained[m][1] for m in configs}
     first = next(iter(configs.values()))
     models = {m: Model(**seed_summary(rows[m]), hidden=m, runs=[r.run for r in rows[m]]) for m in configs}

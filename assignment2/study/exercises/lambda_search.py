@@ -92,21 +92,24 @@ class LambdaSearch(Result):
                 f"{seeds_text(len(s.confirm_seeds))}; {s.n_coarse} coarse and {s.n_fine} fine runs)")
 
 
-def run(settings: LambdaSearchSettings, store: RunStore, executor=None, progress: bool = False) -> LambdaSearch:
+def run(settings: LambdaSearchSettings, store: RunStore, executor=None) -> LambdaSearch:
     """The three stages, each run trained on ``executor`` or read from ``store``."""
     s = settings
     train, val, _ = load_split("search", s.data_root, dtype=s.dtype)
     n_s = search_n_s(len(train[1]), s.batch_size, s.epochs_per_half_cycle)
     config = TrainConfig(batch_size=s.batch_size, n_s=n_s, n_cycles=s.n_cycles, hidden=s.hidden, seed=s.seed,
                          dtype=s.dtype, records_per_cycle=1, record_cycles=1)   # one record, at the end
-    options = {"executor": executor, "progress": progress}
+    options = {"executor": executor}
     rng = np.random.default_rng(s.seed)   # draws the coarse lambdas, then the fine ones
+    store.doing(f"the coarse search of lambda ({s.n_coarse} values)")
     coarse = search_lambdas(sample_lambdas(s.n_coarse, s.l_min, s.l_max, rng), train, val, config, store, **options)
     fine_min, fine_max = fine_range(coarse, s.top_k, s.margin)
+    store.doing(f"the fine search of lambda ({s.n_fine} values)")
     fine = search_lambdas(sample_lambdas(s.n_fine, fine_min, fine_max, copy.deepcopy(rng)), train, val, config,
                           store, **options)
     peak = smoothed_peak(coarse + fine, s.l_min, s.l_max)
     best = best_runs(coarse + fine, s.top_k)
+    store.doing(f"the candidate and the {s.top_k} best lambdas again, {len(s.confirm_seeds)} seeds")
     confirmed, confirm_runs = confirm_best(peak.lam, coarse + fine, s.top_k, s.confirm_seeds, train, val,
                                            replace(config, n_cycles=s.confirm_cycles), store, **options)
     summary = LambdaSearchSummary(len(train[1]), s.epochs_per_half_cycle, s.top_k, s.margin, [s.l_min, s.l_max],

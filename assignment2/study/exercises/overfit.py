@@ -68,6 +68,7 @@ def run(settings: OverfitSettings, store: RunStore) -> Overfit:
     """The run, trained or read from ``store``."""
     (X, y), val, test = load_split("ex3", settings.data_root)
     config, n = settings.config(), settings.n_images
+    store.doing(f"overfitting {n} images")
     [(history, row)] = run_all([config], ((X[:n], y[:n]), val, test), store)
     summary = OverfitSummary(n, config.total_steps, config.total_steps * config.batch_size // n,
                              history.train_acc[-1], history.train_loss[-1], history.val_acc[-1], row.test_acc,

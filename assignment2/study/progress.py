@@ -1,0 +1,77 @@
+"""What a notebook is doing, for a person watching a build: plain lines, one per network trained and one at least
+every ``HEARTBEAT`` seconds while networks train, each with the time, the notebook, its step in the report's words,
+the networks trained and read so far and the time left in the step. Lines, not a bar redrawn in place: they read
+the same in a terminal, a log file and a notebook (where they go to stderr, which ``make report`` shows)."""
+
+import sys
+import threading
+import time
+from contextlib import contextmanager
+
+HEARTBEAT = 60.0   # seconds between two lines while a network trains
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+
+
+class Progress:
+    """The progress lines of one notebook (``notebook``: its number and name, "06 bonus"), written to ``stream``
+    (None: stderr); ``step`` names what it trains next."""
+
+    def __init__(self, notebook: str, stream=None):
+        self.notebook, self.stream, self.label = notebook, stream, "training"
+        self.trained = self.read = 0
+
+    def step(self, label: str) -> None:
+        self.label = label
+
+    def say(self, text: str) -> None:
+        print(f"{time.strftime('%H:%M:%S')} {self.notebook}, {self.label}: {text}", file=self.stream or sys.stderr,
+              flush=True)
+
+    @contextmanager
+    def networks(self, works: list[float], read: int, workers: int = 1):
+        """Around one batch of networks: ``works``, the work of each to train (updates times hidden units), ``read``
+        how many of the batch the store had, ``workers`` how many train at once. Yields ``finished(work, seconds,
+        network)``, to call when a task of ``work`` ends after ``seconds`` of its own (``network``: it finished a
+        network, not the first half of one). The time left is the work left at the speed of the tasks so far,
+        shared by the workers."""
+        self.read += read
+        if not works:
+            if read:
+                self.say(f"{read} networks read from the store")
+            yield lambda work, seconds, network: None
+            return
+        total, done, spent, count = sum(works), [0.0], [0.0], [0]
+        workers = max(1, min(workers, len(works)))
+
+        def left() -> str:
+            if count[0] == len(works):
+                return "this step is done"
+            if not done[0]:
+                return "time left: measured after the first network"
+            return f"about {_duration((total - done[0]) * spent[0] / done[0] / workers)} left in this step"
+
+        def finished(work: float, seconds: float, network: bool) -> None:
+            done[0] += work
+            spent[0] += seconds
+            if network:
+                count[0] += 1
+                self.trained += 1
+                self.say(f"network {count[0]} of {len(works)} trained ({self.trained} trained, {self.read} read "
+                         f"in this notebook); {left()}")
+
+        stop = threading.Event()
+
+        def heartbeat() -> None:
+            while not stop.wait(HEARTBEAT):
+                self.say(f"training network {min(count[0] + 1, len(works))} of {len(works)}; {left()}")
+
+        self.say(f"training {len(works)} networks" + (f", {read} read from the store" if read else ""))
+        beat = threading.Thread(target=heartbeat, daemon=True, name="progress")
+        beat.start()
+        try:
+            yield finished
+        finally:
+            stop.set()

@@ -1,0 +1,52 @@
+"""The progress lines a person reads during a build: one per network, the step in words, the time left."""
+
+import io
+import re
+import time
+
+from assignment2.core.train import TrainConfig
+from assignment2.study import progress
+from assignment2.study.progress import Progress
+from assignment2.study.splits import load_split
+from assignment2.study.store import RunStore
+
+
+def test_a_line_per_network_with_its_step_counts_and_the_time_left():
+    out = io.StringIO()
+    tell = Progress("06 bonus", out)
+    tell.step("stage 2: augmentation and whitening on 6 cycles (3 steps)")
+    with tell.networks([10.0, 10.0, 20.0, 20.0], read=2, workers=2) as finished:
+        finished(10.0, 30.0, True)      # 3 s per unit of work: 50 units left, 2 workers
+        finished(5.0, 15.0, False)      # the first half of a network: no network done yet
+        finished(5.0, 15.0, True)
+    lines = out.getvalue().splitlines()
+    assert all(re.match(r"\d\d:\d\d:\d\d 06 bonus, stage 2: augmentation and whitening on 6 cycles \(3 steps\): ", l)
+               for l in lines)
+    assert lines[0].endswith("training 4 networks, 2 read from the store")
+    assert "network 1 of 4 trained (1 trained, 2 read in this notebook); about 75 s left in this step" in lines[1]
+    assert "network 2 of 4 trained (2 trained, 2 read in this notebook); about 60 s left in this step" in lines[2]
+    assert len(lines) == 3
+
+
+def test_a_heartbeat_line_while_a_long_network_trains(monkeypatch):
+    out = io.StringIO()
+    monkeypatch.setattr(progress, "HEARTBEAT", 0.05)
+    tell = Progress("04 lambda search", out)
+    with tell.networks([1.0], read=0) as finished:
+        time.sleep(0.2)
+        finished(1.0, 0.2, True)
+    lines = out.getvalue().splitlines()
+    assert any("training network 1 of 1; time left: measured after the first network" in l for l in lines)
+    assert lines[-1].endswith("network 1 of 1 trained (1 trained, 0 read in this notebook); this step is done")
+
+
+def test_the_store_tells_its_progress_and_a_batch_read_from_the_store_in_one_line(synthetic_root, tmp_path):
+    split = load_split("ex3", synthetic_root)[:2]
+    config = TrainConfig(n_s=5, batch_size=50, records_per_cycle=1, hidden=4)
+    out = io.StringIO()
+    store = RunStore(tmp_path, Progress("03 cyclical lr", out))
+    store.doing("one and three cycles, every seed")
+    store.runs([config], *split)
+    store.runs([config], *split)
+    lines = out.getvalue().splitlines()
+    assert "network 1 of 1 trained" in lines[1] and lines[-1].endswith("1 networks read from the store")
