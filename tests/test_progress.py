@@ -1,10 +1,15 @@
-"""The progress lines a person reads during a build: one per network, the step in words, the time left."""
+"""The progress lines a person reads during a build (one per network, the step in words, the time left), and
+Ctrl-C."""
 
 import io
 import re
 import time
 
+import pytest
+from papermill.engines import NBClientEngine
+
 from assignment2.core.train import TrainConfig
+from assignment2.report import execution
 from assignment2.study import progress
 from assignment2.study.progress import Progress
 from assignment2.study.splits import load_split
@@ -50,3 +55,25 @@ def test_the_store_tells_its_progress_and_a_batch_read_from_the_store_in_one_lin
     store.runs([config], *split)
     lines = out.getvalue().splitlines()
     assert "network 1 of 1 trained" in lines[1] and lines[-1].endswith("1 networks read from the store")
+
+
+def test_ctrl_c_ends_a_notebook_with_one_line_naming_the_networks_kept(tmp_path, monkeypatch, capsys):
+    """papermill's engine turns Ctrl-C into one line (no traceback) and exit status 130; the kernel, in a
+    session of its own, ends with its pool once papermill has gone (tests/test_parallel.py)."""
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    def leave(status):
+        raise SystemExit(status)
+
+    (tmp_path / "a.npz").write_bytes(b"")
+    (tmp_path / "b.npz").write_bytes(b"")
+    monkeypatch.setenv("ASSIGNMENT2_STORE", str(tmp_path))
+    monkeypatch.setattr(NBClientEngine, "execute_managed_notebook", interrupt)
+    monkeypatch.setattr(execution.os, "_exit", leave)
+    nb = type("Managed", (), {"nb": type("NB", (), {"cells": []})()})()
+    with pytest.raises(SystemExit) as stopped:
+        execution.IPCEngine.execute_managed_notebook(nb, "python3")
+    assert stopped.value.code == 130
+    assert capsys.readouterr().err == ("interrupted: the run store keeps 2 networks, every one finished so far; "
+                                       "`make report` continues from there\n")

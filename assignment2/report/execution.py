@@ -1,5 +1,5 @@
 """How the notebooks are executed: papermill's nbclient engine on a kernel reached over IPC, refusing a parameter
-the notebook does not declare.
+the notebook does not declare, and stopping on Ctrl-C with one line.
 
 A kernel that listens on TCP ports warns at every start that its traffic is not encrypted; one on IPC sockets
 (local files of this user) has nothing to warn about. Registered with papermill as the engine ``assignment2``
@@ -7,6 +7,9 @@ A kernel that listens on TCP ports warns at every start that its traffic is not 
 """
 
 import ast
+import os
+import sys
+from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
 from papermill.engines import NBClientEngine
@@ -44,11 +47,25 @@ def check_parameters(nb, notebook: str = "the notebook") -> None:
                                     f"{', '.join(sorted(declared))} (papermill --help-notebook explains each)")
 
 
+def interrupted() -> str:
+    """The line that ends a build stopped by Ctrl-C: how many networks its run store keeps ($ASSIGNMENT2_STORE)."""
+    store = os.environ.get("ASSIGNMENT2_STORE")
+    kept = len(list(Path(store).glob("*.npz"))) if store and Path(store).is_dir() else 0
+    return (f"interrupted: the run store keeps {kept} networks, every one finished so far; `make report` "
+            "continues from there")
+
+
 class IPCEngine(NBClientEngine):
     """papermill's nbclient engine, its kernels on IPC sockets; a notebook given a parameter it does not
-    declare is not run."""
+    declare is not run. Ctrl-C stops it with one line and no traceback: the kernel runs in a session of its own,
+    and ends, with its workers, as soon as this process has gone."""
 
     @classmethod
     def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):
         check_parameters(nb_man.nb, kwargs.get("input_path") or "the notebook")
-        return super().execute_managed_notebook(nb_man, kernel_name, kernel_manager_class=IPCKernelManager, **kwargs)
+        try:
+            return super().execute_managed_notebook(nb_man, kernel_name, kernel_manager_class=IPCKernelManager,
+                                                    **kwargs)
+        except KeyboardInterrupt:
+            print(interrupted(), file=sys.stderr, flush=True)
+            os._exit(130)
