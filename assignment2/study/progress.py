@@ -62,16 +62,21 @@ class Progress:
                 self.say(f"network {count[0]} of {len(works)} trained ({self.trained} trained, {self.read} read "
                          f"in this notebook); {left()}")
 
+        self.say(f"training {len(works)} networks" + (f", {read} read from the store" if read else ""))
+        with self._heartbeat(lambda: f"training network {min(count[0] + 1, len(works))} of {len(works)}; {left()}"):
+            yield finished
+
+    @contextmanager
+    def _heartbeat(self, text):
+        """A line ``text()`` every HEARTBEAT seconds, from a thread, while the block runs."""
         stop = threading.Event()
 
-        def heartbeat() -> None:
+        def beat() -> None:
             while not stop.wait(HEARTBEAT):
-                self.say(f"training network {min(count[0] + 1, len(works))} of {len(works)}; {left()}")
+                self.say(text())
 
-        self.say(f"training {len(works)} networks" + (f", {read} read from the store" if read else ""))
-        beat = threading.Thread(target=heartbeat, daemon=True, name="progress")
-        beat.start()
+        threading.Thread(target=beat, daemon=True, name="progress").start()
         try:
-            yield finished
+            yield
         finally:
             stop.set()

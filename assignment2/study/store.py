@@ -207,8 +207,7 @@ class RunStore:
         """A Run per config (in order): read from its entry, or trained (on ``executor``) and stored.
         train_data, val_data: (X (n, d), y (n,)). keep: how many of the last cycle ends to keep (at most n_cycles),
         one number or one per config. teacher: the ``ensemble.Teacher`` of the configs that distil (its targets
-        computed only to train). repeats: a repeat number per config (None: 0), to time one run several times.
-        Each network trained is told to the store's ``progress``, if it has one."""
+        computed only to train). repeats: a repeat number per config (None: 0), to time one run several times."""
         configs, keeps, repeats = _checked(configs, keep, teacher, repeats)
         data = data_fingerprint(train_data, val_data)
         named = teacher.key if teacher is not None else ""
@@ -220,18 +219,15 @@ class RunStore:
         keys = [key_of(c, r) for c, r in zip(configs, repeats)]
         found, todo = self._stored(keys, configs, keeps)
         inputs = sorted({configs[i].whiten for i in todo})             # plain (0) and each epsilon to train on
-        tasks = [Task(i, configs[i], keeps[i],
-                      shorter(self, configs[i], keeps[i], lambda c, i=i: key_of(c, repeats[i])), inputs.index(configs[i].whiten)) for i in todo]
+        tasks = [Task(i, configs[i], keeps[i], inputs=inputs.index(configs[i].whiten),
+                      start=shorter(self, configs[i], keeps[i], lambda c, i=i: key_of(c, repeats[i]))) for i in todo]
         tasks.sort(key=lambda task: -task.remaining())                 # the longest first: no worker idles at the end
         middle = halfway(tasks, slots(executor) if executor else 1)
         if middle is not None and key_of(replace(tasks[0].config, n_cycles=middle), repeats[tasks[0].run]) not in keys:
             tasks[0] = tasks[0].first_half(middle)       # the longest in two halves: the second is added below
         arrays, fingerprint = self._task_data(train_data, val_data, data, inputs,
                                               teacher if any(configs[i].distill for i in todo) else None)
-        works = [task.remaining() for task in tasks]
-        told = self.progress.networks(works, len(configs) - len(todo), slots(executor) if executor else 1) \
-            if self.progress else nullcontext(lambda work, seconds, network: None)
-        with told as finished:
+        with self._told([task.remaining() for task in tasks], len(configs) - len(todo), executor) as finished:
             for j, result in run_tasks(train_task, tasks, arrays, executor, fingerprint=fingerprint):
                 task, i = tasks[j], tasks[j].run
                 made_of = {"data": data, "teacher": named, "repeat": repeats[i],
@@ -244,9 +240,15 @@ class RunStore:
                     tasks.append(replace(task, config=configs[i], keep=keeps[i], start=run))
                 else:
                     found[keys[i]] = run
-        for key in keys:
-            self._used[key] = found[key].trained
+        self._used.update((key, found[key].trained) for key in keys)
         return [_with_whitening(found[key], config, zcas) for key, config in zip(keys, configs)]
+
+    def _told(self, works: list, read: int, executor):
+        """The store's ``progress`` around a batch of networks (``Progress.networks``), or one that tells nothing:
+        each network trained is told to it."""
+        if self.progress is None:
+            return nullcontext(lambda work, seconds, network: None)
+        return self.progress.networks(works, read, slots(executor) if executor else 1)
 
     def _task_data(self, train_data, val_data, data: str, inputs: list, teacher) -> tuple[tuple, str]:
         """The arrays the tasks read: the (train, val) pairs of each input (plain, or whitened with each epsilon of
