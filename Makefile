@@ -21,8 +21,8 @@ SOURCES := $(wildcard assignment2/*.py assignment2/*/*.py assignment2/*/*/*.py)
 # Modules only the PDF uses: a change to them rebuilds the PDF and executes no notebook.
 REPORT_ONLY := assignment2/report/pdf.py assignment2/report/reproduction.py assignment2/report/formats.py \
   assignment2/report/facts.py
-# The commands (the CLI, the timings, the robustness check, the cluster's certificates): no notebook uses them.
-COMMANDS := assignment2/__main__.py assignment2/robustness.py assignment2/cluster_certs.py
+# The commands (the CLI, the cluster's certificates): no notebook uses them.
+COMMANDS := assignment2/__main__.py assignment2/cluster_certs.py
 NOTEBOOK_SOURCES := $(filter-out $(REPORT_ONLY) $(COMMANDS),$(SOURCES))
 # The run store every notebook of a build shares: a run kept there is read, never trained again.
 STORE ?= $(BUILD)/runs

@@ -1,7 +1,7 @@
 """The study's choices made again with seeds disjoint from the defaults: a robustness check, run once by
 hand, not by ``make report``.
 
-    python -m assignment2.robustness --build build --out build-robustness
+    python bench/robustness.py --build build --out build-robustness
 
 executes notebooks 04 and 05, then 06, with every seed list replaced by one of ``DISJOINT`` (papermill,
 into ``--out``, reading and filling the build's run store: $ASSIGNMENT2_STORE, else build/runs), and compares
@@ -15,14 +15,14 @@ import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .core.files import save_json
-from .core.train import TrainConfig
-from .study.exercises.base import JSON, InputError
-from .study.exercises.bonus import Bonus
-from .study.exercises.final_model import FinalModel
-from .study.exercises.lambda_search import LambdaSearch
-from .study.stats import difference_se, mean_sd
-from .study.store import ENVIRONMENT
+from assignment2.core.files import save_json
+from assignment2.core.train import TrainConfig
+from assignment2.study.exercises.base import JSON, InputError
+from assignment2.study.exercises.bonus import Bonus
+from assignment2.study.exercises.final_model import FinalModel
+from assignment2.study.exercises.lambda_search import LambdaSearch
+from assignment2.study.stats import difference_se, mean_sd
+from assignment2.study.store import ENVIRONMENT
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 #: Every seed list of notebooks 04-06, replaced by one that shares no seed with the defaults.
@@ -148,14 +148,14 @@ def run(build: Path, out: Path, data_root: str | None = None, extra: dict | None
                       **seeds, **(extra or {})}
         papermill.execute_notebook(NOTEBOOKS / f"{name}.ipynb", folder / f"{name}.ipynb", parameters=parameters,
                                    cwd=str(NOTEBOOKS), engine_name="assignment2", kernel_name="python3",
-                                   log_output=False, progress_bar=True)
+                                   log_output=False, progress_bar=False, stderr_file=sys.stderr)
     result = side_by_side(build, out)
     save_json(JSON.unstructure(result), out / "robustness.json")
     return result
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m assignment2.robustness", description="Make the study's choices "
+    parser = argparse.ArgumentParser(prog="python bench/robustness.py", description="Make the study's choices "
                                      "again with seeds disjoint from the defaults, and compare them with a build's.",
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--build", default="build", help="the build made with the default seeds (make report)")

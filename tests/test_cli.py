@@ -74,7 +74,7 @@ def test_a_repeated_train_says_it_read_the_run_from_the_store(synthetic_root, tm
 
 def test_the_robustness_check_without_a_build_stops_at_once_with_one_line(tmp_path, capsys):
     import time
-    from assignment2.robustness import main as robustness
+    from bench.robustness import main as robustness
     start = time.perf_counter()
     assert robustness(["--build", str(tmp_path / "none"), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err

@@ -120,7 +120,7 @@ def test_bonus_results_say_what_was_chosen_and_how_it_tested(built):
 
 
 def test_the_robustness_check_makes_the_choices_again_with_disjoint_seeds(built, synthetic_root, tmp_path):
-    from assignment2 import robustness
+    from bench import robustness
     result = robustness.run(built, tmp_path / "robust", str(synthetic_root), extra={"quick": True})
     assert json.loads((tmp_path / "robust" / "robustness.json").read_text())["lambdas"] == list(result.lambdas)
     runs = read_table(tmp_path / "robust" / "04_lambda_search" / "confirm.csv")
