@@ -36,14 +36,14 @@ class Progress:
         how many of the batch the store had, ``workers`` how many train at once. Yields ``finished(work, seconds,
         network)``, to call when a task of ``work`` ends after ``seconds`` of its own (``network``: it finished a
         network, not the first half of one). The time left is the work left at the speed of the tasks so far,
-        shared by the workers."""
+        shared by the workers, less the time since the last task ended."""
         self.read += read
         if not works:
             if read:
                 self.say(f"{read} networks read from the store")
             yield lambda work, seconds, network: None
             return
-        total, done, spent, count = sum(works), [0.0], [0.0], [0]
+        total, done, spent, count, since = sum(works), [0.0], [0.0], [0], [time.monotonic()]
         workers = max(1, min(workers, len(works)))
 
         def left() -> str:
@@ -51,11 +51,13 @@ class Progress:
                 return "this step is done"
             if not done[0]:
                 return "time left: measured after the first network"
-            return f"about {_duration((total - done[0]) * spent[0] / done[0] / workers)} left in this step"
+            seconds = (total - done[0]) * spent[0] / done[0] / workers - (time.monotonic() - since[0])
+            return f"about {_duration(max(seconds, 0.0))} left in this step"
 
         def finished(work: float, seconds: float, network: bool) -> None:
             done[0] += work
             spent[0] += seconds
+            since[0] = time.monotonic()
             if network:
                 count[0] += 1
                 self.trained += 1
