@@ -3,8 +3,8 @@
     python bench/compare_builds.py BUILD_BEFORE BUILD_AFTER
 
 Timings (keys and columns with "seconds" or "time") and run keys (the store's file names, which hash the
-source of the training modules) are left aside; keys that only one build has are listed. Exit status 1
-when a value differs.
+source of the training modules) are left aside; keys and table columns that only one build has are listed.
+Exit status 1 when a value differs.
 """
 
 import csv
@@ -43,11 +43,14 @@ def _tables(before: Path, after: Path, out: dict) -> None:
         rows_a, rows_b = (list(csv.DictReader(open(p))) for p in (path, after / path.name))
         if len(rows_a) != len(rows_b):
             out["differ"].append(f"{path.name}: {len(rows_a)} rows before, {len(rows_b)} after")
+        columns_a, columns_b = (set(rows[0]) if rows else set() for rows in (rows_a, rows_b))
+        out["only"] += [f"{path.name} column {key} ({'before' if key in columns_a else 'after'} only)"
+                        for key in sorted(columns_a ^ columns_b)]
         for i, (x, y) in enumerate(zip(rows_a, rows_b)):
-            for key in (k for k in x if not _skipped(k)):
+            for key in (k for k in x if not _skipped(k) and k in y):
                 out["cells"] += 1
-                if x[key] != y.get(key):
-                    out["differ"].append(f"{path.name}[{i}].{key}: {x[key]!r} before, {y.get(key)!r} after")
+                if x[key] != y[key]:
+                    out["differ"].append(f"{path.name}[{i}].{key}: {x[key]!r} before, {y[key]!r} after")
 
 
 def main(before: str, after: str) -> int:
