@@ -143,7 +143,7 @@ def test_the_robustness_check_makes_the_choices_again_with_disjoint_seeds(built,
 
 
 def test_agreement_is_within_two_standard_errors_of_the_difference_of_the_means():
-    from assignment2.robustness import agreement
+    from bench.robustness import agreement
     a = agreement([0.60, 0.62, 0.61], [0.63, 0.64, 0.65])
     assert a.difference == pytest.approx(0.03) and a.se == pytest.approx((0.0001 / 3 + 0.0001 / 3) ** 0.5)
     assert a.agree is False and agreement([0.60, 0.62, 0.61], [0.61, 0.62, 0.63]).agree is True
