@@ -1,5 +1,6 @@
 """Each exercise run directly (no papermill) in its quick profile on synthetic data, its typed result checked."""
 
+import io
 import json
 
 import numpy as np
@@ -8,6 +9,7 @@ import pytest
 from assignment2.core import network
 from assignment2.core.ensemble import ensemble_probabilities
 from assignment2.study import rule, store
+from assignment2.study.progress import Progress
 from assignment2.study.exercises import analysis, bonus, cyclical_lr, final_model, gradient_check, lambda_search, overfit
 from assignment2.study.exercises.base import InputError, Result
 from assignment2.study.splits import load_split
@@ -17,14 +19,16 @@ from assignment2.study.splits import load_split
 def study(synthetic_root, tmp_path_factory):
     """Every exercise run once, in order, each result saved into its folder; (folder, store, results)."""
     folder = tmp_path_factory.mktemp("exercises")
-    runs = store.RunStore(folder / "runs")
+    runs = store.RunStore(folder / "runs", Progress("exercises", io.StringIO()))
     root = str(synthetic_root)
     made = {"01": gradient_check.run(gradient_check.GradientCheckSettings(data_root=root).quick_profile(), runs),
             "02": overfit.run(overfit.OverfitSettings(data_root=root, n_images=50), runs),
             "03": cyclical_lr.run(cyclical_lr.CyclicalSettings(data_root=root).quick_profile(), runs),
             "04": lambda_search.run(lambda_search.LambdaSearchSettings(data_root=root).quick_profile(), runs)}
     made["05"] = final_model.run(final_model.FinalModelSettings(data_root=root).quick_profile(), made["04"], runs)
+    before = runs.progress.done
     made["06"] = bonus.run(bonus.BonusSettings(data_root=root, mixes=[[0.5, 2.0]]).quick_profile(), made["05"], runs)
+    runs.trained_06 = runs.progress.done - before
     made["07"] = analysis.run(analysis.AnalysisSettings(data_root=root, units=4, mistakes=4), made["05"], made["06"],
                               runs)
     for name, result in made.items():
@@ -156,3 +160,15 @@ def test_a_result_is_saved_with_its_results_json_last(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         result.save(tmp_path)
     assert not (tmp_path / "results.json").exists()
+
+
+def test_notebook_06_tells_ahead_the_work_it_trains(study):
+    """The plan behind 06's time left: the work it trains is the work it expected, when the wide layer is kept
+    (as in every build so far); the lines name the time left in the notebook."""
+    _, runs, made = study
+    kept_width = made["06"].summary.ablation[1].kept
+    if kept_width:
+        assert runs.trained_06 == runs.progress.expected
+    else:
+        assert 0 < runs.trained_06 < runs.progress.expected
+    assert "s in exercises" in runs.progress.stream.getvalue() or "min in exercises" in runs.progress.stream.getvalue()

@@ -22,41 +22,58 @@ class Progress:
     def __init__(self, notebook: str, stream=None):
         self.notebook, self.stream, self.label = notebook, stream, "training"
         self.trained = self.read = 0
+        self.expected = None        # the work the whole notebook trains, if its exercise can tell it ahead
+        self.accounted = 0.0        # the work trained or read so far
+        self.done = self.spent = 0.0    # the work trained so far, and the seconds it took
 
     def step(self, label: str) -> None:
         self.label = label
+
+    def expect(self, work: float) -> None:
+        """The work (updates times hidden units) the whole notebook is expected to train, networks read from the
+        store included: the time left in the notebook is told too."""
+        self.expected = work
 
     def say(self, text: str) -> None:
         print(f"{time.strftime('%H:%M:%S')} {self.notebook}, {self.label}: {text}", file=self.stream or sys.stderr,
               flush=True)
 
     @contextmanager
-    def networks(self, works: list[float], read: int, workers: int = 1):
+    def networks(self, works: list[float], read: int, workers: int = 1, read_work: float = 0.0):
         """Around one batch of networks: ``works``, the work of each to train (updates times hidden units), ``read``
-        how many of the batch the store had, ``workers`` how many train at once. Yields ``finished(work, seconds,
-        network)``, to call when a task of ``work`` ends after ``seconds`` of its own (``network``: it finished a
-        network, not the first half of one). The time left is the work left at the speed of the tasks so far,
-        shared by the workers, less the time since the last task ended."""
+        how many of the batch the store had (``read_work``: the work of those new to the notebook, which it need not
+        train), ``workers`` how many train at once. Yields
+        ``finished(work, seconds, network)``, to call when a task of ``work`` ends after ``seconds`` of its own
+        (``network``: it finished a network, not the first half of one). The time left is the work left at the
+        speed of the notebook's tasks so far, shared by the workers, less the time since the last task ended."""
         self.read += read
+        self.accounted += read_work
         if not works:
             if read:
                 self.say(f"{read} networks read from the store")
             yield lambda work, seconds, network: None
             return
-        total, done, spent, count, since = sum(works), [0.0], [0.0], [0], [time.monotonic()]
+        total, done, count, since = sum(works), [0.0], [0], [time.monotonic()]
         workers = max(1, min(workers, len(works)))
 
         def left() -> str:
             if count[0] == len(works):
                 return "this step is done"
-            if not done[0]:
+            if not self.done:
                 return "time left: measured after the first network"
-            seconds = (total - done[0]) * spent[0] / done[0] / workers - (time.monotonic() - since[0])
-            return f"about {_duration(max(seconds, 0.0))} left in this step"
+            seconds = lambda work: _duration(max(work * self.spent / self.done / workers
+                                                 - (time.monotonic() - since[0]), 0.0))
+            step = total - done[0]
+            text = f"about {seconds(step)} left in this step"
+            if self.expected is None:
+                return text
+            return f"{text}, {seconds(max(self.expected - self.accounted, step))} in {self.notebook}"
 
         def finished(work: float, seconds: float, network: bool) -> None:
             done[0] += work
-            spent[0] += seconds
+            self.done += work
+            self.accounted += work
+            self.spent += seconds
             since[0] = time.monotonic()
             if network:
                 count[0] += 1

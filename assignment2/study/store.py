@@ -197,10 +197,13 @@ class RunStore:
     def path(self, key: str) -> Path:
         return self.root / f"{key}.npz"
 
-    def doing(self, label: str) -> None:
-        """Name what the next runs are for, in the report's words, in the progress lines (if any)."""
+    def doing(self, label: str, expected: float | None = None) -> None:
+        """Name what the next runs are for, in the report's words, in the progress lines (if any); ``expected``: the
+        work (updates times hidden units) the whole notebook trains, if its exercise can tell it ahead."""
         if self.progress is not None:
             self.progress.step(label)
+            if expected is not None:
+                self.progress.expect(expected)
 
     def runs(self, configs, train_data, val_data, keep=1, teacher: Teacher | None = None, repeats=None,
              executor=None) -> list[Run]:
@@ -227,7 +230,9 @@ class RunStore:
             tasks[0] = tasks[0].first_half(middle)       # the longest in two halves: the second is added below
         arrays, fingerprint = self._task_data(train_data, val_data, data, inputs,
                                               teacher if any(configs[i].distill for i in todo) else None)
-        with self._told([task.remaining() for task in tasks], len(configs) - len(todo), executor) as finished:
+        read_work = sum(configs[i].total_steps * configs[i].hidden for i in {keys.index(key) for key in keys}
+                        if i not in todo and keys[i] not in self._used)     # networks new to this notebook
+        with self._told([task.remaining() for task in tasks], len(configs) - len(todo), read_work, executor) as finished:
             for j, result in run_tasks(train_task, tasks, arrays, executor, fingerprint=fingerprint):
                 task, i = tasks[j], tasks[j].run
                 made_of = {"data": data, "teacher": named, "repeat": repeats[i],
@@ -243,12 +248,12 @@ class RunStore:
         self._used.update((key, found[key].trained) for key in keys)
         return [_with_whitening(found[key], config, zcas) for key, config in zip(keys, configs)]
 
-    def _told(self, works: list, read: int, executor):
+    def _told(self, works: list, read: int, read_work: float, executor):
         """The store's ``progress`` around a batch of networks (``Progress.networks``), or one that tells nothing:
         each network trained is told to it."""
         if self.progress is None:
             return nullcontext(lambda work, seconds, network: None)
-        return self.progress.networks(works, read, slots(executor) if executor else 1)
+        return self.progress.networks(works, read, slots(executor) if executor else 1, read_work)
 
     def _task_data(self, train_data, val_data, data: str, inputs: list, teacher) -> tuple[tuple, str]:
         """The arrays the tasks read: the (train, val) pairs of each input (plain, or whitened with each epsilon of

@@ -68,6 +68,19 @@ class BonusSettings(Settings):
         return [(f"wider hidden layer (m = {self.wide})", {"hidden": self.wide}),
                 ("eta bounds from the range test", {"eta_min": eta_min, "eta_max": eta_max})]
 
+    def expected_work(self, base: TrainConfig, n_train: int) -> float:
+        """The work (updates times hidden units) of the networks this exercise trains, told ahead of its choices:
+        the range test, stage 1 from ``base`` (its width, then the wide one), stage 2, the longest schedule (its
+        runs of the ablation's seeds continue stage 2's) and the students, all at the wide width."""
+        wide = lambda cycles, networks=1: 2 * base.n_s * cycles * self.wide * networks
+        range_test = 2 * (self.range_test_epochs * n_train // base.batch_size // 2) * self.wide
+        stage_1 = len(self.seeds) * (2 * base.n_s * self.short_cycles * base.hidden + wide(self.short_cycles, 2))
+        stage_2 = wide(self.judge_cycles, len(self.seeds) * (1 + len(self.long_steps())))
+        longest = wide(self.long_cycles - self.judge_cycles, len(self.seeds)) + \
+            wide(self.long_cycles, len(self.final_seeds) - len(self.seeds))
+        return range_test + stage_1 + stage_2 + longest + wide(self.student_cycles, len(self.mixes) *
+                                                               len(self.student_seeds))
+
     def long_steps(self) -> list:
         steps = [(f"augmentation: random flips, translations of up to {self.translate} px, lambda = {self.lam:g}",
                   {"flip": True, "translate": self.translate, "lam": self.lam})]
@@ -223,7 +236,7 @@ def _range_test(s: BonusSettings, base: TrainConfig, data, store: RunStore) -> t
     probe = replace(base, hidden=s.wide, lam=s.lam, flip=True, translate=s.translate, dropout=s.dropout,
                     eta_min=0.0, eta_max=s.range_test_eta, seed=s.seeds[0])
     steps = 2 * (s.range_test_epochs * len(data[0][1]) // base.batch_size // 2)
-    store.doing("the learning-rate range test")
+    store.doing("the learning-rate range test", s.expected_work(base, len(data[0][1])))
     run = range_test(*data, probe, steps, store, records=min(40, steps))
     eta_min, eta_max = propose_bounds(run.history)
     return run.history, RangeTestSummary(eta_min, eta_max, steps, s.range_test_eta, run.row.diverged_eta)
