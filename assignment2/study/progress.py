@@ -42,10 +42,9 @@ class Progress:
     def networks(self, works: list[float], read: int, workers: int = 1, read_work: float = 0.0):
         """Around one batch of networks: ``works``, the work of each to train (updates times hidden units), ``read``
         how many of the batch the store had (``read_work``: the work of those new to the notebook, which it need not
-        train), ``workers`` how many train at once. Yields
-        ``finished(work, seconds, network)``, to call when a task of ``work`` ends after ``seconds`` of its own
-        (``network``: it finished a network, not the first half of one). The time left is the work left at the
-        speed of the notebook's tasks so far, shared by the workers, less the time since the last task ended."""
+        train), ``workers`` how many train at once. Yields ``finished(work, seconds, network)``, to call when a
+        task of ``work`` ends after ``seconds`` of its own (``network``: it finished a network, not the first half
+        of one)."""
         self.read += read
         self.accounted += read_work
         if not works:
@@ -55,25 +54,12 @@ class Progress:
             return
         total, done, count, since = sum(works), [0.0], [0], [time.monotonic()]
         workers = max(1, min(workers, len(works)))
-
-        def left() -> str:
-            if count[0] == len(works):
-                return "this step is done"
-            if not self.done:
-                return "time left: measured after the first network"
-            seconds = lambda work: _duration(max(work * self.spent / self.done / workers
-                                                 - (time.monotonic() - since[0]), 0.0))
-            step = total - done[0]
-            text = f"about {seconds(step)} left in this step"
-            if self.expected is None:
-                return text
-            return f"{text}, {seconds(max(self.expected - self.accounted, step))} in {self.notebook}"
+        left = lambda: "this step is done" if count[0] == len(works) else \
+            self._left(total - done[0], workers, time.monotonic() - since[0])
 
         def finished(work: float, seconds: float, network: bool) -> None:
             done[0] += work
-            self.done += work
-            self.accounted += work
-            self.spent += seconds
+            self.done, self.accounted, self.spent = self.done + work, self.accounted + work, self.spent + seconds
             since[0] = time.monotonic()
             if network:
                 count[0] += 1
@@ -84,6 +70,18 @@ class Progress:
         self.say(f"training {len(works)} networks" + (f", {read} read from the store" if read else ""))
         with self._heartbeat(lambda: f"training network {min(count[0] + 1, len(works))} of {len(works)}; {left()}"):
             yield finished
+
+    def _left(self, step: float, workers: int, since: float) -> str:
+        """The time left in the step (``step``: its work left) and, if told ahead, in the notebook: the work left at
+        the speed of the notebook's tasks so far, shared by the ``workers``, less the ``since`` seconds since the
+        last task ended."""
+        if not self.done:
+            return "time left: measured after the first network"
+        seconds = lambda work: _duration(max(work * self.spent / self.done / workers - since, 0.0))
+        text = f"about {seconds(step)} left in this step"
+        if self.expected is None:
+            return text
+        return f"{text}, {seconds(max(self.expected - self.accounted, step))} in {self.notebook}"
 
     @contextmanager
     def _heartbeat(self, text):

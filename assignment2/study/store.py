@@ -230,9 +230,7 @@ class RunStore:
             tasks[0] = tasks[0].first_half(middle)       # the longest in two halves: the second is added below
         arrays, fingerprint = self._task_data(train_data, val_data, data, inputs,
                                               teacher if any(configs[i].distill for i in todo) else None)
-        read_work = sum(configs[i].total_steps * configs[i].hidden for i in {keys.index(key) for key in keys}
-                        if i not in todo and keys[i] not in self._used)     # networks new to this notebook
-        with self._told([task.remaining() for task in tasks], len(configs) - len(todo), read_work, executor) as finished:
+        with self._told(tasks, configs, keys, todo, executor) as finished:
             for j, result in run_tasks(train_task, tasks, arrays, executor, fingerprint=fingerprint):
                 task, i = tasks[j], tasks[j].run
                 made_of = {"data": data, "teacher": named, "repeat": repeats[i],
@@ -248,12 +246,15 @@ class RunStore:
         self._used.update((key, found[key].trained) for key in keys)
         return [_with_whitening(found[key], config, zcas) for key, config in zip(keys, configs)]
 
-    def _told(self, works: list, read: int, read_work: float, executor):
-        """The store's ``progress`` around a batch of networks (``Progress.networks``), or one that tells nothing:
-        each network trained is told to it."""
+    def _told(self, tasks: list, configs: list, keys: list, todo: list, executor):
+        """The store's ``progress`` around the training of ``tasks`` (``Progress.networks``), or one that tells
+        nothing: each network trained is told to it, and the work of those read that are new to the notebook."""
         if self.progress is None:
             return nullcontext(lambda work, seconds, network: None)
-        return self.progress.networks(works, read, slots(executor) if executor else 1, read_work)
+        read_work = sum(configs[i].total_steps * configs[i].hidden for i in {keys.index(key) for key in keys}
+                        if i not in todo and keys[i] not in self._used)
+        return self.progress.networks([task.remaining() for task in tasks], len(configs) - len(todo),
+                                      slots(executor) if executor else 1, read_work)
 
     def _task_data(self, train_data, val_data, data: str, inputs: list, teacher) -> tuple[tuple, str]:
         """The arrays the tasks read: the (train, val) pairs of each input (plain, or whitened with each epsilon of
