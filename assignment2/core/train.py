@@ -36,7 +36,7 @@ def fresh_params(config: TrainConfig, d: int, k: int = 10) -> Params:
 
 
 def train_run(config: TrainConfig, train_data, val_data, keep: int = 1, soft_targets=None, progress: bool = False,
-              start=None):
+              start=None, blas_threads: int = 1):
     """Train a network from ``fresh_params(config, d)``: (History, {cycle: Params at the end of that
     cycle} for the last ``keep`` cycles (the last one holds the final parameters), the end state
     (see ``train``)).
@@ -65,7 +65,7 @@ def train_run(config: TrainConfig, train_data, val_data, keep: int = 1, soft_tar
 
     try:
         _, history = train(params, train_data, val_data, config, progress=progress, on_cycle_end=snapshot,
-                           soft_targets=soft_targets, state=state)
+                           soft_targets=soft_targets, state=state, blas_threads=blas_threads)
     except Diverged as err:
         err.history = before.joined(err.history) if before else err.history
         raise

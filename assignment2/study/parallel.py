@@ -244,7 +244,8 @@ def run_tasks(task, items, data, pool=None, fingerprint=None):
     worker (``fingerprint``: see ``share``). With ``pool`` None the tasks run here, in order.
     A pool is handed the next task, in list order, each time one finishes, so every worker
     stays busy to the end. A list ``items`` may grow while the results are read: a task
-    appended after a result (one that continues it, say) is run too.
+    appended after a result (one that continues it, say) is run too. An item with a
+    ``with_threads(n)`` is handed the workers that no other unfinished task will need.
     """
     require(pool is None or isinstance(pool, Executor), "executor",
             "None or a concurrent.futures.Executor", type(pool).__name__)
@@ -259,7 +260,10 @@ def run_tasks(task, items, data, pool=None, fingerprint=None):
     try:
         while next_task < len(todo) or running:
             while next_task < len(todo) and len(running) < workers:
-                running[pool.submit(_call, task, todo[next_task], handle)] = next_task
+                item, unfinished = todo[next_task], len(running) + len(todo) - next_task
+                if unfinished < workers and hasattr(item, "with_threads"):     # spare cores: BLAS threads
+                    item = item.with_threads(workers // unfinished)
+                running[pool.submit(_call, task, item, handle)] = next_task
                 next_task += 1
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:

@@ -32,19 +32,24 @@ def machine() -> str:
 @dataclass(frozen=True)
 class Task:
     """One run to train: the position of its run in the store's request (``run``), its config, how many of its
-    last cycle ends to keep, the stored Run of its config on fewer cycles that it continues (or None), and which
-    of the data's inputs it trains on (``inputs``: plain, whitened ...)."""
+    last cycle ends to keep, the stored Run of its config on fewer cycles that it continues (or None), which
+    of the data's inputs it trains on (``inputs``: plain, whitened ...), and its BLAS threads (more than one on
+    the cores no other task of its batch needs: the result is the same to the bit)."""
 
     run: int
     config: TrainConfig
     keep: int
     start: object = None
     inputs: int = 0
+    threads: int = 1
 
     def first_half(self, cycles: int) -> "Task":
         """This task trained to the end of ``cycles`` only, keeping the cycle ends its second half needs."""
         return replace(self, config=replace(self.config, n_cycles=cycles),
                        keep=len(needed(self.config, self.keep, cycles)))
+
+    def with_threads(self, threads: int) -> "Task":
+        return replace(self, threads=threads)
 
     def remaining(self) -> int:
         """The work left: the updates still to make times the hidden units."""
@@ -63,7 +68,8 @@ def train_task(task: Task, *data) -> dict:
     try:
         history, snapshots, state = train_run(config, train_data, val_data, task.keep, soft,
                                               start=None if start is None else (start.history, start.snapshots,
-                                                                                start.state))
+                                                                                start.state),
+                                              blas_threads=task.threads)
         diverged = {"diverged_at": None, "diverged_eta": None}
     except Diverged as err:
         history, snapshots, state = err.history, {}, None
