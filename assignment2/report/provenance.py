@@ -3,7 +3,6 @@
 import datetime
 import hashlib
 import os
-import platform
 import subprocess
 import sys
 from functools import lru_cache
@@ -12,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
+from ..study.tasks import cpu_model
 
 PACKAGE = Path(__file__).resolve().parents[1]
 
@@ -30,16 +30,6 @@ def _git(*args) -> str:
     return result.stdout.strip() if result.returncode == 0 else ""
 
 
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def environment() -> dict:
     """The machine and software a report was built with: git commit, versions, BLAS, CPU, date."""
     from threadpoolctl import threadpool_info
@@ -54,7 +44,7 @@ def environment() -> dict:
         "python": sys.version.split()[0],
         "numpy": np.__version__,
         "blas": ", ".join(blas) or "unknown",
-        "cpu": _cpu_model(),
+        "cpu": cpu_model(),
         "cores": os.cpu_count(),
         "date": datetime.date.today().isoformat(),
     }

@@ -191,8 +191,7 @@ class RunStore:
         return found
 
     def _trained_header(self, key: str) -> dict:
-        header, _ = self._open(self.path(key))
-        return header.get("trained") or {"machine": "not recorded", "seconds": header["row"]["seconds"]}
+        return _how_trained(self._open(self.path(key))[0])
 
     def path(self, key: str) -> Path:
         return self.root / f"{key}.npz"
@@ -366,9 +365,8 @@ class RunStore:
 
     @staticmethod
     def _run(config: TrainConfig, header: dict, snapshots: dict, key: str) -> Run:
-        trained = header.get("trained") or {"machine": "not recorded", "seconds": header["row"]["seconds"]}
         return Run(config, History.from_dict(header["history"]), RunRow(**header["row"]), snapshots, key,
-                   header.get("state"), trained=trained)
+                   header.get("state"), trained=_how_trained(header))
 
     def entry(self, key: str, config: TrainConfig, keep: int) -> Run | None:
         """The stored Run of ``key``, or None (with a warning for an entry that cannot be used)."""
@@ -402,6 +400,12 @@ class RunStore:
         write_atomic(self.path(key), buffer.getvalue())
         snapshots = {cycle: Params(**arrays) for cycle, arrays in result["snapshots"].items()}
         return self._run(config, json.loads(header), snapshots, key)   # as a later read gives it, to the bit
+
+
+def _how_trained(header: dict) -> dict:
+    """How an entry's run was trained: its machine, its own seconds, the run it continues (an entry of an older
+    version: "not recorded", and the seconds of its row)."""
+    return header.get("trained") or {"machine": "not recorded", "seconds": header["row"]["seconds"]}
 
 
 def _with_whitening(run: Run, config: TrainConfig, zcas: dict) -> Run:

@@ -18,15 +18,19 @@ from .continuing import continuable, needed
 ROW = ("train_cost", "train_loss", "train_acc", "val_cost", "val_loss", "val_acc")
 
 
+def cpu_model() -> str:
+    """This machine's CPU, as /proc/cpuinfo names it (else what ``platform`` knows)."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+        return next(line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or platform.machine()
+
+
 @lru_cache(maxsize=None)
 def machine() -> str:
     """This machine, as the report names the one that trained a run: "AMD EPYC 7B13, 2 cores"."""
-    try:
-        lines = Path("/proc/cpuinfo").read_text().splitlines()
-        cpu = next(line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
-    except (OSError, StopIteration):
-        cpu = platform.processor() or platform.machine()
-    return f"{cpu}, {os.cpu_count()} cores"
+    return f"{cpu_model()}, {os.cpu_count()} cores"
 
 
 @dataclass(frozen=True)
