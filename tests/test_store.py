@@ -50,13 +50,13 @@ def _module(path: Path) -> str:
     return path.relative_to(PACKAGE).with_suffix("").as_posix().replace("/", ".")
 
 
-def _with_sources(monkeypatch, edited: set) -> str:
-    """The key of SMALL with a comment added to the source of every module in ``edited``."""
+def _with_sources(monkeypatch, edited: set, edit: bytes = b"\nEDITED = 1\n") -> str:
+    """The key of SMALL with ``edit`` added to the source of every module in ``edited``."""
     real = Path.read_bytes
 
     def read_bytes(path):
         text = real(path)
-        return text + b"\n# an edit\n" if path.is_relative_to(PACKAGE) and _module(path) in edited else text
+        return text + edit if path.is_relative_to(PACKAGE) and _module(path) in edited else text
 
     monkeypatch.setattr(Path, "read_bytes", read_bytes)
     sources.source_hash.cache_clear()
@@ -75,6 +75,16 @@ def test_the_key_changes_with_the_source_of_each_training_module_and_of_no_other
     assert {"report.plots", "report.formats", "report.pdf", "study.experiments", "study.improve", "study.store",
             "core.data", "core.gradcheck"} <= others
     assert _with_sources(monkeypatch, others) == key
+
+
+def test_comments_docstrings_and_layout_are_no_part_of_the_key():
+    source = b'"""A module."""\n\nimport math  # why\n\n\ndef f(x):\n    """Doc,\n    two lines."""\n    return x + 1\n'
+    reworded = b'"""Another word."""\nimport math\n\ndef f(x):\n    return x + 1  # a note\n'
+    assert sources.code(source) == sources.code(reworded)
+    for edit in (b"return x + 2", b"return (x + 1)", b'return "x" + 1'):
+        assert sources.code(source.replace(b"return x + 1", edit)) != sources.code(source), edit
+    assert sources.code(b'def f():\n    x = 1\n    "a statement, not a docstring"\n') != \
+        sources.code(b'def f():\n    x = 1\n')
 
 
 def test_an_entry_holds_the_history_the_row_and_the_snapshots_and_is_read_back(split, tmp_path, monkeypatch):

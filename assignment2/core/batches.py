@@ -1,11 +1,6 @@
-"""The mini-batches of a run: rows drawn without replacement each epoch, augmented, with dropout masks and the
-teacher's soft targets of distillation.
-
-Augmentation: random flips and translations of CIFAR rows, a whole mini-batch at a time. A row of X (n, 3072)
-holds an image channel-major: the R, G and B planes of 32 x 32 pixels, each plane row by row. Images are moved as
-(n, 3, 32, 32) arrays; no pixel ever crosses into another colour plane, and shifted-in pixels are zero (the data
-mean after normalising).
-"""
+"""The mini-batches of a run: rows drawn without replacement each epoch, randomly flipped and shifted a whole batch
+at a time, with dropout masks and a teacher's soft targets. A row of X (n, 3072) is an image channel-major (R, G, B
+planes of 32 x 32); it is moved as (3, 32, 32), and shifted-in pixels are zero (the mean, once normalised)."""
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -19,13 +14,9 @@ MAX_TRANSLATE = SIDE // 2 - 1   # a shift of 16 or more would leave at most half
 
 
 class BatchMover:
-    """``shift_and_flip`` for batches of ``n`` rows, reusing one zero-padded image buffer.
-
-    The buffer (n, 3, 32 + 2 pad, 32 + 2 pad) is allocated once; each batch is copied into its
-    centre, whose border stays zero, and each image is cut out of it in one gather through a
-    sliding-window view: of the buffer, or of the buffer read right to left for the images that
-    are mirrored (mirroring after a shift by dx is a shift by -dx of the mirror image).
-    """
+    """``shift_and_flip`` for batches of ``n`` rows: each batch is copied into the centre of one zero-bordered
+    buffer (n, 3, 32 + 2 pad, 32 + 2 pad) and cut out in one gather through a sliding-window view of it, read
+    right to left for the mirrored images (mirroring after a shift by dx is a shift by -dx of the mirror image)."""
 
     def __init__(self, n: int, pad: int, dtype):
         require(isinstance(pad, int) and 0 <= pad <= MAX_TRANSLATE, "translate",
@@ -48,11 +39,8 @@ class BatchMover:
 
 
 def shift_and_flip(X: np.ndarray, dy: np.ndarray, dx: np.ndarray, flipped: np.ndarray) -> np.ndarray:
-    """X (n, 3072) with image i moved dy[i] pixels down and dx[i] right, then mirrored left-right if flipped[i].
-
-    dy, dx: (n,) integers with |shift| <= MAX_TRANSLATE; flipped: (n,) bools. One gather for the
-    whole batch (``BatchMover``), no loop over images. Returns a new (n, 3072) array.
-    """
+    """A new X (n, 3072), image i moved dy[i] pixels down and dx[i] right (|shift| <= MAX_TRANSLATE), then
+    mirrored left-right if flipped[i]; dy, dx, flipped: (n,)."""
     require(X.ndim == 2 and X.shape[1] == CHANNELS * SIDE * SIDE, "X",
             f"an array of shape (n, {CHANNELS * SIDE * SIDE}) of CIFAR rows", f"shape {X.shape}")
     dy, dx = np.asarray(dy), np.asarray(dx)
@@ -67,8 +55,8 @@ def mirrored(X: np.ndarray) -> np.ndarray:
 
 
 def random_moves(n: int, rng: np.random.Generator, flip: bool, translate: int) -> tuple:
-    """(dy, dx, flipped) for n images: each flipped with probability 1/2 (if ``flip``) and shifted by
-    independent uniform integers in [-translate, translate] in y and x; the arguments of ``shift_and_flip``."""
+    """``shift_and_flip``'s (dy, dx, flipped) for n images: flipped with probability 1/2 (if ``flip``), shifted
+    by uniform integers in [-translate, translate]."""
     flipped = rng.random(n) < 0.5 if flip else np.zeros(n, bool)
     dy, dx = rng.integers(-translate, translate + 1, size=(2, n))
     return dy, dx, flipped
@@ -80,15 +68,10 @@ def random_augment(X: np.ndarray, rng: np.random.Generator, flip: bool, translat
 
 
 def mini_batches(X: np.ndarray, y: np.ndarray, config, dtype, soft_targets=None, start: int = 0):
-    """The mini-batches of a run of ``config`` (a ``train.TrainConfig``), in order, from update ``start`` on:
-    (X (b, d), y (b,), dropout multipliers (b, m) or None, SoftTargets or None). The random draws of the
-    updates before ``start`` are made and dropped, so that a continued run gets the batches of a run from step 0.
-
-    Rows are drawn without replacement from a permutation renewed every epoch (``config.seed``);
-    flips, translations and dropout masks come from a second generator seeded by ``config.seed``.
-    soft_targets (views, n, K): a mirrored image takes the teacher's probabilities of view 1
-    (the mirror images) if there is one; a translated image keeps those of its unshifted view.
-    """
+    """The mini-batches (X (b, d), y (b,), dropout multipliers (b, m) or None, SoftTargets or None) of a run of
+    ``config`` from update ``start`` on (the draws before it are made and dropped: a continued run gets the batches
+    of a run from step 0). Rows come from a permutation renewed every epoch, moves and masks from a second
+    generator, both seeded by ``config.seed``. soft_targets (views, n, K): a mirrored image takes view 1's."""
     n, batch = len(y), config.batch_size
     rng = np.random.default_rng(config.seed)
     noise = np.random.default_rng([config.seed, 1])   # augmentation and dropout
@@ -113,18 +96,3 @@ def mini_batches(X: np.ndarray, y: np.ndarray, config, dtype, soft_targets=None,
                                                              config.temperature)
         yield batch_X, y[rows], keep, soft
 
-
-def checked_soft_targets(soft_targets, n: int, k: int, config):
-    """The teacher's probabilities as (views, n, K) float64, or None when the run does not distil."""
-    if not config.distill:
-        return None
-    require(soft_targets is not None, "soft_targets", f"a teacher's probabilities when distill > 0 "
-            f"(distill = {config.distill})", None)
-    P = np.asarray(soft_targets, dtype=np.float64)
-    P = P[None] if P.ndim == 2 else P
-    require(P.ndim == 3 and P.shape[1:] == (n, k) and len(P) in (1, 2), "soft_targets",
-            f"teacher probabilities of shape ({n}, {k}), or (2, {n}, {k}) for the plain and the mirror images",
-            f"shape {np.shape(soft_targets)}")
-    require(np.isfinite(P).all() and (P >= 0).all() and np.allclose(P.sum(axis=2), 1, atol=1e-4),
-            "soft_targets", "probabilities: >= 0, each row summing to 1", "other numbers")
-    return P

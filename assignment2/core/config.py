@@ -1,6 +1,5 @@
-"""``TrainConfig``: every setting of one training run, as plain data (``asdict`` / ``TrainConfig(**d)``), and the
-learning rates its ``schedule`` names: the triangular cyclical rate of the assignment (Smith 2015) and the linear
-rise of a range test."""
+"""``TrainConfig``: every setting of one training run as plain data, and its learning rates: the triangular cyclical
+rate of the assignment (Smith 2015), or the linear rise of a range test."""
 
 import math
 from dataclasses import dataclass
@@ -85,19 +84,17 @@ class TrainConfig:
         return (per_cycle[None, :] + 2 * self.n_s * cycles[:, None]).astype(int).ravel()
 
     def learning_rates(self) -> np.ndarray:
-        """The learning rate of every update step, (total_steps,)."""
+        """The learning rate of every update step, (total_steps,); a range test's rises from one step above eta_min
+        at step 0 to eta_max at the last."""
         steps = np.arange(self.total_steps)
         if self.schedule == "range_test":
-            return linear_lr(steps, self.eta_min, self.eta_max, self.total_steps)
+            return self.eta_min + (self.eta_max - self.eta_min) * (steps + 1) / self.total_steps
         return triangular_lr(steps, self.eta_min, self.eta_max, self.n_s)
 
 
 def triangular_lr(t, eta_min: float, eta_max: float, n_s: int):
-    """Learning rate at update step ``t`` (int or integer array, t >= 0).
-
-    eta_min at t = 0, rises linearly to eta_max at t = n_s, falls back to eta_min at
-    t = 2 n_s; the period is 2 n_s. Returns a float for an int, else an array like ``t``.
-    """
+    """The learning rate at step ``t`` (int or integer array >= 0): eta_min at t = 0, rising linearly to eta_max
+    at t = n_s and falling back to eta_min at t = 2 n_s, with period 2 n_s. A float for an int, else an array."""
     eta_min = non_negative("eta_min", eta_min)
     eta_max = non_negative("eta_max", eta_max)
     require(eta_min <= eta_max, "eta_min", f"<= eta_max ({eta_max})", eta_min)
@@ -110,11 +107,3 @@ def triangular_lr(t, eta_min: float, eta_max: float, n_s: int):
     eta = eta_min + (eta_max - eta_min) * rising
     return float(eta) if eta.ndim == 0 else eta
 
-
-def linear_lr(t, eta_min: float, eta_max: float, steps: int):
-    """Learning rate at step ``t`` (0 .. steps - 1) of a range test: rising linearly from eta_min,
-    one step of (eta_max - eta_min) / steps above it at t = 0, to eta_max at t = steps - 1."""
-    eta_min = non_negative("eta_min", eta_min)
-    eta_max = non_negative("eta_max", eta_max)
-    steps = positive_int("steps", steps)
-    return eta_min + (eta_max - eta_min) * (np.asarray(t) + 1) / steps

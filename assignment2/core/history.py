@@ -80,11 +80,9 @@ class BatchAverage:
 
 
 class Recorder:
-    """The records of one run: at each step of ``config.record_steps()`` the cost, loss and accuracy of the
-    training data (all of it, or the average over the mini-batches of ``config.cost_method``) and of the
-    validation data, evaluated on a copy of the parameters in a thread of its own while training goes on.
-
-    Use as a context manager around the training loop; ``state``: where a run to continue stopped."""
+    """A run's records at ``config.record_steps()``: cost, loss and accuracy of the training data (all of it, or
+    ``config.cost_method``'s average over the mini-batches) and of the validation data, evaluated on a copy of the
+    parameters in a thread while training goes on. A context manager; ``state``: where a continued run stopped."""
 
     def __init__(self, config, train_data, val_data, etas: np.ndarray, state: dict):
         self.config, self.train_data, self.val_data, self.etas = config, train_data, val_data, etas

@@ -1,29 +1,21 @@
-"""The two-layer network: X (n, d) -> ReLU(X W1^T + b1) (n, m) -> softmax(H W2^T + b2) (n, K).
-
-Parameters follow the course notation (and PyTorch's ``nn.Linear``): W1 (m, d), b1 (m,),
-W2 (K, m), b2 (K,). The cost is the mean loss plus lam * (||W1||^2 + ||W2||^2). The loss is
-the cross-entropy with the labels or, given a teacher's ``SoftTargets``, the mix of
-distillation (Hinton et al. 2015): (1 - alpha) CE + alpha T^2 KL(teacher_T || softmax(S / T)).
-W1 is stored column-major (its transpose row-major): X W1^T and the gradient X^T G, the two
-products of a step, then run about 15% faster than with a row-major W1.
-"""
+"""The two-layer network X (n, d) -> ReLU(X W1^T + b1) (n, m) -> softmax(H W2^T + b2) (n, K), its cost
+(mean loss + lam (||W1||^2 + ||W2||^2)) and gradients. The loss is the cross-entropy or, given a teacher's
+``SoftTargets``, distillation's (1 - alpha) CE + alpha T^2 KL(teacher_T || softmax(S / T)) (Hinton et al. 2015).
+W1 is column-major: the two products of a step then run about 15% faster."""
 
 from dataclasses import dataclass, fields
 
 import numpy as np
 
-from .checks import non_negative, require
+from .checks import check_data, non_negative, require
 
 EVAL_ROWS = 500   # rows per block when evaluating a whole data set
 
 
 @dataclass(frozen=True)
 class SoftTargets:
-    """A teacher's class probabilities P (n, K), one row per sample, and how the loss uses them:
-    the weight ``alpha`` in [0, 1] of their term and the ``temperature`` T > 0 of both softmaxes.
-
-    Rows of a batch: ``targets[rows]``. alpha = 0 is the plain cross-entropy, exactly.
-    """
+    """A teacher's class probabilities P (n, K), the weight ``alpha`` in [0, 1] of their term and the
+    ``temperature`` T > 0 of both softmaxes; ``targets[rows]``: a batch's. alpha = 0: the cross-entropy, exactly."""
 
     P: np.ndarray
     alpha: float
@@ -90,28 +82,6 @@ def check_soft(soft, n: int, k: int):
         require(shape == (n, k), "soft", f"teacher probabilities of shape ({n}, {k}), a row per sample",
                 f"shape {shape}")
     return soft
-
-
-def check_data(params: Params, X, y=None, prefix: str = ""):
-    """Validate X (n, d) against W1 (m, d) and labels y (n,) in 0..K-1; return them as arrays.
-
-    Error messages call the arguments ``prefix + "X"`` and ``prefix + "y"``.
-    """
-    X = np.asarray(X)
-    m, d = params.W1.shape
-    require(X.ndim == 2 and X.shape[1] == d and np.issubdtype(X.dtype, np.number),
-            prefix + "X", f"a numeric array of shape (n, {d}) to match W1 {params.W1.shape}",
-            f"array of shape {X.shape}")
-    if y is None:
-        return X
-    y = np.asarray(y)
-    k = params.W2.shape[0]
-    require(y.ndim == 1 and len(y) == len(X), prefix + "y", f"a 1-D array of {len(X)} labels (one per row of X)",
-            f"array of shape {y.shape}")
-    require(len(y) > 0, prefix + "y", "at least one label", "no labels")
-    require(np.issubdtype(y.dtype, np.integer) and y.min() >= 0 and y.max() < k,
-            prefix + "y", f"integer labels in 0..{k - 1}", f"{y.dtype} labels in {y.min()}..{y.max()}")
-    return X, y
 
 
 def hidden(params: Params, X: np.ndarray, keep=None) -> np.ndarray:
@@ -200,12 +170,8 @@ def forward(params: Params, X) -> tuple[np.ndarray, np.ndarray]:
 
 
 def evaluate(params: Params, X: np.ndarray, y: np.ndarray, lam: float, keep=None, soft=None) -> tuple:
-    """(cost, loss, accuracy) of already-checked data X (n, d), y (n,); ``keep``: dropout multipliers (n, m);
-    ``soft``: the teacher's SoftTargets (n rows), for the loss of distillation.
-
-    One forward pass in blocks of EVAL_ROWS rows: a block's activations stay in cache,
-    which makes the matrix products about a third faster than one product over all rows.
-    """
+    """(cost, loss, accuracy) of checked X (n, d), y (n,); keep: dropout multipliers (n, m); soft: SoftTargets.
+    In blocks of EVAL_ROWS rows, whose activations stay in cache: about a third faster than one product."""
     total, correct = 0.0, 0
     for start in range(0, len(y), EVAL_ROWS):
         rows = slice(start, start + EVAL_ROWS)
@@ -217,8 +183,7 @@ def evaluate(params: Params, X: np.ndarray, y: np.ndarray, lam: float, keep=None
 
 
 def cost(params: Params, X, y, lam: float, soft=None) -> tuple[float, float]:
-    """(cost, loss): mean ``loss`` (the cross-entropy, or the loss of distillation from the teacher's
-    SoftTargets ``soft``) and ``cost = loss + lam (||W1||^2 + ||W2||^2)``."""
+    """(cost, loss) of X (n, d), y (n,): the mean loss (with ``soft``: distillation's) and loss + the L2 penalty."""
     X, y = check_data(params, X, y)
     lam = non_negative("lam", lam)
     return evaluate(params, X, y, lam, soft=check_soft(soft, len(y), params.W2.shape[0]))[:2]
@@ -244,12 +209,8 @@ def probabilities(params: Params, X) -> np.ndarray:
 
 
 def backprop(params: Params, X: np.ndarray, y: np.ndarray, keep=None, soft=None) -> tuple:
-    """(mean loss, accuracy, H, G, GH) of the batch X (n, d), y (n,): hidden activations H (n, m), and the
-    gradients of the mean loss with respect to the scores, G (n, K), and to the hidden layer, GH (n, m).
-
-    keep: dropout multipliers (n, m) applied to the hidden layer (None: no dropout); soft: the
-    teacher's SoftTargets for the batch (None: the cross-entropy with the labels).
-    """
+    """(mean loss, accuracy, H (n, m), G (n, K), GH (n, m)) of the batch X (n, d), y (n,): the hidden layer and the
+    mean loss's gradients with respect to the scores and the hidden layer. keep: dropout multipliers (n, m)."""
     H = hidden(params, X, keep)
     logP = log_probs(params, H)
     loss = float(loss_sum(logP, y, soft)) / len(y)
@@ -262,25 +223,8 @@ def backprop(params: Params, X: np.ndarray, y: np.ndarray, keep=None, soft=None)
     return loss, accuracy, H, G, GH
 
 
-def loss_and_gradients(params: Params, X: np.ndarray, y: np.ndarray, lam: float, keep=None, soft=None):
-    """(mean loss, accuracy, gradients of the cost) for already-checked X (n, d), y (n,).
-
-    keep: dropout multipliers (n, m) applied to the hidden layer (None: no dropout); soft: see ``backprop``.
-    """
-    loss, accuracy, H, G, GH = backprop(params, X, y, keep, soft)
-    grads = Params(W1=(X.T @ GH).T, b1=GH.sum(axis=0), W2=G.T @ H, b2=G.sum(axis=0))   # W1 column-major
-    if lam:
-        grads.W1 += (2 * lam) * params.W1
-        grads.W2 += (2 * lam) * params.W2
-    return loss, accuracy, grads
-
-
 def gradients(params: Params, X, y, lam: float, keep=None, soft=None) -> Params:
-    """Analytic gradients of ``cost`` with respect to W1, b1, W2, b2 (same shapes).
-
-    keep: fixed dropout multipliers (n, m) on the hidden layer, or None for no dropout;
-    soft: the teacher's SoftTargets (n rows) for the loss of distillation, or None.
-    """
+    """Analytic gradients of ``cost`` with respect to W1, b1, W2, b2; keep: fixed dropout multipliers (n, m)."""
     X, y = check_data(params, X, y)
     lam = non_negative("lam", lam)
     if keep is not None:
@@ -288,5 +232,9 @@ def gradients(params: Params, X, y, lam: float, keep=None, soft=None) -> Params:
         shape = (len(y), params.W1.shape[0])
         require(keep.shape == shape, "keep", f"an array of shape {shape} (rows of X, hidden units)",
                 f"shape {keep.shape}")
-    soft = check_soft(soft, len(y), params.W2.shape[0])
-    return loss_and_gradients(params, X, y, lam, keep, soft)[2]
+    _, _, H, G, GH = backprop(params, X, y, keep, check_soft(soft, len(y), params.W2.shape[0]))
+    grads = Params(W1=(X.T @ GH).T, b1=GH.sum(axis=0), W2=G.T @ H, b2=G.sum(axis=0))   # W1 column-major
+    if lam:
+        grads.W1 += (2 * lam) * params.W1
+        grads.W2 += (2 * lam) * params.W2
+    return grads

@@ -1,18 +1,8 @@
-"""One mini-batch update of the two-layer network, in place, at about the cost of its two large products.
+"""One mini-batch update in place, at about the cost of its two large products (docs/layout.md, "The step").
 
-A step costs two products over W1 (m, d): the forward X W1^T and the weight gradient GH^T X.
-Here the second one *is* the update: BLAS gemm computes W1 <- (1 - 2 eta lam) W1 - eta GH^T X
-in one call (``alpha`` = -eta, ``beta`` = 1 - 2 eta lam, C = W1; ``gemm_into``), so no
-gradient array is made and W1 is not walked over again for the L2 term or for eta. W2 is
-updated the same way.
-
-``gemm_into`` is C <- alpha A B + beta C in place: BLAS gemm with its ``beta``, which NumPy's
-``matmul`` does not expose. The call goes to the BLAS library that NumPy itself loaded (found
-with threadpoolctl), through ctypes: the same thread pool as NumPy's own products (no second
-pool whose threads fight the first) and the GIL released during the call, as NumPy's
-``matmul`` does. Where that library has no CBLAS gemm to find, ``gemm_into`` falls back to
-NumPy: the same result, with a product into a new array and two more passes over C.
-"""
+The weight gradient's product *is* the update: BLAS gemm computes W <- (1 - 2 eta lam) W - eta G^T H in one call
+(``gemm_into``: C <- alpha A B + beta C, the ``beta`` NumPy's matmul lacks), through ctypes to the BLAS NumPy itself
+loaded (found with threadpoolctl): no gradient array, no second pass over W1. Without a CBLAS gemm, NumPy does it."""
 
 import ctypes
 from functools import lru_cache
@@ -26,11 +16,9 @@ from .network import Params, SoftTargets, backprop
 
 def sgd_step(params: Params, X: np.ndarray, y: np.ndarray, eta: float, lam: float, keep: np.ndarray | None = None,
              soft: SoftTargets | None = None) -> tuple[float, float]:
-    """Update ``params`` (float32 or float64, W1 column-major) in place by the gradient g of the cost
-    loss + lam (||W1||^2 + ||W2||^2) on the batch X (n, d), y (n,): p <- (1 - 2 eta lam) p - eta g for the
-    weights, p - eta g for the biases. Returns the batch's (mean loss, accuracy) before the update.
-    keep: dropout multipliers (n, m) on the hidden layer, or None; soft: the teacher's SoftTargets for the
-    batch, or None (the loss is then the cross-entropy; see ``network.backprop``)."""
+    """Update ``params`` (W1 column-major) in place by the cost's gradient g on the batch X (n, d), y (n,):
+    (1 - 2 eta lam) W - eta g for the weights, b - eta g for the biases; the batch's (mean loss, accuracy) before.
+    keep: dropout multipliers (n, m) or None; soft: the batch's SoftTargets or None (``network.backprop``)."""
     loss, accuracy, H, G, GH = backprop(params, X, y, keep, soft)
     decay = 1 - 2 * eta * lam
     gemm_into(params.W2, -eta, G.T, H, decay)      # W2 <- decay W2 - eta G^T H
@@ -38,7 +26,6 @@ def sgd_step(params: Params, X: np.ndarray, y: np.ndarray, eta: float, lam: floa
     params.b2 -= eta * G.sum(axis=0)
     params.b1 -= eta * GH.sum(axis=0)
     return loss, accuracy
-
 
 
 COL_MAJOR, NO_TRANS, TRANS = 102, 111, 112        # the CBLAS enumerations

@@ -1,18 +1,17 @@
-"""Mini-batch gradient descent with a cyclical learning rate, and the History it records (``TrainConfig``: its
-settings, in ``config``)."""
+"""Mini-batch gradient descent with a cyclical learning rate: ``train`` (the loop) and ``train_run`` (a run of a
+``TrainConfig`` from its initialisation, or continued from a shorter run of it)."""
 
 import math
 from dataclasses import replace
 
 import numpy as np
 from threadpoolctl import threadpool_limits
-from tqdm.auto import tqdm
 
-from .batches import checked_soft_targets, mini_batches
-from .checks import positive_int, require
+from .batches import mini_batches
+from .checks import data_pair, positive_int, require, teacher_targets
 from .config import TrainConfig
 from .history import History, Recorder
-from .network import Params, check_data, init_params
+from .network import Params, init_params
 from .step import sgd_step
 
 #: A run has diverged when a mini-batch loss exceeds this many times max(1, the first mini-batch loss).
@@ -20,10 +19,7 @@ DIVERGENCE_FACTOR = 100
 
 
 class Diverged(FloatingPointError):
-    """A run stopped because its mini-batch loss stopped being finite or grew far beyond its start.
-
-    ``history``: what the run recorded before it stopped (set by ``train``).
-    """
+    """A run stopped: its mini-batch loss is not finite or grew far beyond its start. ``history``: its records."""
 
     def __init__(self, message: str, step: int, eta: float, loss: float):
         super().__init__(message)
@@ -31,20 +27,15 @@ class Diverged(FloatingPointError):
 
 
 def fresh_params(config: TrainConfig, d: int, k: int = 10) -> Params:
-    """Initial parameters for ``config``: hidden size, dtype and seed taken from it."""
+    """Initial parameters of ``config``'s hidden size, dtype and seed."""
     return init_params(d, config.hidden, k, rng=np.random.default_rng(config.seed), dtype=config.dtype)
 
 
-def train_run(config: TrainConfig, train_data, val_data, keep: int = 1, soft_targets=None, progress: bool = False,
-              start=None, blas_threads: int = 1):
-    """Train a network from ``fresh_params(config, d)``: (History, {cycle: Params at the end of that
-    cycle} for the last ``keep`` cycles (the last one holds the final parameters), the end state
-    (see ``train``)).
-
-    start: (History, snapshots, state) of a finished run of this config on fewer cycles, as this
-    function returned them, to continue from: the result is the same, to the bit, as a run from
-    step 0. Its snapshots must hold its last cycle end and those of the last ``keep`` cycles that it covers.
-    train_data, val_data: (X (n, d), y (n,)); soft_targets: see ``train``. Raises ``Diverged``."""
+def train_run(config: TrainConfig, train_data, val_data, keep: int = 1, soft_targets=None, start=None,
+              blas_threads: int = 1):
+    """(History, {cycle: Params} at the last ``keep`` cycle ends, the end state) of a run from ``fresh_params``.
+    start: (History, snapshots, state) of this config on fewer cycles, as returned here, to continue: the same
+    result, to the bit (its snapshots hold its last ``keep`` cycle ends). train_data, val_data: (X (n, d), y (n,))."""
     keep = positive_int("keep", keep)
     before, snapshots, state = start or (None, {}, {})
     state = dict(state)
@@ -64,7 +55,7 @@ def train_run(config: TrainConfig, train_data, val_data, keep: int = 1, soft_tar
             snapshots[cycle] = params.copy()
 
     try:
-        _, history = train(params, train_data, val_data, config, progress=progress, on_cycle_end=snapshot,
+        _, history = train(params, train_data, val_data, config, on_cycle_end=snapshot,
                            soft_targets=soft_targets, state=state, blas_threads=blas_threads)
     except Diverged as err:
         err.history = before.joined(err.history) if before else err.history
@@ -72,15 +63,8 @@ def train_run(config: TrainConfig, train_data, val_data, keep: int = 1, soft_tar
     return (before.joined(history) if before else history), snapshots, state
 
 
-def _dataset(params: Params, data, name: str, dtype):
-    """Checked (X (n, d), y (n,)) from a pair, X converted to ``dtype``."""
-    require(isinstance(data, (tuple, list)) and len(data) == 2, name, "an (X, y) pair", type(data).__name__)
-    X, y = check_data(params, *data, prefix=f"{name} ")
-    return np.ascontiguousarray(X, dtype=dtype), y
-
-
 class _DivergenceCheck:
-    """Stops a run whose mini-batch loss is not finite or exceeds DIVERGENCE_FACTOR * max(1, its first loss)."""
+    """Raises Diverged when a mini-batch loss is not finite or exceeds DIVERGENCE_FACTOR * max(1, the first)."""
 
     def __init__(self, limit: float | None):
         self.limit = limit
@@ -102,8 +86,8 @@ def _checked(params: Params, train_data, val_data, config: TrainConfig, state: d
             "units (the config is the one source of truth of the network's shape)",
             f"W1 of shape {params.W1.shape}: {params.W1.shape[0]} hidden units")
     params = params.astype(np.dtype(config.dtype))
-    train_data = _dataset(params, train_data, "train_data", params.W1.dtype)
-    val_data = _dataset(params, val_data, "val_data", params.W1.dtype)
+    train_data = data_pair(params, train_data, "train_data", params.W1.dtype)
+    val_data = data_pair(params, val_data, "val_data", params.W1.dtype)
     require(config.batch_size <= len(train_data[1]), "batch_size",
             f"<= the number of training samples ({len(train_data[1])})", config.batch_size)
     done = state.get("steps", 0)
@@ -112,38 +96,29 @@ def _checked(params: Params, train_data, val_data, config: TrainConfig, state: d
     return params, train_data, val_data, done
 
 
-def train(params: Params, train_data, val_data, config: TrainConfig, *, progress: bool = False, on_cycle_end=None,
-          blas_threads: int = 1, soft_targets=None, state: dict | None = None) -> tuple[Params, History]:
-    """Train a copy of ``params`` for exactly ``config.total_steps`` updates; return (Params, History).
-    train_data, val_data: (X (n, d), y (n,)) pairs. The mini-batches are ``batches.mini_batches``; the
-    records follow ``config.record_steps()`` (``history.Recorder``). soft_targets: a teacher's class
-    probabilities of the training images, (n, K), or (2, n, K) for them and their mirror images; used
-    (and needed) when ``config.distill`` > 0. BLAS runs with ``blas_threads`` threads (one: the default,
-    for runs side by side, one per core). ``on_cycle_end(cycle, params)``, if given, is called after the
-    last update of every cycle (cycle = 1, 2, ...); copy params to keep them. Raises ``Diverged``.
-    state: a dict that ``train`` fills with where the run stopped ({"steps", "limit": the divergence
-    limit, "averages", "seconds"}). Passed back with a config that differs only by more cycles, and the
-    run's final ``params``, it makes ``train`` continue the run exactly as a run from step 0 would go on,
-    its History holding the new records. Only a cyclical schedule can be continued.
-    """
+def train(params: Params, train_data, val_data, config: TrainConfig, *, on_cycle_end=None, blas_threads: int = 1,
+          soft_targets=None, state: dict | None = None) -> tuple[Params, History]:
+    """(Params, History) of a copy of ``params`` after ``config.total_steps`` updates on train_data (X (n, d),
+    y (n,)), recorded on it and val_data. soft_targets: a teacher's probabilities (n, K), or (2, n, K) with the
+    mirror images', when ``config.distill`` > 0. ``on_cycle_end(cycle, params)`` follows each cycle's last update.
+    state: filled with where the run stopped; passed back with more cycles and the final params, the run goes on
+    exactly as from step 0, its History the new records. Raises ``Diverged``."""
     state = {} if state is None else state
     params, (X, y), val_data, done = _checked(params, train_data, val_data, config, state)
     blas_threads = positive_int("blas_threads", blas_threads)
-    soft_targets = checked_soft_targets(soft_targets, len(y), params.W2.shape[0], config)
+    soft_targets = teacher_targets(soft_targets, len(y), params.W2.shape[0], config)
     etas = config.learning_rates()
     batches = mini_batches(X, y, config, params.W1.dtype, soft_targets, start=done)
     diverged = _DivergenceCheck(state.get("limit"))
     recorder = Recorder(config, (X, y), val_data, etas, state)
     cycle = 2 * config.n_s
     try:
-        with threadpool_limits(blas_threads), recorder, np.errstate(over="ignore", invalid="ignore"), \
-                tqdm(total=config.total_steps, initial=done, disable=not progress, desc="training", leave=False) as bar:
+        with threadpool_limits(blas_threads), recorder, np.errstate(over="ignore", invalid="ignore"):
             for t, eta in enumerate(etas[done:].tolist(), start=done):
                 batch_X, batch_y, keep, soft = next(batches)       # the next mini-batch, augmented
                 recorder.before_update(params)
                 loss, accuracy = sgd_step(params, batch_X, batch_y, eta, config.lam, keep, soft)   # one step of SGD
                 diverged(t, eta, loss)                              # stops a run whose loss blows up
-                bar.update()
                 if on_cycle_end is not None and (t + 1) % cycle == 0:
                     on_cycle_end((t + 1) // cycle, params)
                 recorder.after_update(t + 1, params, loss, accuracy)   # records evaluated in a thread

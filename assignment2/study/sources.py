@@ -1,7 +1,10 @@
-"""The source a result depends on: a module of the package and every module of it that it imports."""
+"""The source a result depends on: a module of the package and every module of it that it imports, read as
+code: its comments and docstrings are no part of it."""
 
 import ast
 import hashlib
+import io
+import tokenize
 from functools import lru_cache
 from pathlib import Path
 
@@ -39,10 +42,26 @@ def closure(*modules: str) -> tuple:
     return tuple(sorted(seen))
 
 
+def code(source: bytes) -> bytes:
+    """The tokens of a module's ``source`` but its comments and docstrings (each with the end of its line), one per
+    line: what an edit of the words, or of the layout, leaves as it was."""
+    documented = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+    docstrings = {(node.body[0].lineno, node.body[0].col_offset) for node in ast.walk(ast.parse(source))
+                  if isinstance(node, documented) and ast.get_docstring(node, clean=False) is not None}
+    kept, skipping = [], False
+    for token in tokenize.tokenize(io.BytesIO(source).readline):
+        if token.type == tokenize.STRING and token.start in docstrings:
+            skipping = True
+        elif not (token.type in (tokenize.COMMENT, tokenize.NL) or skipping and token.type == tokenize.NEWLINE):
+            kept.append(token.string)
+        skipping = skipping and token.type != tokenize.NEWLINE
+    return "\n".join(kept).encode()
+
+
 @lru_cache(maxsize=None)
 def source_hash(modules: tuple) -> str:
-    """16 hex digits of the SHA-256 of the source of the package's ``modules`` (dotted names)."""
+    """16 hex digits of the SHA-256 of the ``code`` of the package's ``modules`` (dotted names)."""
     digest = hashlib.sha256()
     for name in modules:
-        digest.update(name.encode() + b"\0" + _path(name).read_bytes() + b"\0")
+        digest.update(name.encode() + b"\0" + code(_path(name).read_bytes()) + b"\0")
     return digest.hexdigest()[:16]
