@@ -1,6 +1,7 @@
 """Each exercise run directly (no papermill) in its quick profile on synthetic data, its typed result checked."""
 
 import io
+import re
 import json
 
 import numpy as np
@@ -21,14 +22,24 @@ def study(synthetic_root, tmp_path_factory):
     folder = tmp_path_factory.mktemp("exercises")
     runs = store.RunStore(folder / "runs", Progress("exercises", io.StringIO()))
     root = str(synthetic_root)
+    runs.trained_work, runs.expected_work, before = {}, {}, [0.0]
+
+    def trained(name: str, result):
+        """``result``, the work its exercise trained and expected noted."""
+        runs.trained_work[name], before[0] = runs.progress.done - before[0], runs.progress.done
+        runs.expected_work[name] = runs.progress.expected
+        return result
+
     made = {"01": gradient_check.run(gradient_check.GradientCheckSettings(data_root=root).quick_profile(), runs),
-            "02": overfit.run(overfit.OverfitSettings(data_root=root, n_images=50), runs),
-            "03": cyclical_lr.run(cyclical_lr.CyclicalSettings(data_root=root).quick_profile(), runs),
-            "04": lambda_search.run(lambda_search.LambdaSearchSettings(data_root=root).quick_profile(), runs)}
-    made["05"] = final_model.run(final_model.FinalModelSettings(data_root=root).quick_profile(), made["04"], runs)
-    before = runs.progress.done
-    made["06"] = bonus.run(bonus.BonusSettings(data_root=root, mixes=[[0.5, 2.0]]).quick_profile(), made["05"], runs)
-    runs.trained_06 = runs.progress.done - before
+            "02": overfit.run(overfit.OverfitSettings(data_root=root, n_images=50), runs)}
+    before[0] = runs.progress.done
+    made["03"] = trained("03", cyclical_lr.run(cyclical_lr.CyclicalSettings(data_root=root).quick_profile(), runs))
+    made["04"] = trained("04", lambda_search.run(lambda_search.LambdaSearchSettings(data_root=root).quick_profile(),
+                                                 runs))
+    made["05"] = trained("05", final_model.run(final_model.FinalModelSettings(data_root=root).quick_profile(),
+                                               made["04"], runs))
+    made["06"] = trained("06", bonus.run(bonus.BonusSettings(data_root=root, mixes=[[0.5, 2.0]]).quick_profile(),
+                                         made["05"], runs))
     made["07"] = analysis.run(analysis.AnalysisSettings(data_root=root, units=4, mistakes=4), made["05"], made["06"],
                               runs)
     for name, result in made.items():
@@ -162,13 +173,24 @@ def test_a_result_is_saved_with_its_results_json_last(tmp_path, monkeypatch):
     assert not (tmp_path / "results.json").exists()
 
 
-def test_notebook_06_tells_ahead_the_work_it_trains(study):
-    """The plan behind 06's time left: the work it trains is the work it expected, when the wide layer is kept
-    (as in every build so far); the lines name the time left in the notebook."""
+def test_each_notebook_that_trains_tells_ahead_the_work_it_trains(study):
+    """The plan behind the time left: each exercise trains the work it expected (06: when the wide layer is kept,
+    as in every build so far; else less); the lines name the time left in the notebook and in the build."""
     _, runs, made = study
-    kept_width = made["06"].summary.ablation[1].kept
-    if kept_width:
-        assert runs.trained_06 == runs.progress.expected
+    for name in ("03", "04", "05"):
+        assert runs.trained_work[name] == pytest.approx(runs.expected_work[name], rel=1e-12), name
+    if made["06"].summary.ablation[1].kept:
+        assert runs.trained_work["06"] == pytest.approx(runs.expected_work["06"], rel=1e-12)
     else:
-        assert 0 < runs.trained_06 < runs.progress.expected
-    assert "s in exercises" in runs.progress.stream.getvalue() or "min in exercises" in runs.progress.stream.getvalue()
+        assert 0 < runs.trained_work["06"] < runs.expected_work["06"]
+    lines = runs.progress.stream.getvalue()
+    assert re.search(r"left in this step, \d+ (s|min) in exercises, \d+ (s|min) in the build", lines)
+
+
+def test_the_build_ahead_is_the_later_notebooks_expected_work():
+    at = lambda cls: cls.from_parameters({}, quick=True)
+    images = 1000
+    later = sum(at(cls).expected_work(images) for cls in (final_model.FinalModelSettings, bonus.BonusSettings))
+    assert at(lambda_search.LambdaSearchSettings).later_work(images) == later > 0
+    assert at(bonus.BonusSettings).later_work(images) == 0
+    assert at(cyclical_lr.CyclicalSettings).later_work(images) > later

@@ -20,10 +20,10 @@ def test_a_line_per_network_with_its_step_counts_and_the_time_left():
     out = io.StringIO()
     tell = Progress("06 bonus", out)
     tell.step("stage 2: augmentation and whitening on 6 cycles (3 steps)")
-    with tell.networks([10.0, 10.0, 20.0, 20.0], read=2, workers=2) as finished:
-        finished(10.0, 30.0, True)      # 3 s per unit of work: 50 units left, 2 workers
-        finished(5.0, 15.0, False)      # the first half of a network: no network done yet
-        finished(5.0, 15.0, True)
+    with tell.networks({0: 10.0, 1: 10.0, 2: 20.0, 3: 20.0}, read=2, workers=2) as finished:
+        finished(0, 10.0, 30.0, True)       # 3 s per unit of work: 50 units left, 2 workers
+        finished(2, 5.0, 15.0, False)       # the first half of a network: no network done yet
+        finished(2, 15.0, 45.0, True)
     lines = out.getvalue().splitlines()
     assert all(re.match(r"\d\d:\d\d:\d\d 06 bonus, stage 2: augmentation and whitening on 6 cycles \(3 steps\): ", l)
                for l in lines)
@@ -33,13 +33,35 @@ def test_a_line_per_network_with_its_step_counts_and_the_time_left():
     assert len(lines) == 3
 
 
+def test_the_time_left_is_no_shorter_than_the_longest_network_left_alone():
+    """Two workers, and one long network left (the second half of a split run): it takes as long as its own work,
+    not half of it; and the notebook and the build, told ahead, take at least as long as the step."""
+    out = io.StringIO()
+    tell = Progress("06 bonus", out)
+    tell.expect(180.0, later=100.0)
+    with tell.networks({0: 10.0, 1: 80.0}, read=0, workers=2) as finished:
+        finished(0, 10.0, 10.0, True)       # 1 s per unit: 80 s left in network 1, on one worker
+    line = out.getvalue().splitlines()[-1]
+    assert line.endswith("about 80 s left in this step, 85 s in 06 bonus, 2 min in the build"), line
+
+
+def test_the_notebook_and_the_build_left_from_the_work_told_ahead():
+    out = io.StringIO()
+    tell = Progress("03 cyclical lr", out)
+    tell.expect(1000.0, later=6000.0)
+    with tell.networks({0: 100.0, 1: 100.0}, read=0, workers=2) as finished:
+        finished(0, 100.0, 60.0, True)      # 0.6 s per unit; 900 units left in 03 (450 s on 2 workers)
+    assert out.getvalue().splitlines()[-1].endswith(
+        "about 60 s left in this step, 4 min in 03 cyclical lr, 34 min in the build")
+
+
 def test_a_heartbeat_line_while_a_long_network_trains(monkeypatch):
     out = io.StringIO()
     monkeypatch.setattr(progress, "HEARTBEAT", 0.05)
     tell = Progress("04 lambda search", out)
-    with tell.networks([1.0], read=0) as finished:
+    with tell.networks({0: 1.0}, read=0) as finished:
         time.sleep(0.2)
-        finished(1.0, 0.2, True)
+        finished(0, 1.0, 0.2, True)
     lines = out.getvalue().splitlines()
     assert any("training network 1 of 1; time left: measured after the first network" in l for l in lines)
     assert lines[-1].endswith("network 1 of 1 trained (1 trained, 0 read in this notebook); this step is done")

@@ -1,7 +1,8 @@
 """What a notebook is doing, for a person watching a build: plain lines, one per network trained and one at least
 every ``HEARTBEAT`` seconds while networks train, each with the time, the notebook, its step in the report's words,
-the networks trained and read so far and the time left in the step. Lines, not a bar redrawn in place: they read
-the same in a terminal, a log file and a notebook (where they go to stderr, which ``make report`` shows)."""
+the networks trained and read so far and the time left in the step, the notebook and the build. Lines, not a bar
+redrawn in place: they read the same in a terminal, a log file and a notebook (on stderr, which ``make report``
+shows)."""
 
 import sys
 import threading
@@ -9,6 +10,15 @@ import time
 from contextlib import contextmanager
 
 HEARTBEAT = 60.0   # seconds between two lines while a network trains
+#: A training image's cost beyond the hidden layer (the batch's gather, the softmax, the records), in hidden units:
+#: with it a run's ``work`` is about proportional to its seconds at every width (measured: m = 50 to 1024).
+OVERHEAD_UNITS = 20
+
+
+def work(config, updates: int | None = None) -> float:
+    """The work of ``updates`` updates (None: all) of a run of ``config``: images seen times (hidden units + 20)."""
+    updates = config.total_steps if updates is None else updates
+    return updates * config.batch_size * (config.hidden + OVERHEAD_UNITS)
 
 
 def _duration(seconds: float) -> str:
@@ -17,71 +27,74 @@ def _duration(seconds: float) -> str:
 
 class Progress:
     """The progress lines of one notebook (``notebook``: its number and name, "06 bonus"), written to ``stream``
-    (None: stderr); ``step`` names what it trains next."""
+    (None: stderr); ``step`` names what it trains next, ``expect`` the work ahead."""
 
     def __init__(self, notebook: str, stream=None):
         self.notebook, self.stream, self.label = notebook, stream, "training"
         self.trained = self.read = 0
-        self.expected = None        # the work the whole notebook trains, if its exercise can tell it ahead
+        self.expected = self.later = None   # the work of the whole notebook and of the build's later notebooks
         self.accounted = 0.0        # the work trained or read so far
         self.done = self.spent = 0.0    # the work trained so far, and the seconds it took
 
     def step(self, label: str) -> None:
         self.label = label
 
-    def expect(self, work: float) -> None:
-        """The work (updates times hidden units) the whole notebook is expected to train, networks read from the
-        store included: the time left in the notebook is told too."""
-        self.expected = work
+    def expect(self, work: float, later: float | None = None) -> None:
+        """The ``work`` the whole notebook trains, networks read from the store included, and the work of the
+        build's later notebooks: the time left in the notebook and in the build is told too."""
+        self.expected, self.later = work, later
 
     def say(self, text: str) -> None:
         print(f"{time.strftime('%H:%M:%S')} {self.notebook}, {self.label}: {text}", file=self.stream or sys.stderr,
               flush=True)
 
     @contextmanager
-    def networks(self, works: list[float], read: int, workers: int = 1, read_work: float = 0.0):
-        """Around one batch of networks: ``works``, the work of each to train (updates times hidden units), ``read``
-        how many of the batch the store had (``read_work``: the work of those new to the notebook, which it need not
-        train), ``workers`` how many train at once. Yields ``finished(work, seconds, network)``, to call when a
-        task of ``work`` ends after ``seconds`` of its own (``network``: it finished a network, not the first half
-        of one)."""
+    def networks(self, works: dict, read: int, workers: int = 1, read_work: float = 0.0):
+        """Around one batch of networks: ``works``, network -> the work to train it; ``read``, how many of the batch
+        the store had (``read_work``: the work of those new to the notebook); ``workers``, how many train at once.
+        Yields ``finished(network, work, seconds, whole)``, to call when a task of ``work`` ends after ``seconds``
+        of its own (``whole``: the network is done, not its first half)."""
         self.read += read
         self.accounted += read_work
         if not works:
             if read:
                 self.say(f"{read} networks read from the store")
-            yield lambda work, seconds, network: None
+            yield lambda network, work, seconds, whole: None
             return
-        total, done, count, since = sum(works), [0.0], [0], [time.monotonic()]
+        left, count, since = dict(works), [0], [time.monotonic()]
         workers = max(1, min(workers, len(works)))
-        left = lambda: "this step is done" if count[0] == len(works) else \
-            self._left(total - done[0], workers, time.monotonic() - since[0])
+        status = lambda: "this step is done" if count[0] == len(works) else \
+            self._left(left.values(), workers, time.monotonic() - since[0])
 
-        def finished(work: float, seconds: float, network: bool) -> None:
-            done[0] += work
+        def finished(network, work: float, seconds: float, whole: bool) -> None:
+            left[network] -= work
             self.done, self.accounted, self.spent = self.done + work, self.accounted + work, self.spent + seconds
             since[0] = time.monotonic()
-            if network:
+            if whole:
                 count[0] += 1
                 self.trained += 1
                 self.say(f"network {count[0]} of {len(works)} trained ({self.trained} trained, {self.read} read "
-                         f"in this notebook); {left()}")
+                         f"in this notebook); {status()}")
 
         self.say(f"training {len(works)} networks" + (f", {read} read from the store" if read else ""))
-        with self._heartbeat(lambda: f"training network {min(count[0] + 1, len(works))} of {len(works)}; {left()}"):
+        with self._heartbeat(lambda: f"training network {min(count[0] + 1, len(works))} of {len(works)}; {status()}"):
             yield finished
 
-    def _left(self, step: float, workers: int, since: float) -> str:
-        """The time left in the step (``step``: its work left) and, if told ahead, in the notebook: the work left at
-        the speed of the notebook's tasks so far, shared by the ``workers``, less the ``since`` seconds since the
-        last task ended."""
+    def _left(self, left, workers: int, since: float) -> str:
+        """The time left in the step (``left``: the work left of each of its networks), and in the notebook and the
+        build if told ahead: at the speed of the notebook's tasks so far, the step's work shared by the ``workers``
+        but no network sooner than alone, less the ``since`` seconds since the last task ended."""
         if not self.done:
             return "time left: measured after the first network"
-        seconds = lambda work: _duration(max(work * self.spent / self.done / workers - since, 0.0))
+        rate = self.spent / self.done
+        step = max(sum(left) / workers, max(left))
+        seconds = lambda work: _duration(max(work * rate - since, 0.0))
         text = f"about {seconds(step)} left in this step"
         if self.expected is None:
             return text
-        return f"{text}, {seconds(max(self.expected - self.accounted, step))} in {self.notebook}"
+        notebook = max((self.expected - self.accounted) / workers, step)
+        text += f", {seconds(notebook)} in {self.notebook}"
+        return text if self.later is None else f"{text}, {seconds(notebook + self.later / workers)} in the build"
 
     @contextmanager
     def _heartbeat(self, text):

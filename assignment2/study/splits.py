@@ -15,6 +15,12 @@ class DataError(OneLineError, ValueError):
     """The data folder lacks a file, or holds one that is not CIFAR-10's, and no download could mend it."""
 
 
+def train_size(split: str, images: int) -> int:
+    """The training images of ``split`` when the five training batches hold ``images`` images."""
+    held_out = SPLITS[split]
+    return images // 5 if held_out is None else images - int(round(held_out * images))
+
+
 def load_split(split: str, root=None, dtype=np.float64):
     """((X_train, y_train), (X_val, y_val), (X_test, y_test)) of ``split`` ("ex3": 10,000 / 10,000; "search":
     45,000 / 5,000; "final": 49,000 / 1,000); X: (n, 3072)."""

@@ -47,7 +47,7 @@ from ..core.train import TrainConfig
 from ..core.whiten import folded, whitened, zca
 from .continuing import shorter
 from .parallel import run_tasks, slots
-from .progress import Progress
+from .progress import Progress, work
 from .sources import PACKAGE, closure, source_hash
 from .tasks import Task, halfway, train_task
 
@@ -196,13 +196,13 @@ class RunStore:
     def path(self, key: str) -> Path:
         return self.root / f"{key}.npz"
 
-    def doing(self, label: str, expected: float | None = None) -> None:
-        """Name what the next runs are for, in the report's words, in the progress lines (if any); ``expected``: the
-        work (updates times hidden units) the whole notebook trains, if its exercise can tell it ahead."""
+    def doing(self, label: str, expected: float | None = None, later: float | None = None) -> None:
+        """Name what the next runs are for, in the report's words, in the progress lines (if any); ``expected``,
+        ``later``: the work (``progress.work``) of the whole notebook and of the build's later notebooks."""
         if self.progress is not None:
             self.progress.step(label)
             if expected is not None:
-                self.progress.expect(expected)
+                self.progress.expect(expected, later)
 
     def runs(self, configs, train_data, val_data, keep=1, teacher: Teacher | None = None, repeats=None,
              executor=None) -> list[Run]:
@@ -237,7 +237,7 @@ class RunStore:
                 run = self._write(key_of(task.config, repeats[i]), task.config, made_of, result)
                 self.trained += 1
                 half = task.config.n_cycles < configs[i].n_cycles      # a first half: its second half goes on from it
-                finished(task.remaining(), result["trained"]["seconds"], not half)
+                finished(i, task.remaining(), result["trained"]["seconds"], not half)
                 if half:
                     tasks.append(replace(task, config=configs[i], keep=keeps[i], start=run))
                 else:
@@ -246,14 +246,14 @@ class RunStore:
         return [_with_whitening(found[key], config, zcas) for key, config in zip(keys, configs)]
 
     def _told(self, tasks: list, configs: list, keys: list, todo: list, executor):
-        """The store's ``progress`` around the training of ``tasks`` (``Progress.networks``), or one that tells
-        nothing: each network trained is told to it, and the work of those read that are new to the notebook."""
+        """The store's ``progress`` around the training of ``tasks`` (``Progress.networks``: the work of each network,
+        the first of a split one with its second half), or one that tells nothing."""
         if self.progress is None:
-            return nullcontext(lambda work, seconds, network: None)
-        read_work = sum(configs[i].total_steps * configs[i].hidden for i in {keys.index(key) for key in keys}
+            return nullcontext(lambda network, work, seconds, whole: None)
+        read_work = sum(work(configs[i]) for i in {keys.index(key) for key in keys}
                         if i not in todo and keys[i] not in self._used)
-        return self.progress.networks([task.remaining() for task in tasks], len(configs) - len(todo),
-                                      slots(executor) if executor else 1, read_work)
+        works = {task.run: replace(task, config=configs[task.run]).remaining() for task in tasks}
+        return self.progress.networks(works, len(configs) - len(todo), slots(executor) if executor else 1, read_work)
 
     def _task_data(self, train_data, val_data, data: str, inputs: list, teacher) -> tuple[tuple, str]:
         """The arrays the tasks read: the (train, val) pairs of each input (plain, or whitened with each epsilon of
@@ -312,7 +312,7 @@ class RunStore:
         """The result of ``compute()`` (JSON-able: rows, numbers) that is not a trained network, such as
         notebook 01's gradient check, kept as one entry ``<key>.json``: computed once for ``name``,
         ``inputs`` (JSON), ``arrays`` (a tuple of NumPy arrays, fingerprinted) and the source of
-        ``modules`` (names in the package). Counted with the runs trained and read."""
+        ``modules`` (names in the package). Not a network: not counted with the runs trained and read."""
         parts = {"name": name, "inputs": inputs, "arrays": data_fingerprint(arrays), "code": source_hash(modules)}
         key = _digest(parts)[:16]
         path = self.root / f"{key}.json"
@@ -321,7 +321,6 @@ class RunStore:
                 entry = json.loads(path.read_text())
                 if entry.get("key") != key or entry.get("checksum") != _digest(entry["result"]):
                     raise ValueError("its checksum does not match its contents")
-                self.read += 1
                 return entry["result"]
             except (OSError, ValueError, KeyError) as err:
                 warnings.warn(f"{path} is not a whole entry of the run store ({type(err).__name__}: {err}): "
@@ -329,7 +328,6 @@ class RunStore:
         result = json.loads(json.dumps(compute(), default=float))    # as a later read gives it
         write_atomic(path, json.dumps({"format": FORMAT, "key": key, "made_of": parts, "result": result,
                                        "checksum": _digest(result)}))
-        self.trained += 1
         return result
 
     def load(self, key: str) -> Run:

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..core.train import Diverged, TrainConfig, train_run
 from .continuing import continuable, needed
+from .progress import work
 
 #: The numbers of a run's last record that its row keeps.
 ROW = ("train_cost", "train_loss", "train_acc", "val_cost", "val_loss", "val_acc")
@@ -55,9 +56,9 @@ class Task:
     def with_threads(self, threads: int) -> "Task":
         return replace(self, threads=threads)
 
-    def remaining(self) -> int:
-        """The work left: the updates still to make times the hidden units."""
-        return (self.config.total_steps - (self.start.state["steps"] if self.start else 0)) * self.config.hidden
+    def remaining(self) -> float:
+        """The work left (``progress.work``) of its updates still to make."""
+        return work(self.config, self.config.total_steps - (self.start.state["steps"] if self.start else 0))
 
 
 def train_task(task: Task, *data) -> dict:
@@ -111,7 +112,7 @@ def halfway(tasks: list[Task], workers: int) -> int | None:
     middle = done + (first.config.n_cycles - done) // 2
     if middle == done:
         return None
-    work = [task.remaining() for task in tasks]
+    works = [task.remaining() for task in tasks]
     part = replace(first, config=replace(first.config, n_cycles=middle)).remaining()
-    split = [[part, work[0] - part]] + [[w] for w in work[1:]]
-    return middle if makespan(split, workers) < makespan([[w] for w in work], workers) else None
+    split = [[part, works[0] - part]] + [[w] for w in works[1:]]
+    return middle if makespan(split, workers) < makespan([[w] for w in works], workers) else None

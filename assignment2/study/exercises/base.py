@@ -5,6 +5,7 @@ A result's summary is a tree of frozen dataclasses; ``results.json`` is its one 
 by ``cattrs`` (the only place its field names are strings)."""
 
 import dataclasses
+import importlib
 import math
 import numbers
 from dataclasses import dataclass, field, fields
@@ -43,6 +44,10 @@ DTYPE = (lambda v: v in DTYPES, " or ".join(repr(d) for d in DTYPES))
 FOLDER = (lambda v: v is None or isinstance(v, str), "a folder (a string) or None")
 
 
+#: The exercises that train networks, whose settings tell their work ahead (``Settings.expected_work``).
+TRAINING = ("cyclical_lr", "lambda_search", "final_model", "bonus")
+
+
 def seeds_text(n: int) -> str:
     """"1 seed", "3 seeds"."""
     return f"{n} seed{'s' * (n != 1)}"
@@ -77,6 +82,8 @@ class Settings:
     #: Parameter -> its rule (see COUNT, SEEDS, ...).
     RULES: ClassVar[dict] = {}
 
+    quick: bool = False     # whether these are the quick profile's
+
     def __post_init__(self):
         for name, (test, allowed) in {"data_root": FOLDER, "dtype": DTYPE, **self.RULES}.items():
             value = getattr(self, name, None)
@@ -98,12 +105,24 @@ class Settings:
         settings = cls(**values)
         return settings.quick_profile() if quick else settings
 
+    def expected_work(self, images: int) -> float:
+        """The work (``progress.work``) of the networks its notebook trains, told ahead of its choices, for data of
+        ``images`` images in the five training batches (0: it trains little or nothing)."""
+        return 0.0
+
+    def later_work(self, images: int) -> float:
+        """The ``expected_work`` of the build's later notebooks, at their defaults (the quick profile's if these are)."""
+        for name in TRAINING:
+            importlib.import_module(f"{__package__}.{name}")
+        return sum(cls.from_parameters({}, self.quick).expected_work(images) for cls in Settings.__subclasses__()
+                   if cls.NOTEBOOK > self.NOTEBOOK)
+
     def quick_profile(self) -> "Settings":
         """These settings with the QUICK value of every field still at its default (a value given stays)."""
         defaults = {f.name: f.default if f.default is not dataclasses.MISSING else f.default_factory()
                     for f in fields(self)}
-        return dataclasses.replace(self, **{name: value for name, value in self.QUICK.items()
-                                            if getattr(self, name) == defaults[name]})
+        return dataclasses.replace(self, quick=True, **{name: value for name, value in self.QUICK.items()
+                                                        if getattr(self, name) == defaults[name]})
 
 
 #: The JSON form of every summary: unknown keys refused, so a file of another version is named, not half-read.

@@ -9,11 +9,12 @@ from ...core.train import TrainConfig
 from .. import improve, rule
 from ..experiments import search_n_s
 from ..range_test import propose_bounds, range_test
-from ..splits import load_split
+from ..progress import work
+from ..splits import load_split, train_size
 from ..stats import mean_sd
 from ..store import RunStore
 from .base import COUNT, NON_NEGATIVE, POSITIVE, RATE, SEED, SEEDS, Result, Settings, seeds_text
-from .final_model import FinalModel
+from .final_model import FinalModel, FinalModelSettings
 
 
 @dataclass(frozen=True)
@@ -68,18 +69,30 @@ class BonusSettings(Settings):
         return [(f"wider hidden layer (m = {self.wide})", {"hidden": self.wide}),
                 ("eta bounds from the range test", {"eta_min": eta_min, "eta_max": eta_max})]
 
-    def expected_work(self, base: TrainConfig, n_train: int) -> float:
-        """The work (updates times hidden units) of the networks this exercise trains, told ahead of its choices:
-        the range test, stage 1 from ``base`` (its width, then the wide one), stage 2, the longest schedule (its
-        runs of the ablation's seeds continue stage 2's) and the students, all at the wide width."""
-        wide = lambda cycles, networks=1: 2 * base.n_s * cycles * self.wide * networks
-        range_test = 2 * (self.range_test_epochs * n_train // base.batch_size // 2) * self.wide
-        stage_1 = len(self.seeds) * (2 * base.n_s * self.short_cycles * base.hidden + wide(self.short_cycles, 2))
-        stage_2 = wide(self.judge_cycles, len(self.seeds) * (1 + len(self.long_steps())))
-        longest = wide(self.long_cycles - self.judge_cycles, len(self.seeds)) + \
-            wide(self.long_cycles, len(self.final_seeds) - len(self.seeds))
-        return range_test + stage_1 + stage_2 + longest + wide(self.student_cycles, len(self.mixes) *
-                                                               len(self.student_seeds))
+    def start(self, n_train: int, batch_size: int, lam: float, hidden: int) -> TrainConfig:
+        """The ablation's starting point: the final model (its batch size, lambda and width) on this schedule."""
+        return TrainConfig(batch_size=batch_size, n_s=search_n_s(n_train, batch_size, self.epochs_per_half_cycle),
+                           n_cycles=self.short_cycles, lam=lam, hidden=hidden, dtype=self.dtype, records_per_cycle=2,
+                           cost_method="ema")
+
+    def range_test_steps(self, n_train: int, batch_size: int) -> int:
+        """The range test's updates: ``range_test_epochs`` epochs, an even number."""
+        return 2 * (self.range_test_epochs * n_train // batch_size // 2)
+
+    def expected_work(self, images: int, base: TrainConfig | None = None) -> float:
+        """The range test, stage 1 from ``base`` (None: from notebook 05's defaults), stage 2, the longest schedule
+        (its runs of the ablation's seeds continue stage 2's) and the students, all at the wide width."""
+        n_train = train_size("search", images)
+        if base is None:
+            final = FinalModelSettings.from_parameters({}, self.quick)
+            base = self.start(n_train, final.batch_size, 0.0, max(final.hidden_sizes))
+        at = lambda cycles, networks=1: networks * work(replace(base, hidden=self.wide, n_cycles=cycles))
+        range_test = work(replace(base, hidden=self.wide), self.range_test_steps(n_train, base.batch_size))
+        stage_1 = len(self.seeds) * (work(base) + at(self.short_cycles, 2))
+        stage_2 = at(self.judge_cycles, len(self.seeds) * (1 + len(self.long_steps())))
+        longest = at(self.long_cycles, len(self.final_seeds)) - at(self.judge_cycles, len(self.seeds))
+        return range_test + stage_1 + stage_2 + longest + at(self.student_cycles, len(self.mixes) *
+                                                                 len(self.student_seeds))
 
     def long_steps(self) -> list:
         steps = [(f"augmentation: random flips, translations of up to {self.translate} px, lambda = {self.lam:g}",
@@ -235,8 +248,9 @@ def _range_test(s: BonusSettings, base: TrainConfig, data, store: RunStore) -> t
     """The range test from the wide network with every change: its History and summary."""
     probe = replace(base, hidden=s.wide, lam=s.lam, flip=True, translate=s.translate, dropout=s.dropout,
                     eta_min=0.0, eta_max=s.range_test_eta, seed=s.seeds[0])
-    steps = 2 * (s.range_test_epochs * len(data[0][1]) // base.batch_size // 2)
-    store.doing("the learning-rate range test", s.expected_work(base, len(data[0][1])))
+    steps = s.range_test_steps(len(data[0][1]), base.batch_size)
+    images = len(data[0][1]) + len(data[1][1])
+    store.doing("the learning-rate range test", s.expected_work(images, base), s.later_work(images))
     run = range_test(*data, probe, steps, store, records=min(40, steps))
     eta_min, eta_max = propose_bounds(run.history)
     return run.history, RangeTestSummary(eta_min, eta_max, steps, s.range_test_eta, run.row.diverged_eta)
@@ -275,10 +289,7 @@ def run(settings: BonusSettings, final: FinalModel, store: RunStore, executor=No
     s = settings
     train, val, _ = load_split("search", s.data_root, dtype=s.dtype)
     before = final.summary
-    base = TrainConfig(batch_size=before.batch_size, n_s=search_n_s(len(train[1]), before.batch_size,
-                                                                    s.epochs_per_half_cycle),
-                       n_cycles=s.short_cycles, lam=before.lam, hidden=before.widest.hidden, dtype=s.dtype,
-                       records_per_cycle=2, cost_method="ema")
+    base = s.start(len(train[1]), before.batch_size, before.lam, before.widest.hidden)
     lr_history, probe = _range_test(s, base, (train, val), store)
     options = {"executor": executor}
     study = improve.ablation(base, s.short_steps(probe.eta_min, probe.eta_max), s.long_steps(), s.seeds,

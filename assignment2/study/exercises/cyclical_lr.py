@@ -9,6 +9,7 @@ from ...core.checks import positive_int, require
 from ...core.config import COST_METHODS, TrainConfig
 from ..experiments import BatchSummary, OverSeeds, WidthSummary, over_seeds, run_all, seed_summary, summarise
 from ..splits import load_split
+from ..progress import work
 from ..store import RunStore
 from .base import COUNT, COUNTS, NON_NEGATIVE, SEEDS, Result, Settings, seeds_text
 
@@ -48,6 +49,16 @@ class CyclicalSettings(Settings):
         """Name -> the TrainConfig of the one-cycle and the three-cycle run."""
         n_s = {"one_cycle": self.n_s_one, "three_cycles": self.n_s_three}
         return {name: replace(self.base(), n_s=n_s[name], n_cycles=cycles) for name, cycles in SCHEDULES.items()}
+
+    def expected_work(self, images: int) -> float:
+        """Every seed of the two schedules, the cost methods' timed repeats and the hidden and batch sizes (each b
+        but the base one with two scalings of eta); a run that two tables share counted once."""
+        one, three = self.schedules().values()
+        timed = (len(COST_METHODS) * self.timing_repeats - 1) * work(one)
+        widths = sum(work(replace(three, hidden=m)) for m in self.hidden_sizes if m != three.hidden)
+        batches = sum(work(replace(one, batch_size=b, n_s=max(1, round(one.n_s * one.batch_size / b))))
+                      * (1 + (b != one.batch_size)) for b in self.batch_sizes)
+        return len(self.seeds) * (work(one) + work(three) + widths + batches) + timed
 
 
 @dataclass(frozen=True)
@@ -168,7 +179,8 @@ def run(settings: CyclicalSettings, store: RunStore, executor=None) -> CyclicalL
     split = load_split("ex3", s.data_root, dtype=s.dtype)
     schedules = s.schedules()
     tables, histories, over = {}, {}, {}
-    store.doing("one and three cycles, every seed")
+    images = 5 * len(split[0][1])       # exercise 3 trains on one of the five batches
+    store.doing("one and three cycles, every seed", s.expected_work(images), s.later_work(images))
     for name, (by_seed, rows) in over_seeds(schedules, s.seeds, split, store, executor).items():
         histories[f"{name}_history"], tables[f"{name}_seeds"] = by_seed[s.seeds[0]], rows
         over[name] = Schedule(**seed_summary(rows), n_s=schedules[name].n_s, cycles=schedules[name].n_cycles)

@@ -5,7 +5,8 @@ from dataclasses import dataclass, field
 from ...core.history import History
 from ...core.train import TrainConfig
 from ..experiments import OverSeeds, over_seeds, search_n_s, seed_summary
-from ..splits import load_split
+from ..progress import work
+from ..splits import load_split, train_size
 from ..store import RunStore
 from .base import COUNT, COUNTS, SEEDS, Result, Settings, seeds_text
 from .lambda_search import LambdaSearch
@@ -29,6 +30,15 @@ class FinalModelSettings(Settings):
     QUICK = {"seeds": [0], "hidden_sizes": [20, 40], "epochs_per_half_cycle": 1}
     RULES = {"seeds": SEEDS, "hidden_sizes": COUNTS, "batch_size": COUNT, "n_cycles": COUNT,
              "epochs_per_half_cycle": COUNT}
+
+    def configs(self, n_train: int, lam: float) -> dict:
+        """Hidden size -> its config (seed 0)."""
+        n_s = search_n_s(n_train, self.batch_size, self.epochs_per_half_cycle)
+        return {m: TrainConfig(batch_size=self.batch_size, n_s=n_s, n_cycles=self.n_cycles, lam=lam, hidden=m,
+                               dtype=self.dtype) for m in self.hidden_sizes}
+
+    def expected_work(self, images: int) -> float:
+        return len(self.seeds) * sum(map(work, self.configs(train_size("final", images), 0.0).values()))
 
 
 @dataclass(frozen=True)
@@ -77,10 +87,8 @@ def run(settings: FinalModelSettings, search: LambdaSearch, store: RunStore, exe
     """The final models with ``search``'s lambda, trained on ``executor`` or read from ``store``."""
     s = settings
     split = load_split("final", s.data_root, dtype=s.dtype)
-    n_s = search_n_s(len(split[0][1]), s.batch_size, s.epochs_per_half_cycle)
-    configs = {m: TrainConfig(batch_size=s.batch_size, n_s=n_s, n_cycles=s.n_cycles, lam=search.summary.best_lambda,
-                              hidden=m, dtype=s.dtype) for m in s.hidden_sizes}
-    store.doing("the final models, every hidden size and seed")
+    configs, images = s.configs(len(split[0][1]), search.summary.best_lambda), len(split[0][1]) + len(split[1][1])
+    store.doing("the final models, every hidden size and seed", s.expected_work(images), s.later_work(images))
     trained = over_seeds(configs, s.seeds, split, store, executor)
     rows = {m: trained[m][1] for m in configs}
     first = next(iter(configs.values()))

@@ -9,7 +9,8 @@ import numpy as np
 from ...core.train import TrainConfig
 from ..experiments import search_n_s
 from ..search import Peak, best_runs, confirm_best, fine_range, sample_lambdas, search_lambdas, smoothed_peak
-from ..splits import load_split
+from ..progress import work
+from ..splits import load_split, train_size
 from ..store import RunStore
 from .base import COUNT, NON_NEGATIVE, NUMBER, SEED, SEEDS, Result, Settings, seeds_text
 
@@ -49,6 +50,20 @@ class LambdaSearchSettings(Settings):
         super().__post_init__()
         if self.l_min >= self.l_max:
             self.refuse("l_min", f"< l_max ({self.l_max})")
+
+    def config(self, n_train: int) -> TrainConfig:
+        """A search run's config (lambda 0), one record at its end."""
+        return TrainConfig(batch_size=self.batch_size, n_s=search_n_s(n_train, self.batch_size,
+                                                                      self.epochs_per_half_cycle),
+                           n_cycles=self.n_cycles, hidden=self.hidden, seed=self.seed, dtype=self.dtype,
+                           records_per_cycle=1, record_cycles=1)
+
+    def expected_work(self, images: int) -> float:
+        """Every coarse and fine run, and the confirmation's (the seed of the search continuing its runs)."""
+        config = self.config(train_size("search", images))
+        confirm = replace(config, n_cycles=self.confirm_cycles)
+        return ((self.n_coarse + self.n_fine - self.top_k) * work(config)
+                + (self.top_k + 1) * len(self.confirm_seeds) * work(confirm))
 
 
 @dataclass(frozen=True)
@@ -96,12 +111,10 @@ def run(settings: LambdaSearchSettings, store: RunStore, executor=None) -> Lambd
     """The three stages, each run trained on ``executor`` or read from ``store``."""
     s = settings
     train, val, _ = load_split("search", s.data_root, dtype=s.dtype)
-    n_s = search_n_s(len(train[1]), s.batch_size, s.epochs_per_half_cycle)
-    config = TrainConfig(batch_size=s.batch_size, n_s=n_s, n_cycles=s.n_cycles, hidden=s.hidden, seed=s.seed,
-                         dtype=s.dtype, records_per_cycle=1, record_cycles=1)   # one record, at the end
+    config, images = s.config(len(train[1])), len(train[1]) + len(val[1])
     options = {"executor": executor}
     rng = np.random.default_rng(s.seed)   # draws the coarse lambdas, then the fine ones
-    store.doing(f"the coarse search of lambda ({s.n_coarse} values)")
+    store.doing(f"the coarse search of lambda ({s.n_coarse} values)", s.expected_work(images), s.later_work(images))
     coarse = search_lambdas(sample_lambdas(s.n_coarse, s.l_min, s.l_max, rng), train, val, config, store, **options)
     fine_min, fine_max = fine_range(coarse, s.top_k, s.margin)
     store.doing(f"the fine search of lambda ({s.n_fine} values)")
