@@ -33,9 +33,10 @@ def test_a_line_per_network_with_its_step_counts_and_the_time_left():
     assert len(lines) == 3
 
 
-def test_the_time_left_is_no_shorter_than_the_longest_network_left_alone():
+def test_the_time_left_is_no_shorter_than_the_longest_network_left_alone(monkeypatch):
     """Two workers, and one long network left (the second half of a split run): it takes as long as its own work,
     not half of it; and the notebook and the build, told ahead, take at least as long as the step."""
+    monkeypatch.setattr(progress.os, "cpu_count", lambda: 2)
     out = io.StringIO()
     tell = Progress("06 bonus", out)
     tell.expect(180.0, later=100.0)
@@ -45,14 +46,16 @@ def test_the_time_left_is_no_shorter_than_the_longest_network_left_alone():
     assert line.endswith("about 80 s left in this step, 85 s in 06 bonus, 2 min in the build"), line
 
 
-def test_the_notebook_and_the_build_left_from_the_work_told_ahead():
+def test_the_notebook_and_the_build_left_from_the_work_told_ahead(monkeypatch):
+    """The later notebooks run one network a core, whatever this step's workers (a timed step trains one at a time)."""
+    monkeypatch.setattr(progress.os, "cpu_count", lambda: 4)
     out = io.StringIO()
     tell = Progress("03 cyclical lr", out)
-    tell.expect(1000.0, later=6000.0)
+    tell.expect(1000.0, later=6600.0)
     with tell.networks({0: 100.0, 1: 100.0}, read=0, workers=2) as finished:
         finished(0, 100.0, 60.0, True)      # 0.6 s per unit; 900 units left in 03 (450 s on 2 workers)
-    assert out.getvalue().splitlines()[-1].endswith(
-        "about 60 s left in this step, 4 min in 03 cyclical lr, 34 min in the build")
+    assert out.getvalue().splitlines()[-1].endswith(                  # and 6600 on 4 cores: 990 s
+        "about 60 s left in this step, 4 min in 03 cyclical lr, 21 min in the build")
 
 
 def test_a_heartbeat_line_while_a_long_network_trains(monkeypatch):

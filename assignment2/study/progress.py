@@ -4,6 +4,7 @@ the networks trained and read so far and the time left in the step, the notebook
 redrawn in place: they read the same in a terminal, a log file and a notebook (on stderr, which ``make report``
 shows)."""
 
+import os
 import sys
 import threading
 import time
@@ -83,7 +84,8 @@ class Progress:
     def _left(self, left, workers: int, since: float) -> str:
         """The time left in the step (``left``: the work left of each of its networks), and in the notebook and the
         build if told ahead: at the speed of the notebook's tasks so far, the step's work shared by the ``workers``
-        but no network sooner than alone, less the ``since`` seconds since the last task ended."""
+        but no network sooner than alone, the later notebooks' by a worker per core, less the ``since`` seconds
+        since the last task ended."""
         if not self.done:
             return "time left: measured after the first network"
         rate = self.spent / self.done
@@ -94,7 +96,8 @@ class Progress:
             return text
         notebook = max((self.expected - self.accounted) / workers, step)
         text += f", {seconds(notebook)} in {self.notebook}"
-        return text if self.later is None else f"{text}, {seconds(notebook + self.later / workers)} in the build"
+        later = None if self.later is None else notebook + self.later / (os.cpu_count() or 1)   # one worker a core
+        return text if later is None else f"{text}, {seconds(later)} in the build"
 
     @contextmanager
     def _heartbeat(self, text):
