@@ -102,3 +102,15 @@ def test_ctrl_c_ends_a_notebook_with_one_line_naming_the_networks_kept(tmp_path,
     assert stopped.value.code == 130
     assert capsys.readouterr().err == ("interrupted: the run store keeps 2 networks, every one finished so far; "
                                        "`make report` continues from there\n")
+
+
+def test_the_preparation_of_whitened_inputs_is_told_before_it_starts(synthetic_root, tmp_path):
+    """Computing a ZCA matrix and whitening the images take most of a minute on CIFAR-10: each is told first."""
+    split = load_split("ex3", synthetic_root)[:2]
+    config = TrainConfig(n_s=5, batch_size=50, records_per_cycle=1, hidden=4, whiten=0.1)
+    out = io.StringIO()
+    RunStore(tmp_path, Progress("06 bonus", out)).runs([config], *split)
+    lines = out.getvalue().splitlines()
+    assert lines[0].endswith("computing the ZCA whitening of the training images (epsilon 0.1)")
+    assert lines[1].endswith("whitening the training and validation images (epsilon 0.1)")
+    assert "training 1 networks" in lines[2]

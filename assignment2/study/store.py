@@ -196,6 +196,11 @@ class RunStore:
     def path(self, key: str) -> Path:
         return self.root / f"{key}.npz"
 
+    def _say(self, text: str) -> None:
+        """A line of the progress (if any) before a long preparation, such as a whitening."""
+        if self.progress is not None:
+            self.progress.say(text)
+
     def doing(self, label: str, expected: float | None = None, later: float | None = None) -> None:
         """Name what the next runs are for, in the report's words, in the progress lines (if any); ``expected``,
         ``later``: the work (``progress.work``) of the whole notebook and of the build's later notebooks."""
@@ -286,6 +291,7 @@ class RunStore:
         except BROKEN as err:
             warnings.warn(f"{self.path(key)} is not a whole entry of the run store ({type(err).__name__}: {err}): "
                           "computing it again", stacklevel=3)
+        self._say(f"computing the ZCA whitening of the training images (epsilon {epsilon:g})")
         Z = zca(X, epsilon)
         buffer = io.BytesIO()
         np.savez(buffer, Z=Z, checksum=np.frombuffer(_checksum(key.encode(), {"Z": Z}).encode(), dtype=np.uint8))
@@ -304,6 +310,7 @@ class RunStore:
         """The (train, val) pairs whitened by the ZCA of the training images with ``epsilon``, once per process."""
         if (data, epsilon) not in self._whitened:
             Z = self._zca(train_data[0], data, epsilon)[1]
+            self._say(f"whitening the training and validation images (epsilon {epsilon:g})")
             self._whitened[data, epsilon] = ((whitened(train_data[0], Z), train_data[1]),
                                              (whitened(val_data[0], Z), val_data[1]))
         return self._whitened[data, epsilon]

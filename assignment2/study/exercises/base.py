@@ -111,7 +111,8 @@ class Settings:
         return 0.0
 
     def later_work(self, images: int) -> float:
-        """The ``expected_work`` of the build's later notebooks, at their defaults (the quick profile's if these are)."""
+        """The ``expected_work`` of the build's later notebooks, at their defaults (the quick profile's if these
+        are)."""
         for name in TRAINING:
             importlib.import_module(f"{__package__}.{name}")
         return sum(cls.from_parameters({}, self.quick).expected_work(images) for cls in Settings.__subclasses__()
