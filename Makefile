@@ -73,7 +73,7 @@ $(BUILD)/07_analysis/results.json: $(BUILD)/05_final_model/results.json $(BUILD)
 $(BUILD)/07_analysis/results.json: EXTRA_PARAMS = -p final_dir $(abspath $(BUILD)/05_final_model) \
   -p bonus_dir $(abspath $(BUILD)/06_bonus)
 
-$(REPORT_PDF): $(RESULTS) $(SOURCES) report/report.typ.j2 report/words.typ.j2 report/reference.json
+$(REPORT_PDF): $(RESULTS) $(SOURCES) report/report.typ.j2 report/words.typ.j2 report/readme.md.j2 report/reference.json
 	$(PY) -m assignment2.report.pdf $(BUILD) $@ --data-dir "$(DATA_LABEL)" $(README_RESULTS)
 
 test: $(VENV)/.installed

@@ -6,4 +6,4 @@ The command: ``python -m assignment2`` (train, search, synthetic data, the clust
 developers' tools (timings, the robustness check, builds compared) are in bench/, outside the package.
 """
 
-__version__ = "2.1.0"
+__version__ = "2.2.0"

@@ -58,7 +58,7 @@ def agreement(a: list[float], b: list[float]) -> Agreement:
 @dataclass(frozen=True)
 class Choices:
     """What notebook 06 chose: the verdict of every judged step, the chosen network's config, whether one network
-    is named averaged with its mirror image, and the ensemble's groups, cycle ends and mirror images."""
+    is named folded with its mirror image, and the ensemble's groups, cycle ends and mirror images."""
 
     steps: dict[str, bool]
     config: TrainConfig
@@ -99,7 +99,7 @@ class Robustness:
                  f"| λ chosen by notebook 04 | {self.lambdas[0]:.3g} | {self.lambdas[1]:.3g} | | |"]
         lines += [agree.row(f"notebook 05, m = {m}, test") for m, agree in self.final_models.items()]
         lines += [self.single.row("notebook 06, one network, test"),
-                  self.single_mirror.row("notebook 06, one network averaged with its mirror image, test"),
+                  self.single_mirror.row("notebook 06, one network folded with its mirror image, test"),
                   f"| notebook 06, ensemble, test | {100 * self.ensemble_test_acc[0]:.2f}% | "
                   f"{100 * self.ensemble_test_acc[1]:.2f}% | | |"]
         for step, kept in a.steps.items():
@@ -107,7 +107,7 @@ class Robustness:
             lines.append(f"| {step} | {'kept' if kept else 'dropped'} | "
                          f"{'-' if other is None else 'kept' if other else 'dropped'} | | {same(other, kept)} |")
         lines += [f"| the chosen ensemble | {a.ensemble} | {b.ensemble} | | {same(a.ensemble, b.ensemble)} |",
-                  f"| one network named averaged with its mirror image | {a.mirror} | {b.mirror} | | "
+                  f"| one network named folded with its mirror image | {a.mirror} | {b.mirror} | | "
                   f"{same(a.mirror, b.mirror)} |",
                   f"| the chosen network's config (whitening epsilon {a.config.whiten:g} and {b.config.whiten:g}) "
                   f"| | | | {same(a.network, b.network)} |"]

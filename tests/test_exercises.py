@@ -7,8 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from assignment2.core import network
-from assignment2.core.ensemble import ensemble_probabilities
+from assignment2.core import ensemble, network
 from assignment2.study import rule, store
 from assignment2.study.progress import Progress
 from assignment2.study.exercises import analysis, bonus, cyclical_lr, final_model, gradient_check, lambda_search, overfit
@@ -125,8 +124,12 @@ def test_the_bonus_reports_the_networks_it_chose_and_tested(study, synthetic_roo
     _, _, (X, y) = load_split("search", synthetic_root, dtype="float32")
     assert single.test_accs == [network.accuracy(run.final, X, y) for run in chosen]
     members = [runs.load(member.run) for member in ens.members]
-    P = ensemble_probabilities(members, X, ens.snapshots, ens.mirror)
-    assert ens.test_acc == float((P.argmax(axis=1) == y).mean())
+    one = ensemble.fold_runs(members, ens.snapshots, ens.mirror)         # the ensemble is this one network
+    assert ens.test_acc == float((network.probabilities(one, X).argmax(axis=1) == y).mean())
+    assert (ens.size.hidden, ens.size.parameters) == (one.W1.shape[0], network.size(one))
+    assert ens.size.averages == ens.networks * (1 + ens.mirror) and single.mirror.size.hidden == 2 * single.size.hidden
+    mirror_accs = [network.accuracy(ensemble.fold([run.final], mirror=True), X, y) for run in chosen]
+    assert single.mirror.test_accs == pytest.approx(mirror_accs, abs=2 / len(y))
     assert ens.of == " and ".join(ens.groups) and ens.steps[-1].step == len(ens.steps) - 1
     assert s.distillation.students and made["06"].chosen_label in ("a student", "a teacher")
 

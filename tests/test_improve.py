@@ -3,7 +3,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from assignment2.core import ensemble
+from assignment2.core import ensemble, network
 from assignment2.core.batches import mirrored
 from assignment2.core.train import TrainConfig
 from assignment2.study import improve, range_test
@@ -27,12 +27,12 @@ def test_ensemble_steps_are_judged_by_the_rule_paired_by_seed(split, tmp_path):
     assert [r.change for r in rows] == ["the last cycle end of each of the a", "the last 3 cycle ends and mirror images",
                                            "with the b"]
     X, y = split[1]
-    assert rows[0].val_acc == pytest.approx(ensemble.accuracy(ensemble.ensemble_probabilities(a, X), y))
+    assert rows[0].val_acc == pytest.approx(network.accuracy(ensemble.fold_runs(a), X, y))
     assert rows[0].kept is None and [r.seeds for r in rows] == [2, 2, 2]      # b's seed 2 has no a to pair with
 
-    def seed_accuracy(state, seed):      # an independent reference: that seed's networks averaged
+    def seed_accuracy(state, seed):      # an independent reference: that seed's networks folded into one
         members = [m for label in state["groups"] for m in groups[label] if m.config.seed == seed]
-        return ensemble.accuracy(ensemble.ensemble_probabilities(members, X, state["snapshots"], state["mirror"]), y)
+        return network.accuracy(ensemble.fold_runs(members, state["snapshots"], state["mirror"]), X, y)
 
     state, pool = {"groups": ["a"], "snapshots": 1, "mirror": False}, list(pooled_with)
     for row in rows[1:]:       # each step against the ensemble kept so far, paired by seed
@@ -47,11 +47,12 @@ def test_ensemble_steps_are_judged_by_the_rule_paired_by_seed(split, tmp_path):
         state = new if row.kept else state
     assert (pick.snapshots, pick.mirror, list(pick.groups)) == (state["snapshots"], state["mirror"], state["groups"])
     members = pick.members(groups)
-    P = ensemble.ensemble_probabilities(members, X, pick.snapshots, pick.mirror)
-    assert pick.val_acc == pytest.approx(ensemble.accuracy(P, y)) and pick.label == " and ".join(state["groups"])
-    P_mirror = ensemble.ensemble_probabilities(a[:1], X, snapshots=1, mirror=True)
-    np.testing.assert_allclose(P_mirror, ensemble.predict(a[0].last(1), X) / 2
-                               + ensemble.predict(a[0].last(1), mirrored(X)) / 2, rtol=1e-6)
+    one = ensemble.fold_runs(members, pick.snapshots, pick.mirror)
+    assert pick.val_acc == pytest.approx(network.accuracy(one, X, y)) and pick.label == " and ".join(state["groups"])
+    assert pick.hidden == one.W1.shape[0] == sum(m.config.hidden for m in members) * pick.snapshots * (1 + pick.mirror)
+    S_mirror = network.scores(ensemble.fold_runs(a[:1], mirror=True), X)
+    np.testing.assert_allclose(S_mirror, network.scores(a[0].final, X) / 2 + network.scores(a[0].final, mirrored(X)) / 2,
+                               rtol=1e-4, atol=1e-5)
 
 
 def test_an_ensemble_step_is_kept_only_when_it_clears_the_margin(split, tmp_path):
@@ -172,13 +173,16 @@ def test_a_range_test_that_diverges_keeps_the_records_before(split, tmp_path):
     assert range_test.range_test(*split, config, 100, RunStore(tmp_path), records=20).history == history
 
 
-def test_teacher_targets_are_the_ensemble_on_the_images_and_their_mirror_images(split, tmp_path):
+def test_teacher_targets_are_the_softmax_of_the_ensembles_mean_scores_on_the_images_and_their_mirror_images(
+        split, tmp_path):
     teachers = RunStore(tmp_path).runs([SMALL, TrainConfig(**{**SMALL.__dict__, "seed": 1})], *split, keep=2)
     X = split[0][0]
     targets = ensemble.Teacher(tuple(teachers), 2).targets(X)
     assert targets.shape == (2, len(X), 10)
-    np.testing.assert_allclose(targets[0], ensemble.ensemble_probabilities(teachers, X, 2), rtol=1e-12)
-    np.testing.assert_allclose(targets[1], ensemble.ensemble_probabilities(teachers, mirrored(X), 2), rtol=1e-12)
+    for view, T in zip((X, mirrored(X)), targets):      # the reference: each network's scores, averaged in float64
+        S = np.mean([network.scores(p, view).astype(np.float64) for m in teachers for p in m.last(2)], axis=0)
+        P = np.exp(S - S.max(axis=1, keepdims=True))
+        np.testing.assert_allclose(T, P / P.sum(axis=1, keepdims=True), rtol=1e-4, atol=1e-6)
 
 
 def test_distillation_trains_every_mix_with_the_teachers_seeds_and_keeps_a_later_mix_only_by_the_rule(split, tmp_path):

@@ -216,10 +216,10 @@ def compiled_headings(source) -> list[str]:
 
 def test_readme_results_are_written_between_the_markers(built, tmp_path):
     readme = tmp_path / "README.md"
-    readme.write_text(f"intro\n{report.README_START}\nold\n{report.README_END}\nrest\n")
+    readme.write_text(f"intro\n{report.README_START}\nSTALE\n{report.README_END}\nrest\n")
     report.update_readme(readme, built)
     text = readme.read_text()
-    assert text.startswith("intro\n") and text.endswith("rest\n") and "old" not in text
+    assert text.startswith("intro\n") and text.endswith("rest\n") and "STALE" not in text
     final = json.loads((built / "05_final_model" / "results.json").read_text())
     assert f"{100 * final['models']['20']['test_acc_mean']:.2f} ±" in text
     readme.write_text("no markers")

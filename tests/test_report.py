@@ -143,30 +143,34 @@ def test_a_bonus_without_students_has_no_distillation_section(build):
 
 
 @pytest.mark.parametrize("kept", [True, False])
-def test_the_report_and_readme_say_which_one_network_is_plain_and_which_averaged_with_its_mirror(build, kept):
+def test_the_report_and_readme_say_which_one_network_is_plain_and_which_folded_with_its_mirror(build, kept):
     path = build / "06_bonus" / "results.json"
     bonus = json.loads(path.read_text())
     single, mirror = bonus["single"], bonus["single"]["mirror"]
     mirror["kept"], single["config"]["whiten"] = kept, 0.1 if kept else 0.0
     path.write_text(json.dumps(bonus))
     text, _ = rendered(build)
-    n = len(single["seeds"])
+    n, m = len(single["seeds"]), single["size"]["hidden"]
     plain = say.mean_pm(single["test_acc_mean"], single["test_acc_std"], n)
-    averaged = say.mean_pm(mirror["test_acc_mean"], mirror["test_acc_std"], n)
+    folded = say.mean_pm(mirror["test_acc_mean"], mirror["test_acc_std"], n)
+    assert mirror["size"]["hidden"] == 2 * m
     if kept:
-        assert f"*{averaged}* averaged with its mirror image (the rule's choice) and {plain} plain" in text
+        assert f"*{folded}* folded with its mirror image (the rule's choice; $m = {2 * m}$) and {plain} plain" in text
         assert "ZCA-whitened inputs ($epsilon = 0.1 macron(S)$)" in text and "@fig-whitening" in text
     else:
-        assert f"*{plain}* plain (the rule's choice) and {averaged} averaged with its mirror image" in text
+        assert f"*{plain}* plain (the rule's choice) and {folded} folded with its mirror image ($m = {2 * m}$)" in text
         assert "The rule kept no whitening" in text and "fig-whitening" not in text
     versus = lambda ours: f"{say.points(ours - 0.643)} {'above' if ours > 0.643 else 'below'}"
-    assert (f"ours, trained on the labels alone, is {versus(single['test_acc_mean'])} the best of the first "
-            f"kind plain and {versus(mirror['test_acc_mean'])} averaged with its mirror image") in text
-    readme = report.results_markdown(build)
-    first, second = ("averaged with its mirror image", "plain") if kept else ("plain", "averaged with its mirror image")
-    assert readme.index(f"bonus, one network, {first} (the rule's choice): m = ") < readme.index(
-        f"bonus, one network, {second}: m = ")
-    assert ("ZCA-whitened inputs (epsilon = 0.1 x the mean eigenvalue)" in readme) == kept
+    assert (f"ours, trained on the labels alone, is {versus(single['test_acc_mean'])} the best of the first kind "
+            f"plain and {versus(mirror['test_acc_mean'])} folded with its mirror image") in text
+    rows = [line for line in report.results_markdown(build).splitlines() if line.startswith("| bonus, one network")]
+    chosen, other = (rows[0], rows[1])
+    assert "(the rule's choice)" in chosen and "(the rule's choice)" not in other
+    folded_row, plain_row = (chosen, other) if kept else (other, chosen)
+    assert f"the m = {m} network folded with its mirror image" in folded_row
+    assert f"| {2 * m} | {say.parameters(2 * m):,} | 1 (the mean of 2) |" in folded_row
+    assert f"| {m} | {say.parameters(m):,} | 1 |" in plain_row and "folded" not in plain_row
+    assert ("ZCA-whitened inputs (epsilon = 0.1 x the mean eigenvalue)" in chosen) == kept
 
 
 def test_the_report_names_no_absolute_path_and_gives_the_cost_of_every_notebook(build):

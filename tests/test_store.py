@@ -11,7 +11,9 @@ import pytest
 
 from assignment2.core.batches import mirrored
 from assignment2.core.data import data_fingerprint
-from assignment2.core.ensemble import Teacher, ensemble_probabilities
+from assignment2.core import ensemble
+from assignment2.core.ensemble import Teacher
+from assignment2.core.network import probabilities
 from assignment2.core.train import TrainConfig
 from assignment2.study import sources, store
 from assignment2.study import tasks
@@ -222,7 +224,8 @@ def test_a_distilled_run_is_keyed_by_its_teacher_whose_targets_are_computed_only
 
 def _targets(teacher, X, made):
     made.append(teacher.key)
-    return np.stack([ensemble_probabilities(teacher.members, view, teacher.snapshots) for view in (X, mirrored(X))])
+    network = ensemble.fold_runs(teacher.members, teacher.snapshots)
+    return np.stack([probabilities(network, view) for view in (X, mirrored(X))])
 
 
 def test_a_computed_result_is_kept_once_and_read_back_and_a_broken_entry_is_computed_again(tmp_path):

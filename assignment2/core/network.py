@@ -201,6 +201,22 @@ def dead_units(params: Params, X) -> int:
     return int((hidden(params, X).max(axis=0) <= 0).sum())
 
 
+def scores(params: Params, X) -> np.ndarray:
+    """The scores S = H W2^T + b2 (n, K) of X (n, d), before the softmax, in blocks of EVAL_ROWS rows."""
+    X = check_data(params, X)
+    blocks = []
+    for start in range(0, len(X), EVAL_ROWS):
+        S = hidden(params, X[start:start + EVAL_ROWS]) @ params.W2.T
+        S += params.b2
+        blocks.append(S)
+    return np.concatenate(blocks)
+
+
+def size(params: Params) -> int:
+    """The network's parameters: the entries of W1, b1, W2 and b2."""
+    return sum(array.size for array in params.arrays().values())
+
+
 def probabilities(params: Params, X) -> np.ndarray:
     """Class probabilities P (n, K) of X (n, d), computed in blocks of EVAL_ROWS rows."""
     X = check_data(params, X)

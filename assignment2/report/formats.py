@@ -3,6 +3,7 @@ report/words.typ.j2; the numbers and verdicts they state come from ``facts``."""
 
 import math
 
+from ..core.data import CLASSES, DIM
 from ..study.stats import difference_se
 
 #: Characters with a meaning in Typst markup, escaped with a backslash in text.
@@ -84,6 +85,16 @@ def rerun_range(mean: float, std: float, n: int) -> str:
     return f"{100 * (mean - band):.2f}–{pct(mean + band)}"
 
 
+def millions(count: int) -> str:
+    """A count of parameters in millions: 6313994 -> 6.3 M."""
+    return f"{count / 1e6:.1f} M"
+
+
+def parameters(hidden: int) -> int:
+    """The parameters of a two-layer network of CIFAR-10 with ``hidden`` hidden units: W1, b1, W2 and b2."""
+    return (DIM + 1) * hidden + (hidden + 1) * len(CLASSES)
+
+
 def bonus_options(config) -> list[str]:
     """The bonus options a network's TrainConfig uses: "random flips", "translations of up to 2 px", "dropout
     0.1", "ZCA-whitened inputs (epsilon = 0.1 x the mean eigenvalue)" (as plain text: the README's too)."""
@@ -106,4 +117,4 @@ def ensemble_members(ensemble) -> str:
 
 #: The filters the templates use, by name.
 FILTERS = {f.__name__: f for f in (escape, sci, sci_text, pct, points, signed, gain, threshold, kept_cell, yes_no,
-                                     first_upper, mean_pm, rerun_range)}
+                                     first_upper, mean_pm, rerun_range, millions)}

@@ -31,7 +31,7 @@ from ..study.exercises.overfit import Overfit
 from . import plots, reference, reproduction
 from .facts import CLEAR, VERDICTS, facts
 from .facts import cost as facts_cost
-from .formats import FILTERS, bonus_options, ensemble_members, escape, rerun_range
+from .formats import FILTERS, bonus_options, ensemble_members, escape, parameters
 from .notebook import save_figure
 from .provenance import environment
 
@@ -120,7 +120,7 @@ def context(build_dir, data_dir=None, reference_file=reference.PATH) -> dict:
     return {**vars(build), "build": Path(build_dir).resolve().as_posix(), "data_dir": data_label(data_dir),
             "env": environment(),
             "divergence_factor": DIVERGENCE_FACTOR, "facts": facts(build), "repro": reproduction.facts(build),
-            "headline": reproduction.headline(build)}
+            "headline": reproduction.headline(build), "sizes": reproduction.sizes(build)}
 
 
 #: Jinja's delimiters in the report's templates: Typst uses braces.
@@ -132,7 +132,8 @@ DELIMITERS = dict(block_start_string="((*", block_end_string="*))", variable_sta
 def add_helpers(env: jinja2.Environment) -> None:
     """What the templates may call: the filters of ``formats`` (as filters too) and the verdicts of ``facts``."""
     env.filters.update(FILTERS)
-    env.globals.update(FILTERS, **VERDICTS, fmt=format, table=table, CLEAR=CLEAR, ensemble_members=ensemble_members)
+    env.globals.update(FILTERS, **VERDICTS, fmt=format, table=table, CLEAR=CLEAR, ensemble_members=ensemble_members,
+                       bonus_options=bonus_options, parameters=parameters)
 
 
 def render(template: Path, ctx: dict) -> str:
@@ -146,13 +147,15 @@ def render(template: Path, ctx: dict) -> str:
 def build(build_dir, output, template="report/report.typ.j2", data_dir=None) -> Path:
     """Render the template with the artifacts in ``build_dir`` and compile it with Typst to ``output`` (PDF).
 
-    The headline figure (every configuration's test accuracy beside the reference's) is drawn into
-    ``build_dir/headline.pdf`` for the PDF and written beside ``output`` as ``headline.png`` for the README.
+    The report's own figures are drawn into ``build_dir``: the headline (every configuration's test accuracy beside
+    the reference's), also written beside ``output`` as ``headline.png`` for the README, and the sizes of the
+    networks with one hidden layer.
     """
     ctx = context(build_dir, data_dir)
-    fig = plots.headline_figure(ctx["headline"])
-    figure = save_figure(fig, build_dir, "headline")
-    plt.close(fig)
+    for name, draw in (("sizes", plots.size_figure), ("headline", plots.headline_figure)):
+        fig = draw(ctx[name])
+        figure = save_figure(fig, build_dir, name)
+        plt.close(fig)
     source = Path(build_dir) / "report.typ"
     write_atomic(source, render(Path(template), ctx))
     try:
@@ -167,38 +170,12 @@ def build(build_dir, output, template="report/report.typ.j2", data_dir=None) -> 
 README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
 
 
-def results_markdown(build_dir) -> str:
-    """The headline numbers as a Markdown table, from the notebooks' results."""
-    build = Build.load(build_dir)
-    c, f, b = build.cyclical_lr.summary, build.final_model.summary, build.bonus.summary
-    acc = lambda r: (f"{100 * r.test_acc_mean:.2f} ± {100 * r.test_acc_std:.2f} % | "
-                     f"{rerun_range(r.test_acc_mean, r.test_acc_std, len(r.test_accs))}")
-    rows = [(f"1 cycle, n_s = {c.one_cycle.n_s}, λ = {c.lam}, {c.n_train} training images", len(c.seeds),
-             acc(c.one_cycle)),
-            (f"3 cycles, n_s = {c.three_cycles.n_s}, λ = {c.lam}", len(c.seeds), acc(c.three_cycles))]
-    rows += [(f"final, m = {m.hidden}, λ = {f.lam:.3g} from the search, {f.n_train} training images, "
-              f"{f.n_cycles} cycles", len(f.seeds), acc(m)) for m in f.models.values()]
-    single, ens, cfg = b.single, b.ensemble, b.single.config
-    options = bonus_options(cfg) + [f"λ = {cfg.lam:.3g}"]
-    named = " (the rule's choice)"
-    rows += [(f"bonus, one network, {how}{named if first else ''}: m = {cfg.hidden}, "
-              f"{', '.join(options)}, {cfg.n_cycles} cycles, {b.n_train} training images, chosen on validation",
-              len(single.seeds), acc(numbers))
-             for first, (how, numbers) in zip((True, False), single.views())]
-    rows += [(f"bonus, ensemble of {ens.networks} networks ({ensemble_members(ens)}), chosen on validation",
-              "—", f"{100 * ens.test_acc:.2f} % | —")]
-    checked = build.gradient_check.summary
-    data = ("the official CIFAR-10 files (their MD5 sums match)" if checked.official_data else
-            "a copy of CIFAR-10 whose files do not match the official MD5 sums (a lossy rebuild, for example), so "
-            "these accuracies are close to, not the same as, those on the official files")
-    lines = ["| run | seeds | test accuracy (mean ± std) | a rerun with other seeds should land within |",
-             "|---|---|---|---|"]
-    lines += [f"| {name} | {seeds} | {value} |" for name, seeds, value in rows]
-    lines += ["", "The last column is where the mean of a rerun with as many other seeds (or on a machine whose "
-                  "BLAS rounds differently) should land: within 2 standard errors of the difference between two "
-                  "such means, a margin that the spread over the seeds gives.",
-              "", f"Gradient check: largest relative error {checked.max_rel:.1e}. Data: {data}."]
-    return "\n".join(lines)
+def results_markdown(build_dir, template="report/readme.md.j2") -> str:
+    """The headline numbers as Markdown, the README's results: ``template`` filled from the notebooks' results."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(template).parent), undefined=jinja2.StrictUndefined,
+                             **DELIMITERS)
+    add_helpers(env)
+    return env.get_template(Path(template).name).render(**vars(Build.load(build_dir))).strip()
 
 
 def update_readme(readme, build_dir) -> None:

@@ -2,7 +2,7 @@
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.ticker import EngFormatter, MaxNLocator
+from matplotlib.ticker import EngFormatter, FuncFormatter, MaxNLocator, NullFormatter
 
 from ..core.history import History
 from ..core.config import triangular_lr
@@ -101,6 +101,56 @@ def headline_figure(rows: list) -> plt.Figure:
     ax.set_ylim(-0.7, len(rows) - 0.3)
     ax.grid(alpha=0.3, axis="x")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=8, frameon=False)
+    return fig
+
+
+def _fold_sketch(ax) -> None:
+    """Three networks' weights, and the one network they fold into: W1 stacked, W2 side by side over 3."""
+    colours = ("C0", "C1", "C2")
+    for j, colour in enumerate(colours):
+        ax.add_patch(plt.Rectangle((0, 5.4 - 1.8 * j), 3, 1.2, color=colour, alpha=0.6))            # W1 (m, d) each
+        ax.text(1.5, 6 - 1.8 * j, f"$W_1^{{({j + 1})}}$", ha="center", va="center", fontsize=9)
+        ax.add_patch(plt.Rectangle((3.3, 5.4 - 1.8 * j), 1.2, 0.5, color=colour, alpha=0.6))        # W2 (K, m)
+        ax.add_patch(plt.Rectangle((6, 4.8 - 1.2 * j), 3, 1.2, color=colour, alpha=0.6))            # stacked
+        ax.add_patch(plt.Rectangle((9.3 + 1.2 * j, 5.4), 1.2, 0.5, color=colour, alpha=0.6))        # side by side
+    ax.text(7.5, 6.2, "$W_1$: $3m$ hidden units", ha="center", fontsize=8)
+    ax.text(11.1, 6.2, "$W_2$ / 3", ha="center", fontsize=8)
+    ax.annotate("", (5.8, 4.2), (4.7, 4.2), arrowprops=dict(arrowstyle="->"))
+    ax.text(1.5, 0.6, "3 networks: 3 passes,\nscores averaged", ha="center", fontsize=8)
+    ax.text(9, 0.6, "one network: one pass,\nthe same scores", ha="center", fontsize=8)
+    ax.set_xlim(-0.2, 13.2)
+    ax.set_ylim(0, 7)
+    ax.axis("off")
+
+
+def size_figure(rows: list) -> plt.Figure:
+    """Left, why networks averaged by their scores are one network (``_fold_sketch``); right, test accuracy against
+    parameters (log scale) of networks with one hidden layer (``reproduction.Sized``): ours with an error bar of one
+    standard deviation over the seeds, the published ones as crosses, or as a dotted line where their size is not
+    given."""
+    fig, (sketch, ax) = plt.subplots(1, 2, figsize=(9, 3.4), width_ratios=(1, 1.4), constrained_layout=True)
+    _fold_sketch(sketch)
+    for r in rows:
+        if r.parameters is None:
+            ax.axhline(100 * r.mean, color="grey", linestyle=":", linewidth=1)
+            ax.annotate(r.label, (0.01, 100 * r.mean), xycoords=("axes fraction", "data"), xytext=(0, 2),
+                        textcoords="offset points", fontsize=7, color="grey")
+        elif r.ours:
+            ax.errorbar(r.parameters, 100 * r.mean, yerr=100 * r.std, fmt="o", capsize=3, color="C0")
+            ax.annotate(f"m = {r.hidden:,}", (r.parameters, 100 * r.mean), xytext=(-6, -10),
+                        textcoords="offset points", fontsize=7, ha="right")
+        else:
+            ax.scatter(r.parameters, 100 * r.mean, marker="x", color="black", zorder=3)
+            ax.annotate(r.label.split(",")[0], (r.parameters, 100 * r.mean), xytext=(6, 2), textcoords="offset points",
+                        fontsize=7)
+    ax.set_xscale("log")
+    sized = [r.parameters for r in rows if r.parameters is not None]
+    ax.set_xlim(10 ** np.floor(np.log10(min(sized))), 10 ** np.ceil(np.log10(max(sized))))   # a decade a tick
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x / 1e6:g} M"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel("parameters of the one network (about its multiply-adds per image)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.grid(alpha=0.3)
     return fig
 
 

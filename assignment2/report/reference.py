@@ -76,12 +76,15 @@ class Expected:
 
 @dataclass(frozen=True)
 class Published:
-    """A published test accuracy, where it came from and how it was chosen."""
+    """A published test accuracy, where it came from, how it was chosen and, where its source states them, the
+    network's hidden units and parameters."""
 
     test_acc: float
     chosen_on: str = ""
     kind: str = ""
     source: str = ""
+    hidden: int | None = None
+    parameters: int | None = None
 
 
 @dataclass(frozen=True)

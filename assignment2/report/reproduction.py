@@ -1,13 +1,15 @@
 """The numbers the reproduction table and the headline figure set beside the reference report's and the
-assignment's (``reference.Reference``); the table's words are in report/report.typ.j2.
+assignment's (``reference.Reference``), and our bonus networks beside the published ones with one hidden layer, as
+one network each (``sizes``); the words are in report/report.typ.j2.
 
-``facts(build)`` and ``headline(build)`` read a ``pdf.Build``; the template reads the dict that ``facts``
-returns as ``repro``.
+``facts(build)``, ``headline(build)`` and ``sizes(build)`` read a ``pdf.Build``; the template reads the dict that
+``facts`` returns as ``repro``.
 """
 
 from dataclasses import dataclass
 
 from .facts import runs
+from .formats import ensemble_members
 
 #: The cost methods of notebook 03, named as the table names them.
 METHODS = {"full": "all data", "running_mean": "running mean", "ema": "EMA 0.99"}
@@ -70,9 +72,41 @@ def headline(build) -> list[Point]:
                   reference.final.test_acc if m.hidden == reference.final.m else None)
             for m in f.models.values()]
     single, ens = b.single, b.ensemble
-    out += [Point(f"bonus: one network, m = {single.config.hidden}, {how}", numbers.test_acc_mean,
-                  numbers.test_acc_std, len(single.seeds), reference.bonus.single.test_acc)
+    out += [Point(f"bonus: one network, m = {numbers.size.hidden}" + ("" if numbers is single else f" ({how})"),
+                  numbers.test_acc_mean, numbers.test_acc_std, len(single.seeds), reference.bonus.single.test_acc)
             for how, numbers in reversed(single.views())]      # the rule's choice last, beside the ensemble
-    out.append(Point(f"bonus: ensemble of {ens.networks}", ens.test_acc, 0.0, 1,
-                     reference.bonus.ensemble.test_acc))
+    out.append(Point(f"bonus: one network, m = {ens.size.hidden} (an ensemble of {ens.networks}, folded)",
+                     ens.test_acc, 0.0, 1, reference.bonus.ensemble.test_acc))
     return out
+
+
+@dataclass(frozen=True)
+class Sized:
+    """A network with one hidden layer as the report compares them: what it is, its hidden units and parameters
+    (None: not stated), how many networks' mean scores its one forward pass gives, its test accuracy (mean and
+    std over n seeds), and whether it is ours."""
+
+    label: str
+    hidden: int | None
+    parameters: int | None
+    averages: int
+    mean: float
+    std: float
+    n: int
+    ours: bool
+
+
+def sizes(build) -> list[Sized]:
+    """Our bonus networks as one network each (the chosen network plain, folded with its mirror image, and the
+    ensemble folded), then the published ones with one hidden layer."""
+    b, lit = build.bonus.summary, build.reference.one_hidden_layer
+    single, mirror, ens = b.single, b.single.mirror, b.ensemble
+    n = len(single.seeds)
+    ours = [Sized(f"ours: one network, m = {single.config.hidden}", single.size.hidden, single.size.parameters, 1,
+                  single.test_acc_mean, single.test_acc_std, n, True),
+            Sized("ours: the same folded with its mirror image", mirror.size.hidden, mirror.size.parameters,
+                  mirror.size.averages, mirror.test_acc_mean, mirror.test_acc_std, n, True),
+            Sized(f"ours: the ensemble of {ens.networks} ({ensemble_members(ens)}) folded", ens.size.hidden,
+                  ens.size.parameters, ens.size.averages, ens.test_acc, 0.0, 1, True)]
+    return ours + [Sized(r.source, r.hidden, r.parameters, 1, r.test_acc, 0.0, 1, False)
+                   for r in [*lit.results, lit.deep_teacher]]

@@ -1,4 +1,5 @@
-"""Beyond the assignment: wide, regularised networks kept with their snapshots, an ablation, ensembles.
+"""Beyond the assignment: wide, regularised networks kept with their snapshots, an ablation, ensembles (each the
+one network ``ensemble.fold`` makes of its members: their scores averaged).
 
 Every network is a ``store.Run`` of the run store: its config, History, row and the parameters
 at the end of its last ``keep`` cycles. Only validation data are used here; the test set is
@@ -8,9 +9,11 @@ is kept only when its paired gain clears ``rule.MARGIN`` standard errors, else t
 
 from dataclasses import asdict, dataclass, replace
 
+import numpy as np
+
 from ..core.checks import positive_int, require
-from ..core.ensemble import Teacher, accuracy, average, views
-from ..core.network import probabilities
+from ..core.ensemble import Teacher, accuracy, fold, views
+from ..core.network import Params, probabilities, scores
 from ..core.train import TrainConfig
 from . import rule
 from .stats import mean_sd
@@ -199,15 +202,18 @@ def _mixes(configs: list[TrainConfig], groups: list[list[Run]], pooled_with) -> 
 
 
 def member_rows(members: list[Run], X_test, y_test) -> list[dict]:
-    """Per Run: its seed, training and validation accuracy, seconds, key in the run store, and the test
-    accuracy of its last cycle end on X_test (n, d), y_test (n,): alone, and averaged with its mirror image."""
-    rows = []
-    for m in members:
-        P = [probabilities(m.final, view) for view in views(X_test, mirror=True)]     # each image, its mirror image
-        rows.append({"seed": m.config.seed, "train_acc": m.row.train_acc, "val_acc": m.row.val_acc,
-                     "test_acc": accuracy(P[0], y_test), "test_acc_mirror": accuracy(average(P), y_test),
-                     "seconds": m.row.seconds, "run": m.key})
-    return rows
+    """Per Run: its seed, training and validation accuracy, seconds, key in the run store, and the test accuracy
+    on X_test (n, d), y_test (n,) of its last cycle end and of the network folded from it and its mirror image."""
+    return [{"seed": m.config.seed, "train_acc": m.row.train_acc, "val_acc": m.row.val_acc,
+             "test_acc": network_accuracy(m.final, X_test, y_test),
+             "test_acc_mirror": network_accuracy(fold([m.final], mirror=True), X_test, y_test),
+             "seconds": m.row.seconds, "run": m.key} for m in members]
+
+
+def network_accuracy(network: Params, X_test, y_test) -> float:
+    """The accuracy of the most probable class of ``network`` on X_test (n, d), y_test (n,), as notebook 07
+    computes it again from the same probabilities."""
+    return accuracy(probabilities(network, X_test), y_test)
 
 
 @dataclass(frozen=True)
@@ -235,32 +241,34 @@ def _most_ends(groups: dict, labels, max_snapshots: int) -> int:
 
 
 class _Accuracy:
-    """The validation accuracy of ensembles of the Runs of ``groups`` (label -> Runs) on val_data (X (n, d), y (n,)),
-    each network's probabilities on each view computed once."""
+    """The validation accuracy of ensembles of the Runs of ``groups`` (label -> Runs) on val_data (X (n, d), y (n,)):
+    of the mean of their scores, which are the folded network's, each network's scores on each view computed once."""
 
     def __init__(self, groups: dict, val_data):
         self.groups, (self.X, self.y), self.cached = groups, val_data, {}
 
     def __call__(self, ensemble: Ensemble, seeds=None) -> float:
-        P = []
+        S = []
         for run in ensemble.members(self.groups, seeds):
             for k in range(ensemble.snapshots):
                 for v, view in enumerate(views(self.X, ensemble.mirror)):
                     if (id(run), k, v) not in self.cached:
-                        self.cached[id(run), k, v] = probabilities(run.last(k + 1)[0], view)
-                    P.append(self.cached[id(run), k, v])
-        return float((average(P).argmax(axis=1) == self.y).mean())
+                        self.cached[id(run), k, v] = scores(run.last(k + 1)[0], view).astype(np.float64)
+                    S.append(self.cached[id(run), k, v])
+        return float((np.mean(S, axis=0).argmax(axis=1) == self.y).mean())
 
 
 @dataclass(frozen=True)
 class EnsembleChoice:
     """An ensemble of ``ensemble_path``: the groups it takes every Run of (labels of its ``groups``), the last
-    ``snapshots`` cycle ends of each, with their mirror images or not; its networks and validation accuracy."""
+    ``snapshots`` cycle ends of each, with their mirror images or not; its networks, the hidden units of the one
+    network they fold into, and its validation accuracy."""
 
     groups: tuple
     snapshots: int
     mirror: bool
     networks: int
+    hidden: int
     val_acc: float
 
     @property
@@ -274,20 +282,22 @@ class EnsembleChoice:
 
     def step(self, number: int, change: str, seeds: int, verdict: rule.Verdict) -> "EnsembleStep":
         """The step ``number`` of ``ensemble_path`` that makes ``change`` and arrives at this ensemble."""
-        return EnsembleStep(change, self.label, self.snapshots, self.mirror, self.networks, self.val_acc, seeds,
-                            **vars(verdict), step=number)
+        return EnsembleStep(change, self.label, self.snapshots, self.mirror, self.networks, self.hidden, self.val_acc,
+                            seeds, **vars(verdict), step=number)
 
 
 @dataclass(frozen=True)
 class EnsembleStep:
     """A step of ``ensemble_path``: the change it makes, its ensemble of every seed (members, cycle ends, mirror
-    images, networks, validation accuracy), the seeds it is judged on, its ``rule.Verdict``'s fields and its number."""
+    images, networks, hidden units folded, validation accuracy), the seeds it is judged on, its ``rule.Verdict``'s
+    fields and its number."""
 
     change: str
     members: str
     snapshots: int
     mirror: bool
     networks: int
+    hidden: int
     val_acc: float
     seeds: int
     gain: float | None = None
@@ -305,7 +315,7 @@ def ensemble_path(groups: dict, val_data, max_snapshots: int,
     every Run of the first group. Its first step averages each network over all its test-time views
     at once: its last cycle ends (up to ``max_snapshots``, and as many as every Run kept) and their
     mirror images; then each other group is added. A step is judged like the ablation: d_s is the
-    validation accuracy of seed s's networks averaged with the step minus without it, over the seeds
+    validation accuracy of seed s's networks' scores averaged with the step minus without it, over the seeds
     every group of the step has; the sd is pooled with the steps before and ``pooled_with``.
     Returns (a row per step: the change, its ensemble of every seed, the seeds judged and the
     verdict; the chosen ensemble).
@@ -313,8 +323,10 @@ def ensemble_path(groups: dict, val_data, max_snapshots: int,
     labels, accuracy = list(groups), _Accuracy(groups, val_data)
 
     def choice(ensemble: Ensemble) -> EnsembleChoice:
-        networks = len(ensemble.members(groups)) * ensemble.snapshots
-        return EnsembleChoice(ensemble.groups, ensemble.snapshots, ensemble.mirror, networks, accuracy(ensemble))
+        members = ensemble.members(groups)
+        hidden = sum(run.config.hidden for run in members) * ensemble.snapshots * (1 + ensemble.mirror)
+        return EnsembleChoice(ensemble.groups, ensemble.snapshots, ensemble.mirror, len(members) * ensemble.snapshots,
+                              hidden, accuracy(ensemble))
 
     state = Ensemble((labels[0],))
     ends = _most_ends(groups, state.groups, max_snapshots)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...core.data import CLASSES, ensure_data, read_batch
-from ...core.ensemble import ensemble_probabilities
+from ...core.ensemble import fold_runs
 from ...core.network import probabilities
 from ...core.whiten import whitened
 from .. import diagnostics
@@ -125,12 +125,13 @@ def run(settings: AnalysisSettings, final: FinalModel, bonus: Bonus, store: RunS
     models, single, ens = final.summary.models, bonus.summary.single, bonus.summary.ensemble
     finals = {m: store.load(model.runs[0]) for m, model in models.items()}
     final_label = {m: f"m = {m} (notebook 05)" for m in models}
-    wide, ensemble_label = f"m = {single.config.hidden}, one network", f"ensemble of {ens.networks}"
+    wide = f"m = {single.config.hidden}, one network"
+    ensemble_label = f"ensemble of {ens.networks}, one network of m = {ens.size.hidden}"
     single_run = store.load(single.runs[0])
     P = {final_label[m]: probabilities(run.final, X_final_test) for m, run in finals.items()}
     P[wide] = probabilities(single_run.final, X_search_test)
-    P[ensemble_label] = ensemble_probabilities([store.load(m.run) for m in ens.members], X_search_test,
-                                               ens.snapshots, ens.mirror)
+    folded = fold_runs([store.load(m.run) for m in ens.members], ens.snapshots, ens.mirror)   # the ensemble's network
+    P[ensemble_label] = probabilities(folded, X_search_test)
     summaries = {label: diagnostics.summary(label, p, y_test, CLASSES, s.bins) for label, p in P.items()}
     _check_recorded(summaries, {**{final_label[m]: model.test_accs[0] for m, model in models.items()},
                                 wide: single.test_accs[0], ensemble_label: ens.test_acc})

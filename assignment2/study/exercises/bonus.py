@@ -1,9 +1,11 @@
 """Exercise 6 (the bonus): the network trained better and combined, every change chosen on validation by the
-rule; the test set only for the chosen network and the chosen ensemble."""
+rule; the test set only for the chosen network and the chosen ensemble, each tested as the one two-layer network it
+folds into (``ensemble.fold``)."""
 
 from dataclasses import dataclass, field, replace
 
-from ...core.ensemble import accuracy, ensemble_probabilities
+from ...core.ensemble import fold, fold_runs
+from ...core.network import Params, size
 from ...core.history import History
 from ...core.train import TrainConfig
 from .. import improve, rule
@@ -114,10 +116,25 @@ class RangeTestSummary:
 
 
 @dataclass(frozen=True)
-class Mirrored:
-    """The chosen network averaged with its mirror image: the rule's verdict on it (a step of
-    ``improve.ensemble_path``) and its test accuracy over the seeds."""
+class Size:
+    """A network as one two-layer network: its hidden units, its parameters, and the networks (a network's views and
+    cycle ends, an ensemble's members) whose mean scores its one forward pass gives."""
 
+    hidden: int
+    parameters: int
+    averages: int
+
+    @classmethod
+    def of(cls, network: Params, averages: int = 1) -> "Size":
+        return cls(network.W1.shape[0], size(network), averages)
+
+
+@dataclass(frozen=True)
+class Mirrored:
+    """The chosen network folded with its mirror image: the rule's verdict on it (a step of ``improve.ensemble_path``),
+    its size and its test accuracy over the seeds."""
+
+    size: Size
     change: str
     val_acc: float
     gain: float
@@ -131,10 +148,11 @@ class Mirrored:
 
 @dataclass(frozen=True)
 class Single:
-    """The chosen network: its config (the first seed's), seeds, validation and test accuracy over them, mean
-    seconds, whether it is a distilled student, its runs' keys, and the same averaged with its mirror image."""
+    """The chosen network: its config (the first seed's), size, seeds, validation and test accuracy over them, mean
+    seconds, whether it is a distilled student, its runs' keys, and the network folded from it and its mirror image."""
 
     config: TrainConfig
+    size: Size
     seeds: list[int]
     val_acc_mean: float
     val_acc_std: float
@@ -147,8 +165,9 @@ class Single:
     mirror: Mirrored
 
     def views(self) -> list[tuple[str, object]]:
-        """(how, its test accuracy over the seeds) plain and mirror-averaged, the rule's choice first."""
-        views = [("plain", self), ("averaged with its mirror image", self.mirror)]
+        """(how, its size and test accuracy over the seeds) plain and folded with its mirror image, the rule's choice
+        first."""
+        views = [("plain", self), ("folded with its mirror image", self.mirror)]
         return views[::-1] if self.mirror.kept else views
 
 
@@ -165,7 +184,8 @@ class Member:
 @dataclass(frozen=True)
 class EnsembleSummary:
     """The chosen ensemble (``improve.EnsembleChoice``): its members, groups, networks, cycle ends per network,
-    mirror images or not, validation and test accuracy, and the rows of the path that chose it."""
+    mirror images or not, its size as one network, validation and test accuracy, and the rows of the path that
+    chose it."""
 
     members: list[Member]
     of: str
@@ -173,6 +193,7 @@ class EnsembleSummary:
     networks: int
     snapshots: int
     mirror: bool
+    size: Size
     val_acc: float
     test_acc: float
     steps: list[improve.EnsembleStep]
@@ -239,9 +260,10 @@ class Bonus(Result):
         single, ens = self.summary.single, self.summary.ensemble
         (how, named), (other_how, other) = single.views()
         return (f"one network (m = {single.config.hidden}, {single.config.n_cycles} cycles): test accuracy "
-                f"{named.test_acc_mean:.2%} ± {named.test_acc_std:.2%} {how} (the rule's choice; {other_how} "
-                f"{other.test_acc_mean:.2%} ± {other.test_acc_std:.2%}) over {seeds_text(len(single.seeds))}; "
-                f"ensemble of {ens.networks} networks: {ens.test_acc:.2%}")
+                f"{named.test_acc_mean:.2%} ± {named.test_acc_std:.2%} {how}, m = {named.size.hidden} (the rule's "
+                f"choice; {other_how} {other.test_acc_mean:.2%} ± {other.test_acc_std:.2%}) over "
+                f"{seeds_text(len(single.seeds))}; ensemble of {ens.networks} networks, one network of m = "
+                f"{ens.size.hidden}: {ens.test_acc:.2%}")
 
 
 def _range_test(s: BonusSettings, base: TrainConfig, data, store: RunStore) -> tuple[History, RangeTestSummary]:
@@ -258,18 +280,19 @@ def _range_test(s: BonusSettings, base: TrainConfig, data, store: RunStore) -> t
 
 def _single(chosen: improve.Chosen, rows: list[dict], mirror: improve.EnsembleStep) -> Single:
     """The chosen network in ``results.json``: its config without the seed, each final seed's accuracies, plain
-    and (``mirror``) averaged with its mirror image: the rule's verdict (a row of ``improve.ensemble_path``)
+    and (``mirror``) folded with its mirror image: the rule's verdict (a row of ``improve.ensemble_path``)
     and the test accuracies."""
     test_accs, mirror_accs = [row["test_acc"] for row in rows], [row["test_acc_mirror"] for row in rows]
     val_mean, val_std = mean_sd([m.row.val_acc for m in chosen.runs])
     test_mean, test_std = mean_sd(test_accs)
     mirror_mean, mirror_std = mean_sd(mirror_accs)
-    return Single(chosen.config, [m.config.seed for m in chosen.runs], val_mean, val_std, test_mean, test_std,
-                  test_accs, mean_sd([m.row.seconds for m in chosen.runs])[0], chosen.students,
+    network = chosen.runs[0].final
+    return Single(chosen.config, Size.of(network), [m.config.seed for m in chosen.runs], val_mean, val_std, test_mean,
+                  test_std, test_accs, mean_sd([m.row.seconds for m in chosen.runs])[0], chosen.students,
                   [row["run"] for row in rows],
-                  Mirrored(mirror.change, mirror.val_acc, mirror.gain, mirror.gain_se, mirror.threshold,
-                           bool(mirror.kept), test_acc_mean=mirror_mean, test_acc_std=mirror_std,
-                           test_accs=mirror_accs))
+                  Mirrored(Size.of(fold([network], mirror=True), 2), mirror.change, mirror.val_acc, mirror.gain,
+                           mirror.gain_se, mirror.threshold, bool(mirror.kept), test_acc_mean=mirror_mean,
+                           test_acc_std=mirror_std, test_accs=mirror_accs))
 
 
 def _distillation(distilled: improve.Distillation, teacher_cycles: int, teacher_test: float,
@@ -307,13 +330,15 @@ def run(settings: BonusSettings, final: FinalModel, store: RunStore, executor=No
     _, _, (X_test, y_test) = load_split("search", s.data_root, dtype=s.dtype)     # the test set, once
     rows = {"teachers": improve.member_rows(study.runs, X_test, y_test),
             "students": improve.member_rows(distilled.students, X_test, y_test)}
-    ensemble_test = accuracy(ensemble_probabilities(members, X_test, pick.snapshots, pick.mirror), y_test)
-    teacher_test = accuracy(ensemble_probabilities(study.runs, X_test, distilled.teacher.snapshots,
-                                                   distilled.teacher.mirror), y_test)
+    folded = fold_runs(members, pick.snapshots, pick.mirror)          # the ensemble as one network
+    ensemble_test = improve.network_accuracy(folded, X_test, y_test)
+    teacher = fold_runs(study.runs, distilled.teacher.snapshots, distilled.teacher.mirror)
+    teacher_test = improve.network_accuracy(teacher, X_test, y_test)
     ablation = study.rows + ([replace(distilled.row, step=len(study.rows))] if distilled.row is not None else [])
     ensemble = EnsembleSummary([Member(m.config.seed, sorted(m.snapshots)[-pick.snapshots:], bool(m.config.distill),
                                        m.key) for m in members], pick.label, list(pick.groups), pick.networks,
-                               pick.snapshots, pick.mirror, pick.val_acc, ensemble_test, steps)
+                               pick.snapshots, pick.mirror, Size.of(folded, pick.networks * (1 + pick.mirror)),
+                               pick.val_acc, ensemble_test, steps)
     summary = BonusSummary(rule.MARGIN, s.judge_cycles, len(train[1]), len(val[1]), base, probe, ablation,
                            _single(chosen, rows["students" if chosen.students else "teachers"], mirror), ensemble,
                            _distillation(distilled, study.config.n_cycles, teacher_test, rows))
