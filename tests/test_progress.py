@@ -114,3 +114,20 @@ def test_the_preparation_of_whitened_inputs_is_told_before_it_starts(synthetic_r
     assert lines[0].endswith("computing the ZCA whitening of the training images (epsilon 0.1)")
     assert lines[1].endswith("whitening the training and validation images (epsilon 0.1)")
     assert "training 1 networks" in lines[2]
+
+
+def test_a_network_that_runs_already_has_its_running_time_taken_off(monkeypatch):
+    """Two networks of 100 s each start together: when the first ends, the second has run as long, and ends with it
+    (the tail of a step read minutes when it had seconds left)."""
+    clock = [1000.0]
+    monkeypatch.setattr(progress.time, "monotonic", lambda: clock[0])
+    out = io.StringIO()
+    tell = Progress("06 bonus", out)
+    with tell.networks({0: 100.0, 1: 100.0, 2: 50.0}, read=0, workers=2) as finished:
+        clock[0] += 95.0
+        finished(0, 100.0, 95.0, True)       # 0.95 s a unit; network 1 has run 95 of its 95 s, network 2 starts
+        clock[0] += 1.0
+        finished(1, 100.0, 96.0, True)
+    lines = out.getvalue().splitlines()
+    assert lines[1].endswith("network 1 of 3 trained (1 trained, 0 read in this notebook); about 48 s left in this step")
+    assert lines[2].endswith("network 2 of 3 trained (2 trained, 0 read in this notebook); about 47 s left in this step")

@@ -26,6 +26,38 @@ def _duration(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
+class _Step:
+    """The networks of one step as the pool trains them: handed out in order, ``workers`` at a time, the network of a
+    first half handed out again at the end (``parallel.run_tasks``); the work left of each, and since when each of
+    those running runs."""
+
+    def __init__(self, works: dict, workers: int):
+        self.left, self.workers, self.waiting, self.started = dict(works), workers, list(works), {}
+        self._hand_out()
+
+    def _hand_out(self) -> None:
+        while self.waiting and len(self.started) < self.workers:
+            self.started[self.waiting.pop(0)] = time.monotonic()
+
+    def finished(self, network, work: float, whole: bool) -> None:
+        """A task of ``network`` ended after ``work``; ``whole``: the network is done, not its first half."""
+        self.left[network] -= work
+        self.started.pop(network, None)
+        if network in self.waiting:
+            self.waiting.remove(network)
+        if not whole:
+            self.waiting.append(network)
+        self._hand_out()
+
+    def seconds_left(self, rate: float) -> float:
+        """At ``rate`` seconds per unit of work: each network's work left, less what it has run if it runs, shared
+        by the workers, but no network done sooner than alone."""
+        now = time.monotonic()
+        each = [max(work * rate - (now - self.started[n] if n in self.started else 0.0), 0.0)
+                for n, work in self.left.items() if work > 0]
+        return max(sum(each) / self.workers, max(each, default=0.0))
+
+
 class Progress:
     """The progress lines of one notebook (``notebook``: its number and name, "06 bonus"), written to ``stream``
     (None: stderr); ``step`` names what it trains next, ``expect`` the work ahead."""
@@ -62,13 +94,12 @@ class Progress:
                 self.say(f"{read} networks read from the store")
             yield lambda network, work, seconds, whole: None
             return
-        left, count, since = dict(works), [0], [time.monotonic()]
-        workers = max(1, min(workers, len(works)))
+        step, count, since = _Step(works, max(1, min(workers, len(works)))), [0], [time.monotonic()]
         status = lambda: "this step is done" if count[0] == len(works) else \
-            self._left(left.values(), workers, time.monotonic() - since[0])
+            self._left(step, time.monotonic() - since[0])
 
         def finished(network, work: float, seconds: float, whole: bool) -> None:
-            left[network] -= work
+            step.finished(network, work, whole)
             self.done, self.accounted, self.spent = self.done + work, self.accounted + work, self.spent + seconds
             since[0] = time.monotonic()
             if whole:
@@ -81,23 +112,22 @@ class Progress:
         with self._heartbeat(lambda: f"training network {min(count[0] + 1, len(works))} of {len(works)}; {status()}"):
             yield finished
 
-    def _left(self, left, workers: int, since: float) -> str:
-        """The time left in the step (``left``: the work left of each of its networks), and in the notebook and the
-        build if told ahead: at the speed of the notebook's tasks so far, the step's work shared by the ``workers``
-        but no network sooner than alone, the later notebooks' by a worker per core, less the ``since`` seconds
-        since the last task ended."""
+    def _left(self, step: "_Step", since: float) -> str:
+        """The time left in the step, and in the notebook and the build if told ahead: at the speed of the notebook's
+        tasks so far, the notebook's work shared by the step's workers (less the ``since`` seconds since the last task
+        ended) but never less than the step's, the later notebooks' by a worker per core."""
         if not self.done:
             return "time left: measured after the first network"
         rate = self.spent / self.done
-        step = max(sum(left) / workers, max(left))
-        seconds = lambda work: _duration(max(work * rate - since, 0.0))
-        text = f"about {seconds(step)} left in this step"
+        left = step.seconds_left(rate)
+        text = f"about {_duration(left)} left in this step"
         if self.expected is None:
             return text
-        notebook = max((self.expected - self.accounted) / workers, step)
-        text += f", {seconds(notebook)} in {self.notebook}"
-        later = None if self.later is None else notebook + self.later / (os.cpu_count() or 1)   # one worker a core
-        return text if later is None else f"{text}, {seconds(later)} in the build"
+        notebook = max((self.expected - self.accounted) * rate / step.workers - since, left)
+        text += f", {_duration(notebook)} in {self.notebook}"
+        if self.later is None:
+            return text
+        return f"{text}, {_duration(notebook + self.later * rate / (os.cpu_count() or 1))} in the build"
 
     @contextmanager
     def _heartbeat(self, text):
