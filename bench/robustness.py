@@ -67,8 +67,9 @@ class Choices:
 
     @property
     def network(self) -> TrainConfig:
-        """The chosen config but for the learning-rate bounds, which the range test of each seed proposes."""
-        return replace(self.config, eta_min=0.0, eta_max=0.0)
+        """The chosen config but for the learning-rate bounds, which the range test of each seed proposes, and the
+        seed (the config names the first of its seeds)."""
+        return replace(self.config, eta_min=0.0, eta_max=0.0, seed=0)
 
     @classmethod
     def of(cls, bonus) -> "Choices":

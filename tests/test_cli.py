@@ -80,3 +80,14 @@ def test_the_robustness_check_without_a_build_stops_at_once_with_one_line(tmp_pa
     err = capsys.readouterr().err
     assert time.perf_counter() - start < 5 and err.count("\n") == 1 and "04_lambda_search/results.json is missing" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_the_robustness_check_compares_the_chosen_network_but_for_its_seed_and_learning_rates():
+    """The chosen config names its first seed, which disjoint seeds always change: only the rest is compared."""
+    from dataclasses import replace
+    from bench.robustness import Choices
+    from assignment2.core.config import TrainConfig
+    chosen = TrainConfig(hidden=1024, whiten=0.3, flip=True, translate=2, seed=0, eta_max=0.1)
+    mine = Choices({}, chosen, True, (("teachers",), 3, True))
+    assert mine.network == replace(mine, config=replace(chosen, seed=10, eta_max=0.2)).network
+    assert mine.network != replace(mine, config=replace(chosen, whiten=0.1)).network
