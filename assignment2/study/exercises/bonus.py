@@ -295,7 +295,7 @@ def _single(chosen: improve.Chosen, rows: list[dict], mirror: improve.EnsembleSt
                            test_acc_std=mirror_std, test_accs=mirror_accs))
 
 
-def _distillation(distilled: improve.Distillation, teacher_cycles: int, teacher_test: float,
+def _distillation(distilled: improve.Distillation, teacher_cycles: int, teacher_test: float | None,
                   rows: dict) -> DistillationSummary | None:
     """The distillation in ``results.json`` (None when no student was trained)."""
     if distilled.row is None:
@@ -332,8 +332,8 @@ def run(settings: BonusSettings, final: FinalModel, store: RunStore, executor=No
             "students": improve.member_rows(distilled.students, X_test, y_test)}
     folded = fold_runs(members, pick.snapshots, pick.mirror)          # the ensemble as one network
     ensemble_test = improve.network_accuracy(folded, X_test, y_test)
-    teacher = fold_runs(study.runs, distilled.teacher.snapshots, distilled.teacher.mirror)
-    teacher_test = improve.network_accuracy(teacher, X_test, y_test)
+    teacher_test = None if distilled.row is None else improve.network_accuracy(    # only beside its students
+        fold_runs(study.runs, distilled.teacher.snapshots, distilled.teacher.mirror), X_test, y_test)
     ablation = study.rows + ([replace(distilled.row, step=len(study.rows))] if distilled.row is not None else [])
     ensemble = EnsembleSummary([Member(m.config.seed, sorted(m.snapshots)[-pick.snapshots:], bool(m.config.distill),
                                        m.key) for m in members], pick.label, list(pick.groups), pick.networks,
