@@ -11,6 +11,14 @@ def synthetic_root(tmp_path_factory):
     return data.write_synthetic(tmp_path_factory.mktemp("cifar") / "cifar-10-batches-py", n_per_batch=200, seed=1)
 
 
+def reference_forward(params, X):
+    """Probabilities P (n, K) and hidden activations H (n, m), written out in float64: the tests' reference."""
+    H = np.maximum(X @ params.W1.T + params.b1, 0)
+    S = H @ params.W2.T + params.b2
+    E = np.exp(S - S.max(axis=1, keepdims=True))
+    return E / E.sum(axis=1, keepdims=True), H
+
+
 @pytest.fixture
 def small_problem():
     """float64 params (d=20, m=10, K=10) and a batch of 5 samples."""

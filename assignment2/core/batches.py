@@ -1,6 +1,5 @@
-"""The mini-batches of a run: rows drawn without replacement each epoch, randomly flipped and shifted a whole batch
-at a time, with dropout masks and a teacher's soft targets. A row of X (n, 3072) is an image channel-major (R, G, B
-planes of 32 x 32); it is moved as (3, 32, 32), and shifted-in pixels are zero (the mean, once normalised)."""
+"""The mini-batches of a run, flipped and shifted a whole batch at a time. A row of X (n, 3072) is an image,
+channel-major (3, 32, 32); shifted-in pixels are zero (the mean, once normalised)."""
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -14,9 +13,8 @@ MAX_TRANSLATE = SIDE // 2 - 1   # a shift of 16 or more would leave at most half
 
 
 class BatchMover:
-    """``shift_and_flip`` for batches of ``n`` rows: each batch is copied into the centre of one zero-bordered
-    buffer (n, 3, 32 + 2 pad, 32 + 2 pad) and cut out in one gather through a sliding-window view of it, read
-    right to left for the mirrored images (mirroring after a shift by dx is a shift by -dx of the mirror image)."""
+    """``shift_and_flip`` for batches of ``n`` rows: one gather from a zero-bordered buffer through a sliding-window
+    view of it, read right to left for the mirrored images."""
 
     def __init__(self, n: int, pad: int, dtype):
         require(isinstance(pad, int) and 0 <= pad <= MAX_TRANSLATE, "translate",
@@ -50,13 +48,11 @@ def shift_and_flip(X: np.ndarray, dy: np.ndarray, dx: np.ndarray, flipped: np.nd
 
 def mirrored(X: np.ndarray) -> np.ndarray:
     """Every image of X (n, 3072) mirrored left-right."""
-    n = len(X)
-    return shift_and_flip(X, np.zeros(n, int), np.zeros(n, int), np.ones(n, bool))
+    return np.ascontiguousarray(X.reshape(len(X), CHANNELS, SIDE, SIDE)[..., ::-1]).reshape(len(X), -1)
 
 
 def random_moves(n: int, rng: np.random.Generator, flip: bool, translate: int) -> tuple:
-    """``shift_and_flip``'s (dy, dx, flipped) for n images: flipped with probability 1/2 (if ``flip``), shifted
-    by uniform integers in [-translate, translate]."""
+    """``shift_and_flip``'s random (dy, dx, flipped) for n images."""
     flipped = rng.random(n) < 0.5 if flip else np.zeros(n, bool)
     dy, dx = rng.integers(-translate, translate + 1, size=(2, n))
     return dy, dx, flipped
@@ -68,10 +64,8 @@ def random_augment(X: np.ndarray, rng: np.random.Generator, flip: bool, translat
 
 
 def mini_batches(X: np.ndarray, y: np.ndarray, config, dtype, soft_targets=None, start: int = 0):
-    """The mini-batches (X (b, d), y (b,), dropout multipliers (b, m) or None, SoftTargets or None) of a run of
-    ``config`` from update ``start`` on (the draws before it are made and dropped: a continued run gets the batches
-    of a run from step 0). Rows come from a permutation renewed every epoch, moves and masks from a second
-    generator, both seeded by ``config.seed``. soft_targets (views, n, K): a mirrored image takes view 1's."""
+    """The mini-batches (X (b, d), y (b,), dropout multipliers (b, m) or None, SoftTargets or None) of ``config``
+    from update ``start`` on, as from step 0. soft_targets (views, n, K): a mirrored image takes view 1's."""
     n, batch = len(y), config.batch_size
     rng = np.random.default_rng(config.seed)
     noise = np.random.default_rng([config.seed, 1])   # augmentation and dropout

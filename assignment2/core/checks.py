@@ -1,9 +1,45 @@
-"""Argument checks that turn bad input into a ValueError naming the parameter: the generic ones, and those of
-the data and the teacher's probabilities a network is given."""
+"""Argument checks that turn bad input into a ValueError naming the parameter: rules for a declarative table of
+parameters, and the checks of the data and the teacher's probabilities a network is given."""
 
+import math
 import numbers
+from dataclasses import replace
 
 import numpy as np
+
+
+def _integer(v) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def _number(v) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
+
+
+#: Rules a parameter may have: (test, what its value must be).
+COUNT = (lambda v: _integer(v) and v >= 1, "an integer >= 1")
+SEED = (lambda v: _integer(v) and v >= 0, "an integer >= 0")
+SEEDS = (lambda v: isinstance(v, list) and len(v) > 0 and all(_integer(s) and s >= 0 for s in v)
+         and len(set(v)) == len(v), "a non-empty list of distinct integers >= 0")
+COUNTS = (lambda v: isinstance(v, list) and len(v) > 0 and all(_integer(s) and s >= 1 for s in v),
+          "a non-empty list of integers >= 1")
+NUMBER = (_number, "a finite number")
+POSITIVE = (lambda v: _number(v) and v > 0, "a finite number > 0")
+NON_NEGATIVE = (lambda v: _number(v) and v >= 0, "a finite number >= 0")
+RATE = (lambda v: _number(v) and 0 <= v < 1, "a number in [0, 1)")
+FRACTION = (lambda v: _number(v) and 0 <= v <= 1, "a number in [0, 1]")
+FLAG = (lambda v: isinstance(v, bool), "True or False")
+
+
+def among(*allowed) -> tuple:
+    """The rule of a value that is one of ``allowed``."""
+    return (lambda v: v in allowed, "one of " + ", ".join(repr(a) for a in allowed))
+
+
+def check_rules(values, rules: dict) -> None:
+    """``require`` each attribute of ``values`` named in ``rules`` (name -> rule) to pass its rule."""
+    for name, (test, allowed) in rules.items():
+        require(test(getattr(values, name)), name, allowed, getattr(values, name))
 
 
 def require(condition: bool, name: str, allowed: str, value) -> None:
@@ -51,11 +87,56 @@ def check_data(params, X, y=None, prefix: str = ""):
     return X, y
 
 
+def check_keep(keep, shape: tuple, dtype):
+    """Fixed dropout multipliers ``keep`` (or None) as an array of ``shape`` (rows of X, hidden units)."""
+    if keep is not None:
+        keep = np.asarray(keep, dtype=dtype)
+        require(keep.shape == shape, "keep", f"an array of shape {shape} (rows of X, hidden units)",
+                f"shape {keep.shape}")
+    return keep
+
+
+def check_soft(soft, n: int, k: int):
+    """``soft`` (a network's SoftTargets or None) checked against n samples and K classes."""
+    if soft is not None:
+        require(hasattr(soft, "softened"), "soft", "a SoftTargets or None", type(soft).__name__)
+        shape = np.shape(soft.P)
+        require(shape == (n, k), "soft", f"teacher probabilities of shape ({n}, {k}), a row per sample",
+                f"shape {shape}")
+    return soft
+
+
 def data_pair(params, data, name: str, dtype):
     """A checked (X (n, d), y (n,)) pair, X in ``dtype`` and C-contiguous."""
     require(isinstance(data, (tuple, list)) and len(data) == 2, name, "an (X, y) pair", type(data).__name__)
     X, y = check_data(params, *data, prefix=f"{name} ")
     return np.ascontiguousarray(X, dtype=dtype), y
+
+
+def run_inputs(params, train_data, val_data, config, state: dict) -> tuple:
+    """(params, (X, y), (X_val, y_val), the first update) of a run of ``config``, checked; X in W1's dtype."""
+    require(params.W1.shape[0] == config.hidden, "params", f"a network of config.hidden = {config.hidden} hidden "
+            "units (the config is the one source of truth of the network's shape)",
+            f"W1 of shape {params.W1.shape}: {params.W1.shape[0]} hidden units")
+    train_data = data_pair(params, train_data, "train_data", params.W1.dtype)
+    val_data = data_pair(params, val_data, "val_data", params.W1.dtype)
+    require(config.batch_size <= len(train_data[1]), "batch_size",
+            f"<= the number of training samples ({len(train_data[1])})", config.batch_size)
+    done = state.get("steps", 0)
+    require(done == 0 or (config.schedule == "cyclical" and done < config.total_steps),
+            "state", f"the end of a cyclical run before step {config.total_steps}", done)
+    return params, train_data, val_data, done
+
+
+def continued_cycles(config, keep: int, before, snapshots: dict) -> int:
+    """The cycles of a run of config ``before`` that a run of ``config`` keeping ``keep`` cycle ends continues,
+    checked: ``before`` is ``config`` on fewer cycles, and ``snapshots`` hold the cycle ends needed."""
+    done = before.n_cycles
+    require(before == replace(config, n_cycles=done) and done < config.n_cycles, "start",
+            f"a run of this config on fewer than {config.n_cycles} cycles", before)
+    require(all(c in snapshots for c in range(min(done, config.n_cycles - keep + 1), done + 1)), "start",
+            f"the parameters at its cycle ends from {config.n_cycles - keep + 1} to {done}", sorted(snapshots))
+    return done
 
 
 def teacher_targets(targets, n: int, k: int, config):

@@ -1,13 +1,13 @@
 """``TrainConfig``: every setting of one training run as plain data, and its learning rates: the triangular cyclical
 rate of the assignment (Smith 2015), or the linear rise of a range test."""
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from .batches import MAX_TRANSLATE
-from .checks import non_negative, one_of, positive_int, require
+from .checks import (COUNT, FLAG, FRACTION, NON_NEGATIVE, POSITIVE, RATE, SEED, among, check_rules, non_negative,
+                     positive_int, require)
 
 COST_METHODS = ("full", "running_mean", "ema")
 DTYPES = ("float64", "float32")
@@ -40,34 +40,14 @@ class TrainConfig:
                                     # the caller whitens the data (``whiten.zca`` of the training split)
 
     def __post_init__(self):
-        positive_int("batch_size", self.batch_size)
-        non_negative("eta_min", self.eta_min)
-        non_negative("eta_max", self.eta_max)
+        check_rules(self, RULES)
         require(self.eta_min <= self.eta_max, "eta_min", f"<= eta_max ({self.eta_max})", self.eta_min)
-        positive_int("n_s", self.n_s)
-        positive_int("n_cycles", self.n_cycles)
-        non_negative("lam", self.lam)
-        positive_int("records_per_cycle", self.records_per_cycle)
         require(self.records_per_cycle <= 2 * self.n_s, "records_per_cycle",
                 f"<= 2 * n_s ({2 * self.n_s})", self.records_per_cycle)
-        require(isinstance(self.record_cycles, int) and 0 <= self.record_cycles <= self.n_cycles, "record_cycles",
+        require(SEED[0](self.record_cycles) and self.record_cycles <= self.n_cycles, "record_cycles",
                 f"an integer from 0 to n_cycles ({self.n_cycles})", self.record_cycles)
-        one_of("cost_method", self.cost_method, COST_METHODS)
-        require(isinstance(self.seed, int) and self.seed >= 0, "seed", "an integer >= 0", self.seed)
-        one_of("dtype", self.dtype, DTYPES)
-        positive_int("hidden", self.hidden)
-        require(isinstance(self.dropout, (int, float)) and 0 <= self.dropout < 1, "dropout",
-                "a number in [0, 1)", self.dropout)
-        require(isinstance(self.flip, bool), "flip", "True or False", self.flip)
-        require(isinstance(self.translate, int) and not isinstance(self.translate, bool)
-                and 0 <= self.translate <= MAX_TRANSLATE, "translate",
+        require(SEED[0](self.translate) and self.translate <= MAX_TRANSLATE, "translate",
                 f"an integer number of pixels from 0 to {MAX_TRANSLATE}", self.translate)
-        one_of("schedule", self.schedule, SCHEDULES)
-        require(isinstance(self.distill, (int, float)) and not isinstance(self.distill, bool)
-                and 0 <= self.distill <= 1, "distill", "a number in [0, 1]", self.distill)
-        require(isinstance(self.temperature, (int, float)) and 0 < self.temperature < math.inf, "temperature",
-                "a finite number > 0", self.temperature)
-        non_negative("whiten", self.whiten)
 
     @property
     def augments(self) -> bool:
@@ -90,6 +70,13 @@ class TrainConfig:
         if self.schedule == "range_test":
             return self.eta_min + (self.eta_max - self.eta_min) * (steps + 1) / self.total_steps
         return triangular_lr(steps, self.eta_min, self.eta_max, self.n_s)
+
+
+#: Each field's rule (``checks``); the rules between fields are in ``TrainConfig.__post_init__``.
+RULES = {"batch_size": COUNT, "eta_min": NON_NEGATIVE, "eta_max": NON_NEGATIVE, "n_s": COUNT, "n_cycles": COUNT,
+         "lam": NON_NEGATIVE, "records_per_cycle": COUNT, "cost_method": among(*COST_METHODS), "seed": SEED,
+         "dtype": among(*DTYPES), "hidden": COUNT, "dropout": RATE, "flip": FLAG, "schedule": among(*SCHEDULES),
+         "distill": FRACTION, "temperature": POSITIVE, "whiten": NON_NEGATIVE}
 
 
 def triangular_lr(t, eta_min: float, eta_max: float, n_s: int):

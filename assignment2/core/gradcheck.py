@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from .checks import check_data, non_negative
-from .network import Params, check_soft, evaluate
+from .checks import check_data, check_soft, non_negative
+from .network import Params, evaluate
 
 
 def numerical_gradients(params: Params, X, y, lam: float, h: float = 1e-5, keep=None, soft=None) -> Params:

@@ -1,6 +1,5 @@
 """What a run records: the History of its costs and accuracies, evaluated beside the training in a thread."""
 
-import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields
@@ -8,7 +7,7 @@ from dataclasses import asdict, dataclass, field, fields
 import numpy as np
 
 from .config import TrainConfig
-from .files import write_atomic
+from .files import load_json, save_json
 from .network import Params, evaluate, penalty
 
 METRICS = ("train_cost", "train_loss", "train_acc", "val_cost", "val_loss", "val_acc")
@@ -17,7 +16,7 @@ EMA_DECAY = 0.99
 
 @dataclass
 class History:
-    """What a run recorded: one entry per record, plus the config that made it."""
+    """A run's records, one entry per record, and its config."""
 
     config: TrainConfig
     step: list = field(default_factory=list)
@@ -35,21 +34,18 @@ class History:
             getattr(self, name).append(value if name == "step" else float(value))
 
     def final(self) -> dict:
-        """The last record as a dict."""
         return {f.name: getattr(self, f.name)[-1] for f in fields(self) if f.name != "config"}
 
     def save(self, path) -> None:
-        write_atomic(path, json.dumps(asdict(self), indent=1))
+        save_json(asdict(self), path)
 
     @classmethod
     def from_dict(cls, saved: dict) -> "History":
-        """The History of ``asdict(history)`` (its config a dict there)."""
         return cls(**{**saved, "config": TrainConfig(**saved["config"])})
 
     @classmethod
     def load(cls, path) -> "History":
-        with open(path) as f:
-            return cls.from_dict(json.load(f))
+        return cls.from_dict(load_json(path))
 
     def joined(self, later: "History") -> "History":
         """These records (a run's first cycles) then ``later``'s, under ``later``'s config."""
@@ -57,39 +53,16 @@ class History:
                                         for f in fields(History) if f.name != "config"})
 
 
-class BatchAverage:
-    """Running mean or exponential moving average of per-batch (cost, loss, accuracy)."""
-
-    def __init__(self, method: str):
-        self.method, self.count, self.value = method, 0, np.zeros(3)
-
-    def state(self) -> list:
-        """[count, cost, loss, accuracy]: what ``restore`` continues from, exactly (JSON floats)."""
-        return [self.count, *self.value.tolist()]
-
-    def restore(self, state: list) -> None:
-        self.count, self.value = int(state[0]), np.array(state[1:], dtype=float)
-
-    def add(self, values) -> None:
-        self.count += 1
-        if self.method == "running_mean":
-            self.value += (np.asarray(values) - self.value) / self.count
-        else:
-            self.value = np.asarray(values, float) if self.count == 1 else \
-                EMA_DECAY * self.value + (1 - EMA_DECAY) * np.asarray(values)
-
-
 class Recorder:
-    """A run's records at ``config.record_steps()``: cost, loss and accuracy of the training data (all of it, or
-    ``config.cost_method``'s average over the mini-batches) and of the validation data, evaluated on a copy of the
-    parameters in a thread while training goes on. A context manager; ``state``: where a continued run stopped."""
+    """A run's records at ``config.record_steps()`` (the training cost the whole data's or the batches' average),
+    evaluated on a copy of the parameters in a thread while training goes on; ``state``: where it continues."""
 
     def __init__(self, config, train_data, val_data, etas: np.ndarray, state: dict):
         self.config, self.train_data, self.val_data, self.etas = config, train_data, val_data, etas
         self.due = set(config.record_steps().tolist())
-        self.averages = None if config.cost_method == "full" else BatchAverage(config.cost_method)
-        if state.get("steps") and self.averages is not None:
-            self.averages.restore(state["averages"])
+        self.averaged = config.cost_method != "full"     # the batches' running mean or moving average
+        count, *average = state["averages"] if state.get("steps") and self.averaged else (0, 0.0, 0.0, 0.0)
+        self.count, self.average = int(count), np.array(average, dtype=float)
         self.start = time.perf_counter() - state.get("seconds", 0.0)
         self.records, self.penalty = [], None
 
@@ -101,16 +74,18 @@ class Recorder:
         self.evaluator.shutdown(wait=True)
 
     def before_update(self, params: Params) -> None:
-        """Note the L2 penalty of the parameters a mini-batch is evaluated with (its cost is loss + penalty)."""
-        if self.averages is not None:
+        if self.averaged:
             self.penalty = float(penalty(params, self.config.lam))
 
     def after_update(self, step: int, params: Params, loss: float, accuracy: float) -> None:
-        """Add the mini-batch to the averages, and record after ``step`` updates if a record is due."""
-        if self.averages is not None:
-            self.averages.add((loss + self.penalty, loss, accuracy))
+        if self.averaged:
+            self.count, batch = self.count + 1, np.array((loss + self.penalty, loss, accuracy))
+            if self.config.cost_method == "running_mean":
+                self.average += (batch - self.average) / self.count
+            else:
+                self.average = batch if self.count == 1 else EMA_DECAY * self.average + (1 - EMA_DECAY) * batch
         if step in self.due:
-            averaged = None if self.averages is None else tuple(self.averages.value.tolist())
+            averaged = tuple(self.average.tolist()) if self.averaged else None
             self.records.append(self.evaluator.submit(self._record, step, params.copy(), averaged))
 
     def _record(self, step: int, snapshot: Params, averaged) -> dict:
@@ -120,13 +95,11 @@ class Recorder:
         return dict(step=step, eta=float(self.etas[step - 1]), **metrics, time=time.perf_counter() - self.start)
 
     def history(self) -> History:
-        """The History of the records made so far (waiting for those still being evaluated)."""
         history = History(config=self.config)
         for future in self.records:
             history.append(**future.result())
         return history
 
     def state(self) -> dict:
-        """The averages' state and the seconds so far: what a continued run starts from."""
-        return {"averages": None if self.averages is None else self.averages.state(),
+        return {"averages": [self.count, *self.average.tolist()] if self.averaged else None,
                 "seconds": time.perf_counter() - self.start}

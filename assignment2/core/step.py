@@ -1,8 +1,5 @@
-"""One mini-batch update in place, at about the cost of its two large products (docs/layout.md, "The step").
-
-The weight gradient's product *is* the update: BLAS gemm computes W <- (1 - 2 eta lam) W - eta G^T H in one call
-(``gemm_into``: C <- alpha A B + beta C, the ``beta`` NumPy's matmul lacks), through ctypes to the BLAS NumPy itself
-loaded (found with threadpoolctl): no gradient array, no second pass over W1. Without a CBLAS gemm, NumPy does it."""
+"""One mini-batch update in place: the weight gradient's product is the update, one BLAS gemm with ``beta``
+in NumPy's own BLAS (docs/layout.md, "The step")."""
 
 import ctypes
 from functools import lru_cache
@@ -16,9 +13,8 @@ from .network import Params, SoftTargets, backprop
 
 def sgd_step(params: Params, X: np.ndarray, y: np.ndarray, eta: float, lam: float, keep: np.ndarray | None = None,
              soft: SoftTargets | None = None) -> tuple[float, float]:
-    """Update ``params`` (W1 column-major) in place by the cost's gradient g on the batch X (n, d), y (n,):
-    (1 - 2 eta lam) W - eta g for the weights, b - eta g for the biases; the batch's (mean loss, accuracy) before.
-    keep: dropout multipliers (n, m) or None; soft: the batch's SoftTargets or None (``network.backprop``)."""
+    """A step of gradient descent on the cost of the batch X (n, d), y (n,), in place; the batch's (loss, accuracy)
+    before it. keep: dropout multipliers (n, m); soft: SoftTargets."""
     loss, accuracy, H, G, GH = backprop(params, X, y, keep, soft)
     decay = 1 - 2 * eta * lam
     gemm_into(params.W2, -eta, G.T, H, decay)      # W2 <- decay W2 - eta G^T H
@@ -36,7 +32,7 @@ SYMBOLS = [("scipy_", "64_", ctypes.c_int64), ("", "64_", ctypes.c_int64), ("sci
 
 @lru_cache(maxsize=None)
 def cblas_gemm(dtype: np.dtype):
-    """``(function, integer type)`` of cblas_sgemm or cblas_dgemm in NumPy's BLAS, or None if not found."""
+    """(cblas_sgemm or cblas_dgemm of NumPy's BLAS, its integer type), or None."""
     letter = {np.dtype(np.float32): "s", np.dtype(np.float64): "d"}.get(np.dtype(dtype))
     numpy_dir = Path(np.__file__).resolve().parent
     own = (numpy_dir, numpy_dir.with_name("numpy.libs"))   # where NumPy's wheels keep the BLAS they bundle

@@ -17,15 +17,8 @@ def needed(config: TrainConfig, keep: int, cycles: int) -> range:
     return range(min(cycles, config.n_cycles - keep + 1), cycles + 1)
 
 
-def shorter(store, config: TrainConfig, keep: int, key_of):
-    """The Run of ``store`` (a ``RunStore``) of ``config`` on the most cycles fewer than its own that has the
-    cycle ends ``keep`` asks for, with those alone, for a task to continue; or None. key_of: a config's key."""
-    if not continuable(config):
-        return None
-    for cycles in range(config.n_cycles - 1, 0, -1):
-        fewer = replace(config, n_cycles=cycles)
-        run = store.entry(key_of(fewer), fewer, 1)
-        wanted = needed(config, keep, cycles)
-        if run is not None and run.state and all(c in run.snapshots for c in wanted):
-            return replace(run, snapshots={c: run.snapshots[c] for c in wanted})
-    return None
+def shorter(config: TrainConfig, keep: int):
+    """(config on fewer cycles, the cycle ends a run of ``config`` keeping ``keep`` needs from it) for every run it
+    can continue, the most cycles first."""
+    cycles = range(config.n_cycles - 1, 0, -1) if continuable(config) else ()
+    return [(replace(config, n_cycles=c), needed(config, keep, c)) for c in cycles]

@@ -70,7 +70,7 @@ def _start_worker(owner: int) -> None:
     """In a new worker: end with the process that owns the pool, however that ends (killed, out of memory), and
     import what a run needs."""
     threading.Thread(target=_end_with, args=(owner,), daemon=True, name="owner-watch").start()
-    importlib.import_module(f"{__package__}.store")
+    importlib.import_module(f"{__package__}.worker")
 
 
 def _end_with(owner: int) -> None:

@@ -20,8 +20,8 @@ of the training split once per data and epsilon (``whiten.zca``), keeps it as an
 Such a Run's networks (``Run.network``, ``last``, ``final``) are the ordinary networks of the
 standardised images, W1 Z; its snapshots stay as trained, for a run that continues it.
 
-This module keys and keeps the entries; ``continuing`` finds a shorter run to continue, ``tasks`` trains
-the runs the store lacks, in the order that ends them soonest.
+This module keys and keeps the entries; ``continuing`` says which shorter runs a run can continue, ``tasks``
+orders the runs the store lacks so that they end soonest, and ``worker`` trains each.
 """
 
 import hashlib
@@ -49,7 +49,8 @@ from .continuing import shorter
 from .parallel import run_tasks, slots
 from .progress import Progress, work
 from .sources import PACKAGE, closure, source_hash
-from .tasks import Task, halfway, train_task
+from .tasks import Task, halfway
+from .worker import train_task
 
 #: The modules that compute a training run: the trainer, the ensembles (a student's soft targets), the whitening
 #: and everything they import, and nothing else.
@@ -227,7 +228,7 @@ class RunStore:
         found, todo = self._stored(keys, configs, keeps)
         inputs = sorted({configs[i].whiten for i in todo})             # plain (0) and each epsilon to train on
         tasks = [Task(i, configs[i], keeps[i], inputs=inputs.index(configs[i].whiten),
-                      start=shorter(self, configs[i], keeps[i], lambda c, i=i: key_of(c, repeats[i]))) for i in todo]
+                      start=self._shorter(configs[i], keeps[i], lambda c, i=i: key_of(c, repeats[i]))) for i in todo]
         tasks.sort(key=lambda task: -task.remaining())                 # the longest first: no worker idles at the end
         middle = halfway(tasks, slots(executor) if executor else 1)
         if middle is not None and key_of(replace(tasks[0].config, n_cycles=middle), repeats[tasks[0].run]) not in keys:
@@ -372,6 +373,15 @@ class RunStore:
     def _run(config: TrainConfig, header: dict, snapshots: dict, key: str) -> Run:
         return Run(config, History.from_dict(header["history"]), RunRow(**header["row"]), snapshots, key,
                    header.get("state"), trained=_how_trained(header))
+
+    def _shorter(self, config: TrainConfig, keep: int, key_of) -> Run | None:
+        """The stored Run of ``config`` on the most cycles fewer than its own that has the cycle ends a run keeping
+        ``keep`` needs, with those alone, for a task to continue; or None. key_of: a config's key."""
+        for fewer, wanted in shorter(config, keep):
+            run = self.entry(key_of(fewer), fewer, 1)
+            if run is not None and run.state and all(c in run.snapshots for c in wanted):
+                return replace(run, snapshots={c: run.snapshots[c] for c in wanted})
+        return None
 
     def entry(self, key: str, config: TrainConfig, keep: int) -> Run | None:
         """The stored Run of ``key``, or None (with a warning for an entry that cannot be used)."""

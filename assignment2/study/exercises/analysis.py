@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...core.checks import COUNT
 from ...core.data import CLASSES, ensure_data, read_batch
 from ...core.ensemble import fold_runs
 from ...core.network import probabilities
@@ -12,7 +13,7 @@ from ...core.whiten import whitened
 from .. import diagnostics
 from ..splits import load_split
 from ..store import RunStore
-from .base import COUNT, InputError, Result, Settings
+from .base import InputError, Result, Settings
 from .bonus import Bonus
 from .final_model import FinalModel
 

@@ -6,8 +6,6 @@ by ``cattrs`` (the only place its field names are strings)."""
 
 import dataclasses
 import importlib
-import math
-import numbers
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import ClassVar
@@ -21,25 +19,7 @@ from ...core.config import DTYPES
 from ..search import Peak
 
 
-def _integer(v) -> bool:
-    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
-
-
-def _number(v) -> bool:
-    return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
-
-
-#: Rules a parameter may have: (test, what its value must be).
-COUNT = (lambda v: _integer(v) and v >= 1, "an integer >= 1")
-SEED = (lambda v: _integer(v) and v >= 0, "an integer >= 0")
-SEEDS = (lambda v: isinstance(v, list) and len(v) > 0 and all(_integer(s) and s >= 0 for s in v)
-         and len(set(v)) == len(v), "a non-empty list of distinct integers >= 0")
-COUNTS = (lambda v: isinstance(v, list) and len(v) > 0 and all(_integer(s) and s >= 1 for s in v),
-          "a non-empty list of integers >= 1")
-NUMBER = (_number, "a finite number")
-POSITIVE = (lambda v: _number(v) and v > 0, "a finite number > 0")
-NON_NEGATIVE = (lambda v: _number(v) and v >= 0, "a finite number >= 0")
-RATE = (lambda v: _number(v) and 0 <= v < 1, "a number in [0, 1)")
+#: Rules of a parameter beside those of ``checks`` (COUNT, SEEDS, ...).
 DTYPE = (lambda v: v in DTYPES, " or ".join(repr(d) for d in DTYPES))
 FOLDER = (lambda v: v is None or isinstance(v, str), "a folder (a string) or None")
 

@@ -4,6 +4,7 @@ folds into (``ensemble.fold``)."""
 
 from dataclasses import dataclass, field, replace
 
+from ...core.checks import COUNT, NON_NEGATIVE, POSITIVE, RATE, SEED, SEEDS
 from ...core.ensemble import fold, fold_runs
 from ...core.network import Params, size
 from ...core.history import History
@@ -15,7 +16,7 @@ from ..progress import work
 from ..splits import load_split, train_size
 from ..stats import mean_sd
 from ..store import RunStore
-from .base import COUNT, NON_NEGATIVE, POSITIVE, RATE, SEED, SEEDS, Result, Settings, seeds_text
+from .base import Result, Settings, seeds_text
 from .final_model import FinalModel, FinalModelSettings
 
 

@@ -5,13 +5,13 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ...core.checks import positive_int, require
+from ...core.checks import COUNT, COUNTS, NON_NEGATIVE, SEEDS, positive_int, require
 from ...core.config import COST_METHODS, TrainConfig
 from ..experiments import BatchSummary, OverSeeds, WidthSummary, over_seeds, run_all, seed_summary, summarise
 from ..splits import load_split
 from ..progress import work
 from ..store import RunStore
-from .base import COUNT, COUNTS, NON_NEGATIVE, SEEDS, Result, Settings, seeds_text
+from .base import Result, Settings, seeds_text
 
 SCHEDULES = {"one_cycle": 1, "three_cycles": 3}   # name -> cycles
 ETA_SCALINGS = ("fixed", "linear")

@@ -2,13 +2,14 @@
 
 from dataclasses import dataclass, field
 
+from ...core.checks import COUNT, COUNTS, SEEDS
 from ...core.history import History
 from ...core.train import TrainConfig
 from ..experiments import OverSeeds, over_seeds, search_n_s, seed_summary
 from ..progress import work
 from ..splits import load_split, train_size
 from ..store import RunStore
-from .base import COUNT, COUNTS, SEEDS, Result, Settings, seeds_text
+from .base import Result, Settings, seeds_text
 from .lambda_search import LambdaSearch
 
 

@@ -5,6 +5,7 @@ from functools import partial
 
 import numpy as np
 
+from ...core.checks import COUNT, NON_NEGATIVE, POSITIVE, RATE, SEED
 from ...core.batches import random_augment
 from ...core.data import matches_official
 from ...core.gradcheck import errors, numerical_gradients
@@ -13,7 +14,7 @@ from ..parallel import map_tasks
 from ..sources import closure
 from ..splits import load_split
 from ..store import RunStore
-from .base import COUNT, NON_NEGATIVE, POSITIVE, RATE, SEED, Result, Settings
+from .base import Result, Settings
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,14 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ...core.checks import COUNT, NON_NEGATIVE, NUMBER, SEED, SEEDS
 from ...core.train import TrainConfig
 from ..experiments import search_n_s
 from ..search import Peak, best_runs, confirm_best, fine_range, sample_lambdas, search_lambdas, smoothed_peak
 from ..progress import work
 from ..splits import load_split, train_size
 from ..store import RunStore
-from .base import COUNT, NON_NEGATIVE, NUMBER, SEED, SEEDS, Result, Settings, seeds_text
+from .base import Result, Settings, seeds_text
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,13 @@
 
 from dataclasses import dataclass
 
+from ...core.checks import COUNT, NON_NEGATIVE, POSITIVE, SEED
 from ...core.history import History
 from ...core.train import TrainConfig
 from ..experiments import run_all
 from ..splits import load_split
 from ..store import RunStore
-from .base import COUNT, NON_NEGATIVE, POSITIVE, SEED, Result, Settings
+from .base import Result, Settings
 
 
 @dataclass(frozen=True)
