@@ -1,10 +1,9 @@
 """python -m assignment2: train one network or search lambda with the study's trainer, make a cluster's TLS files,
 or write synthetic data.
 
-Every option of a training run is an option here (--n-s 800 --n-cycles 3 --dtype float32 --flip
---translate 2 --dropout 0.1 ...). Runs are kept in the run store (build/runs, or --store): a run asked
-for again is read from there, not trained again. The search runs in parallel (--workers N), or on a
-Dask cluster (--scheduler ADDRESS).
+Every option of a training run is an option here (--n-s 800 --flip --translate 2 ...). Runs are kept in the run
+store (build/runs, or --store): a run asked for again is read, not trained again. The search runs in parallel
+(--workers N), or on a Dask cluster (--scheduler ADDRESS).
 """
 
 import argparse

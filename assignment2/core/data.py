@@ -1,10 +1,5 @@
-"""CIFAR-10 (python version): find, download, verify, load and normalise; synthetic copies for tests.
-
-Data location: the ``root`` argument, else the ``CIFAR10_DIR`` environment variable, else
-``$XDG_CACHE_HOME/assignment2/cifar-10-batches-py`` (``~/.cache/...``). A folder without the
-batch files gets the official archive downloaded and MD5-checked by ``pooch``, then extracted into it.
-The pickled batch files are read by a restricted unpickler: a file can fail to load, never run code.
-"""
+"""CIFAR-10 (python version): found in ``root``, else $CIFAR10_DIR, else the cache folder, downloaded and
+MD5-checked by ``pooch`` if missing, read by a restricted unpickler (it never runs code) and normalised."""
 
 import hashlib
 import os
@@ -200,11 +195,8 @@ def _blocks(n: int):
 
 
 def _normalise(train: np.ndarray, *others: np.ndarray, dtype) -> list[np.ndarray]:
-    """Standardise every array (n, d) with the per-feature mean and std of ``train``.
-
-    The statistics and (x - mean) / std are computed in float64, block by block of rows, and
-    the result stored in ``dtype``: no float64 copy of a whole data set is ever made.
-    """
+    """Every array (n, d) standardised with the mean and std of ``train``, computed in float64 block by block of
+    rows and stored in ``dtype``: no float64 copy of a whole data set."""
     n = len(train)
     mean = sum(train[rows].sum(axis=0, dtype=np.float64) for rows in _blocks(n)) / n
     std = np.sqrt(sum(np.square(train[rows] - mean).sum(axis=0) for rows in _blocks(n)) / n)

@@ -7,15 +7,9 @@ from .network import Params, evaluate
 
 
 def numerical_gradients(params: Params, X, y, lam: float, h: float = 1e-5, keep=None, soft=None) -> Params:
-    """(J(p + h e_i) - J(p - h e_i)) / 2h for every entry i of W1, b1, W2, b2 (J: ``network.cost``,
-    with the hidden layer times the fixed dropout multipliers ``keep`` (n, m) if given, and the
-    loss of distillation from the teacher's SoftTargets ``soft`` if given).
-
-    The costs are evaluated in ``numpy.longdouble`` (80-bit on x86), so rounding of the
-    cost (about 1e-16 relative in float64, i.e. ~1e-11 after dividing by 2h) does not
-    swamp the comparison; the result has the dtype of ``params``. One pair of cost
-    evaluations per entry: use small d, m and n.
-    """
+    """(J(p + h e_i) - J(p - h e_i)) / 2h for every entry i of W1, b1, W2, b2 (J: ``network.cost``, with ``keep`` and
+    ``soft`` as ``network.gradients``), the costs in longdouble so that their rounding does not swamp the
+    comparison; in the dtype of ``params``. One pair of costs per entry: use small d, m and n."""
     work = params.astype(np.longdouble)
     X, y = check_data(work, np.asarray(X, dtype=np.longdouble), y)
     lam = non_negative("lam", lam)

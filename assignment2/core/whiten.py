@@ -11,11 +11,8 @@ BLOCK_ROWS = 4096   # rows of X per product: a float32 block of X is 50 MB
 
 
 def zca(X, epsilon: float) -> np.ndarray:
-    """The ZCA matrix Z (d, d), symmetric, of the standardised training images X (n, d) (mean 0 by construction):
-    Z = c U diag(1 / sqrt(S + epsilon * mean(S))) U^T for the eigenvalues S and eigenvectors U of their covariance
-    X^T X / n, and c the one scale that gives the whitened training images X Z unit standard deviation.
-    epsilon > 0, relative to the mean eigenvalue, damps the directions of least variance (pixel noise).
-    The covariance is summed in float64 over products (in X's dtype) of blocks of rows; Z is in X's dtype."""
+    """The symmetric ZCA matrix Z (d, d) of the standardised images X (n, d): c U diag(1 / sqrt(S + epsilon mean(S)))
+    U^T for the eigen-decomposition U S U^T of X^T X / n, c giving X Z unit standard deviation; in X's dtype."""
     X = np.asarray(X)
     require(X.ndim == 2 and len(X) > 1 and np.issubdtype(X.dtype, np.floating), "X",
             "training images as a float array (n, d), n > 1", f"{X.dtype} array of shape {X.shape}")

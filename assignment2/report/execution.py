@@ -1,10 +1,5 @@
-"""How the notebooks are executed: papermill's nbclient engine on a kernel reached over IPC, refusing a parameter
-the notebook does not declare, and stopping on Ctrl-C with one line.
-
-A kernel that listens on TCP ports warns at every start that its traffic is not encrypted; one on IPC sockets
-(local files of this user) has nothing to warn about. Registered with papermill as the engine ``assignment2``
-(see pyproject.toml): ``papermill --engine assignment2 ...``.
-"""
+"""papermill's engine ``assignment2``: nbclient on a kernel reached over IPC sockets (no warning of unencrypted
+TCP), refusing a parameter the notebook does not declare and stopping on Ctrl-C with one line."""
 
 import ast
 import os

@@ -1,10 +1,5 @@
-"""Everything the report states beyond the notebooks' results: every statistic, lookup, comparison and
-verdict, computed here from the results so that the templates only word and format them.
-
-``facts(build)`` takes a ``pdf.Build`` (each notebook's result, by the name of its notebook without
-the number) and returns a dict the template reads as ``facts``; ``VERDICTS`` are the functions the
-templates call to compare two numbers.
-"""
+"""Every statistic, comparison and verdict the report states beyond the notebooks' results, as data: ``facts(build)``
+reads a ``pdf.Build``, and the templates only word and format what it returns."""
 
 import math
 from dataclasses import dataclass

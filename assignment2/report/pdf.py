@@ -1,9 +1,5 @@
-"""Build the PDF report from the notebooks' artifacts: a Jinja2 template of Typst markup, then Typst.
-
-``python -m assignment2.report.pdf BUILD_DIR OUTPUT_PDF [--template report/report.typ.j2]``.
-Every number in the text comes from the notebooks' ``results.json`` files and CSV tables. The
-compiler is the ``typst`` package from PyPI, fonts included: no system package is needed.
-"""
+"""The PDF report: ``python -m assignment2.report.pdf BUILD_DIR OUTPUT_PDF``, a Jinja2 template of Typst markup
+filled from the notebooks' results, compiled by the ``typst`` package (fonts included)."""
 
 import argparse
 import json
@@ -145,12 +141,8 @@ def render(template: Path, ctx: dict) -> str:
 
 
 def build(build_dir, output, template="report/report.typ.j2", data_dir=None) -> Path:
-    """Render the template with the artifacts in ``build_dir`` and compile it with Typst to ``output`` (PDF).
-
-    The report's own figures are drawn into ``build_dir``: the headline (every configuration's test accuracy beside
-    the reference's), also written beside ``output`` as ``headline.png`` for the README, and the sizes of the
-    networks with one hidden layer.
-    """
+    """Render the template with the results in ``build_dir`` and compile it to ``output`` (PDF), drawing the report's
+    own figures into ``build_dir`` (the headline, also written beside ``output`` for the README)."""
     ctx = context(build_dir, data_dir)
     for name, draw in (("sizes", plots.size_figure), ("headline", plots.headline_figure)):
         fig = draw(ctx[name])

@@ -1,10 +1,5 @@
-"""The numbers the reproduction table and the headline figure set beside the reference report's and the
-assignment's (``reference.Reference``), and our bonus networks beside the published ones with one hidden layer, as
-one network each (``sizes``); the words are in report/report.typ.j2.
-
-``facts(build)``, ``headline(build)`` and ``sizes(build)`` read a ``pdf.Build``; the template reads the dict that
-``facts`` returns as ``repro``.
-"""
+"""The numbers of the reproduction table and the headline figure, beside the reference report's and the
+assignment's, and of our networks beside the published ones (``sizes``); the words are in the template."""
 
 from dataclasses import dataclass
 

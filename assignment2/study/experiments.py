@@ -51,11 +51,8 @@ def test_row(run: Run, train_data, test_data) -> ResultRow:
 
 
 def run_all(configs, data, store: RunStore, executor=None, repeats=None) -> list[tuple]:
-    """Every config trained (seeded by its seed) on data = (train, val, test) pairs, or read from
-    ``store``: [(History, ``ResultRow``)] in the order of ``configs``.
-
-    Runs not stored yet are trained in parallel on ``executor``, the longest first, so that no
-    worker is left with a long run at the end. repeats: see ``RunStore.runs``."""
+    """[(History, ``ResultRow``)] of every config, in order, trained on data = (train, val, test) pairs or read from
+    ``store``; runs to train go to ``executor``, the longest first. repeats: see ``RunStore.runs``."""
     configs = list(configs)
     train_data, val_data, test_data = data
     work = [config.total_steps * config.batch_size * config.hidden for config in configs]
@@ -69,12 +66,8 @@ def run_all(configs, data, store: RunStore, executor=None, repeats=None) -> list
 
 
 def over_seeds(configs: dict, seeds, data, store: RunStore, executor=None) -> dict:
-    """``run_all`` for every named config once per seed, all in parallel on ``executor``.
-
-    configs: name -> TrainConfig. Returns name -> (histories by seed, rows). Only the first
-    seed records as config says (its curves are the ones shown); the others record only at
-    their last step, which leaves their training and results unchanged.
-    """
+    """``run_all`` of every named config (name -> TrainConfig) once per seed: name -> (histories by seed, rows). Only
+    the first seed records as its config says; the others record at their last step (results unchanged)."""
     first = seeds[0]
     runs = [(name, seed) for name in configs for seed in seeds]
     final_only = {"records_per_cycle": 1, "record_cycles": 1}

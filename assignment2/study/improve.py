@@ -1,11 +1,5 @@
-"""Beyond the assignment: wide, regularised networks kept with their snapshots, an ablation, ensembles (each the
-one network ``ensemble.fold`` makes of its members: their scores averaged).
-
-Every network is a ``store.Run`` of the run store: its config, History, row and the parameters
-at the end of its last ``keep`` cycles. Only validation data are used here; the test set is
-for the caller, once the configurations are fixed. Every choice is made by ``rule``: a change
-is kept only when its paired gain clears ``rule.MARGIN`` standard errors, else the step before stays.
-"""
+"""Beyond the assignment: the ablation, distillation and ensembles (each one network, ``ensemble.fold``), every
+choice made by ``rule`` on validation data alone (docs/study.md)."""
 
 from dataclasses import asdict, dataclass, replace
 
@@ -47,14 +41,8 @@ class Step:
 
 
 def judge_path(labels: list[str], groups: list[list[Run]], pooled_with=()) -> tuple[list[Step], list]:
-    """Rows of a path of settings judged by ``rule``: each setting against the one before it.
-
-    labels: a label per setting, the first one the starting point; groups: its Runs (one per seed).
-    A row: its label, seeds, mean and sd of the validation accuracy and, but for the first, the
-    paired gain over the setting before, its standard error (the sd pooled over this path's
-    comparisons and the paired differences ``pooled_with``), the threshold and whether it is
-    kept. Returns (rows, the paired differences of each comparison).
-    """
+    """(a ``Step`` per setting, the paired differences of each comparison): each setting of ``groups`` (its Runs, one
+    per seed) judged by ``rule`` against the one before, the sd pooled over the path and ``pooled_with``."""
     require(len(labels) == len(groups) and all(groups), "groups", "a non-empty list of Runs per label",
             [len(g) for g in groups])
     differences = [rule.paired_differences(rule.by_seed(after), rule.by_seed(before))
@@ -92,16 +80,9 @@ class Ablation:
 
 def ablation(base: TrainConfig, short_steps, long_steps, seeds, final_seeds, data, store: RunStore, cycles: tuple, *,
              keep: int = 1, executor=None, start_label: str = "start") -> Ablation:
-    """The ablation, in two stages, each change judged by ``rule`` against the step before, on ``seeds``.
-
-    Stage 1: ``short_steps`` ((label, changes) pairs, applied cumulatively) on ``base``'s schedule.
-    Stage 2: the kept config trained for ``judge_cycles`` cycles, and ``long_steps`` applied to it
-    cumulatively: the changes that pay off only on a long schedule (augmentation, dropout).
-    Then the kept config is trained for ``long_cycles`` cycles with ``final_seeds``, keeping the last
-    ``keep`` cycle ends: the longer schedule, itself judged against ``judge_cycles`` on the shared
-    seeds; if it is not kept, the judged config is trained with the final seeds instead.
-    data: (train, val) pairs (X (n, d), y (n,)); cycles: (judge_cycles, long_cycles).
-    """
+    """The ablation on ``seeds`` (docs/study.md): ``short_steps`` on ``base``, then ``long_steps`` on the kept config at
+    cycles[0] cycles, then the kept config at cycles[1] cycles with ``final_seeds`` if the rule keeps the longer
+    schedule. Steps are (label, changes) pairs; data: (train, val) pairs (X (n, d), y (n,))."""
     train_data, val_data = data
     judge_cycles, long_cycles = cycles
     positive_int("judge_cycles", judge_cycles)
@@ -152,17 +133,9 @@ class Distillation:
 def distil_students(teachers: list[Run], mixes, seeds, final_seeds, data, store: RunStore, *, max_snapshots: int = 1,
                     keep: int = 1, executor=None, cycles: int | None = None,
                     pooled_with=()) -> Distillation:
-    """Students of the ensemble ``teachers`` (one config, several seeds), trained on its soft targets,
-    like their teachers but for ``cycles`` cycles (None: as many as the teachers).
-
-    The teacher is the ensemble ``ensemble_path`` chooses from the teachers alone (up to
-    ``max_snapshots`` cycle ends, mirror images; pooling with ``pooled_with``); its targets are its
-    probabilities of the training images and of their mirror images. Every (alpha, T) of ``mixes``
-    trains students with ``seeds`` (seeds the teachers have, so that the comparisons are paired); the
-    first mix is the candidate, and a later one replaces it only when ``rule`` keeps it. The candidate's students
-    are then judged against their teachers, pooling with ``pooled_with``; if kept, they are
-    trained with every seed of ``final_seeds`` too. data: (train, val) pairs (X (n, d), y (n,)).
-    """
+    """Students of the ensemble that ``ensemble_path`` chooses from ``teachers``, trained on its probabilities (of the
+    images and their mirror images) with each (alpha, T) of ``mixes`` on ``seeds``, each mix and then the students
+    judged by ``rule`` (docs/study.md); kept students get ``final_seeds`` too. cycles None: the teachers'."""
     train_data, val_data = data
     _, teacher = ensemble_path({"teachers": teachers}, val_data, max_snapshots, pooled_with)
     if not mixes:
@@ -309,17 +282,9 @@ class EnsembleStep:
 
 def ensemble_path(groups: dict, val_data, max_snapshots: int,
                   pooled_with=()) -> tuple[list[EnsembleStep], EnsembleChoice]:
-    """The ensemble, chosen one step at a time by ``rule`` on the validation images, paired by seed.
-
-    groups: label -> Runs, the chosen network's first. The path starts from the last cycle end of
-    every Run of the first group. Its first step averages each network over all its test-time views
-    at once: its last cycle ends (up to ``max_snapshots``, and as many as every Run kept) and their
-    mirror images; then each other group is added. A step is judged like the ablation: d_s is the
-    validation accuracy of seed s's networks' scores averaged with the step minus without it, over the seeds
-    every group of the step has; the sd is pooled with the steps before and ``pooled_with``.
-    Returns (a row per step: the change, its ensemble of every seed, the seeds judged and the
-    verdict; the chosen ensemble).
-    """
+    """(a step per change, the chosen ensemble): from the last cycle end of every Run of the first of ``groups``
+    (label -> Runs), its cycle ends and mirror images, then each other group, every step judged by ``rule`` on the
+    validation images, paired by seed and pooled with ``pooled_with`` (docs/study.md)."""
     labels, accuracy = list(groups), _Accuracy(groups, val_data)
 
     def choice(ensemble: Ensemble) -> EnsembleChoice:

@@ -1,11 +1,5 @@
-"""Independent runs in parallel: in this process, in a process pool, or on a Dask cluster.
-
-The data travel once per worker, not once per run. Workers on this machine (a process pool,
-or a Dask cluster whose workers all see this machine's temporary folder) read a memory-mapped
-copy written once, which they share through the page cache; the workers of any other Dask
-cluster get the arrays broadcast to each of them by ``Client.scatter``, so no worker needs
-a copy of the data folder.
-"""
+"""Independent runs in this process, a process pool or on a Dask cluster, the data sent once per worker: a
+memory-mapped copy that the workers of this machine share, or ``Client.scatter`` to those of another."""
 
 import atexit
 import ctypes
@@ -238,15 +232,9 @@ def slots(pool) -> int:
 
 
 def run_tasks(task, items, data, pool=None, fingerprint=None):
-    """Yield (i, task(items[i], *data)) for every i as each finishes.
-
-    ``task`` is a module-level function; ``data`` a tuple of (X, y) pairs, sent once per
-    worker (``fingerprint``: see ``share``). With ``pool`` None the tasks run here, in order.
-    A pool is handed the next task, in list order, each time one finishes, so every worker
-    stays busy to the end. A list ``items`` may grow while the results are read: a task
-    appended after a result (one that continues it, say) is run too. An item with a
-    ``with_threads(n)`` is handed the workers that no other unfinished task will need.
-    """
+    """Yield (i, task(items[i], *data)) as each finishes: ``task`` a module-level function, ``data`` (X, y) pairs sent
+    once per worker. A pool gets the next item each time one ends; ``items`` may grow meanwhile, and an item with
+    ``with_threads(n)`` gets the workers no other unfinished one needs. pool None: here, in order."""
     require(pool is None or isinstance(pool, Executor), "executor",
             "None or a concurrent.futures.Executor", type(pool).__name__)
     todo = items if isinstance(items, list) else list(items)

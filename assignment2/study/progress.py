@@ -1,8 +1,5 @@
-"""What a notebook is doing, for a person watching a build: plain lines, one per network trained and one at least
-every ``HEARTBEAT`` seconds while networks train, each with the time, the notebook, its step in the report's words,
-the networks trained and read so far and the time left in the step, the notebook and the build. Lines, not a bar
-redrawn in place: they read the same in a terminal, a log file and a notebook (on stderr, which ``make report``
-shows)."""
+"""What a notebook is doing, for a person watching a build: a line per network and one at least every
+``HEARTBEAT`` seconds, with its step in the report's words and the time left (lines, not a bar, on stderr)."""
 
 import os
 import sys

@@ -14,11 +14,8 @@ MIN_FRACTION = 10      # eta_min = eta_max / MIN_FRACTION
 
 
 def range_test(train_data, val_data, config: TrainConfig, steps: int, store: RunStore, records: int = 40) -> Run:
-    """The Run of one network from config's initialisation trained for ``steps`` updates with eta rising linearly
-    from config.eta_min to config.eta_max (or read from ``store``); its History has ``records`` evenly spaced
-    records. A run that diverges on the way (as a range test may, near its top) ends there: its History holds the
-    records before that step, and its row the learning rate it diverged at (``diverged_eta``).
-    """
+    """The Run of one network trained ``steps`` updates with eta rising linearly from eta_min to eta_max (or read from
+    ``store``), with ``records`` records; a run that diverges ends there, its row naming ``diverged_eta``."""
     steps, records = positive_int("steps", steps), positive_int("records", records)
     require(steps % 2 == 0 and records <= steps, "steps", f"an even number >= records ({records})", steps)
     config = replace(config, schedule="range_test", n_s=steps // 2, n_cycles=1, records_per_cycle=records,

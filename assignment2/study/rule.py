@@ -1,15 +1,6 @@
-"""The study's decision rule, fixed before any result: a change is kept only when its gain clears a margin.
-
-Two settings are compared on the same seeds: d_s = acc(change, seed s) - acc(before, seed s).
-The gain is the mean of the paired differences d_s; its standard error is s / sqrt(n), where s
-is their standard deviation pooled over every comparison judged together (the steps of one
-stage), so that two seeds still give a usable estimate. A change is kept when
-
-    gain > MARGIN * standard error,
-
-and otherwise, a tie included, the setting before it stays. A new draw of the noise (other
-seeds, or another BLAS kernel that rounds differently) rarely flips a choice made this way.
-"""
+"""The study's decision rule, fixed before any result: a change is kept only when the mean of its paired
+differences d_s = acc(change, s) - acc(before, s) exceeds MARGIN standard errors, the sd pooled over the
+comparisons judged together; otherwise, a tie included, the setting before stays (docs/study.md)."""
 
 from dataclasses import dataclass
 

@@ -39,14 +39,8 @@ def search_row(run: Run) -> dict:
 
 def search_lambdas(lambdas, train_data, val_data, config: TrainConfig, store: RunStore, *, executor=None,
                    seeds=None) -> list[dict]:
-    """Train one network per lambda (and seed), or read it from ``store``: a ``search_row`` per run,
-    lambdas in the order given, each with every seed.
-
-    ``seeds``: the initialisation and shuffling seeds to train each lambda with (None: config.seed).
-    An interrupted search resumes where it stopped, since every run is stored as it finishes. ``executor``: any
-    ``concurrent.futures.Executor``, e.g. a process pool or a Dask client's (None: in this
-    process); the data go to each worker once.
-    """
+    """A ``search_row`` per run of each lambda with each of ``seeds`` (None: config.seed), trained on ``executor`` or
+    read from ``store``: an interrupted search resumes where it stopped."""
     require(isinstance(config, TrainConfig), "config", "a TrainConfig", type(config).__name__)
     lambdas = [float(lam) for lam in np.atleast_1d(lambdas)]
     require(all(np.isfinite(lam) and lam >= 0 for lam in lambdas), "lambdas", "finite numbers >= 0", lambdas)
@@ -90,16 +84,8 @@ def fine_range(rows: list[dict], k: int = 3, margin: float = 0.25) -> tuple[floa
 
 def confirm_best(candidate: float, rows: list[dict], k: int, seeds, train_data, val_data, config: TrainConfig,
                  store: RunStore, *, executor=None) -> tuple[list[dict], list[dict]]:
-    """Re-train ``candidate`` (e.g. ``search.smoothed_peak``) and the k best lambdas of ``rows`` with
-    ``config`` (e.g. the final model's schedule) and ``seeds``, and choose by ``rule``.
-
-    The candidate stays chosen unless another lambda beats it by more than the margin, paired by
-    seed (the sd of the differences pooled over the k comparisons); of those that do, the one with
-    the largest gain. The runs go to the CSV ``results_path`` (see ``lambda_search``). Returns one row
-    per lambda: the mean and std of the validation accuracy over the seeds, the gain over the
-    candidate with its standard error, threshold and verdict, and "chosen"; the chosen lambda
-    first, then the others by mean.
-    """
+    """Rows of ``candidate`` and the k best lambdas of ``rows`` trained again with ``config`` and ``seeds``, the chosen
+    first: another beats the candidate only by the rule, paired by seed (the largest gain of those that do)."""
     lambdas = list(dict.fromkeys([candidate] + [row["lambda"] for row in best_runs(rows, k)]))
     runs = search_lambdas(lambdas, train_data, val_data, config, store, executor=executor, seeds=seeds)
     by_lambda = {lam: [row for row in runs if row["lambda"] == lam] for lam in lambdas}

@@ -1,28 +1,5 @@
-"""One store for every trained network: an entry per run, keyed by what determines its result.
-
-A run's key hashes the whole ``TrainConfig``, a fingerprint of its training and validation
-data, the teacher (a distilled run: its members' keys and snapshots), a repeat number (the timed repeats of one
-run) and the source of ``TRAINING_MODULES``, the modules that compute a run. An edit to any
-other module (the study, the plots, the report) leaves every key, and so every entry, as it was.
-
-An entry is one file ``<root>/<key>.npz``, written atomically: a JSON header (what made it, the
-History, the row: accuracies, costs, seconds, and where training stopped), the parameters at the
-last ``keep`` cycle ends, and a SHA-256 checksum of both. It is read without pickle. An entry that
-is cut short, corrupted, or holds fewer cycle ends than asked for is trained again (with a warning
-naming it). A run missing from the store continues the stored run of its config on the most cycles
-fewer than its own, if there is one (the first cycles of a cyclical schedule do not depend on how
-many follow): the same result, to the bit. The runs to train are handed out the longest first, and
-the longest one in two halves (the second continuing the first) when that ends them sooner.
-
-A run with ``config.whiten`` > 0 is trained on whitened images: the store computes the ZCA matrix
-of the training split once per data and epsilon (``whiten.zca``), keeps it as an entry
-``<root>/zca-<key>.npz`` that the run's entry names, and whitens both splits once per process.
-Such a Run's networks (``Run.network``, ``last``, ``final``) are the ordinary networks of the
-standardised images, W1 Z; its snapshots stay as trained, for a run that continues it.
-
-This module keys and keeps the entries; ``continuing`` says which shorter runs a run can continue, ``tasks``
-orders the runs the store lacks so that they end soonest, and ``worker`` trains each.
-"""
+"""One store for every trained network: an entry per run, keyed by what determines its result, checksummed and
+read without pickle; ZCA matrices and other computed results kept the same way (docs/run-store.md)."""
 
 import hashlib
 import io

@@ -32,10 +32,9 @@ def machine() -> str:
 
 
 def train_task(task, *data) -> dict:
-    """Train one ``tasks.Task`` (see ``train.train_run``): its History (a dict), row, snapshot arrays, end state, and how it
-    was trained (``trained``: the machine, the seconds of this task alone, the key of the run it continues).
-    data: the (train, val) pairs of each input, the task's the ``inputs``-th, then for a run that distils the
-    teacher's probabilities (n, K) of the plain and of the mirror images, a pair."""
+    """Train one ``tasks.Task`` (``train.train_run``): its History (a dict), row, snapshot arrays, end state and how it
+    was trained (the machine, its own seconds, the run it continues). data: the (train, val) pairs of each input,
+    the task's the ``inputs``-th, then for a run that distils the teacher's probabilities of both views."""
     config, start = task.config, task.start
     train_data, val_data = data[2 * task.inputs:2 * task.inputs + 2]
     soft = np.stack(data[-1]) if config.distill else None

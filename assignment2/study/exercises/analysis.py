@@ -66,11 +66,8 @@ class Shown:
 
 @dataclass
 class Analysis(Result):
-    """``summary``: an AnalysisSummary; ``tables["class_accuracies"]``; ``shown``: what the figures draw (not saved):
-    ``units``
-    (label -> images (units, 32, 32, 3)), ``mistakes`` (images, true, predicted, probability),
-    ``curves`` (label -> reliability curve) and, for a chosen network of whitened images, ``whitening``
-    (label -> images: test images, the same whitened, and rows of its ZCA matrix Z)."""
+    """``summary``: an AnalysisSummary; ``tables["class_accuracies"]``; ``shown``: what the figures draw, not saved
+    (units, mistakes, reliability curves and, for whitened inputs, the whitening)."""
 
     shown: Shown | None = None
 

@@ -1,8 +1,5 @@
-"""What every exercise shares: settings checked once at the entry, with a quick profile, and a result
-that writes and reads its own folder (``results.json``, its tables as CSV, its Histories as JSON).
-
-A result's summary is a tree of frozen dataclasses; ``results.json`` is its one JSON form, written and read
-by ``cattrs`` (the only place its field names are strings)."""
+"""What every exercise shares: settings checked once at the entry, with a quick profile, and a result that writes
+and reads its folder (``results.json`` by ``cattrs``, tables as CSV, Histories as JSON)."""
 
 import dataclasses
 import importlib

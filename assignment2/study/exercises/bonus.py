@@ -22,12 +22,8 @@ from .final_model import FinalModel, FinalModelSettings
 
 @dataclass(frozen=True)
 class BonusSettings(Settings):
-    """Stage 1 (``short_cycles``): a wider layer and the range test's learning rates; stage 2
-    (``judge_cycles``): flips and translations with a smaller lambda (one step), dropout (if ``dropout`` > 0), ZCA
-    whitening with each epsilon of ``whiten`` (the first the candidate, each later one instead of the one
-    kept); then the kept network on ``long_cycles`` cycles with ``final_seeds``; distillation with each
-    [alpha, T] of ``mixes`` (none by default); ensembles of up to ``max_snapshots`` cycle ends. On
-    45,000 / 5,000 images."""
+    """Notebook 06's parameters: the ablation's two stages (``short_cycles``, ``judge_cycles``), the longest schedule,
+    distillation's ``mixes`` and the ensembles' ``max_snapshots`` (docs/study.md); on 45,000 / 5,000 images."""
 
     NOTEBOOK = "06_bonus"
 

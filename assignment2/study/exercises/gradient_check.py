@@ -97,11 +97,8 @@ def _errors(lam: float, batch, *, m: int, seed: int, h: float, dropout: float, d
 
 def check_rows(X: np.ndarray, y: np.ndarray, m: int, lams, seed: int = 0, h: float = 1e-5, executor=None, *,
                dropout: float = 0.0, distill=None) -> list[dict]:
-    """Analytic vs centred-difference gradients (float64) on X (n, d), y (n,): a row per (lambda, parameter).
-
-    dropout: if > 0, the hidden layer is multiplied by one fixed inverted-dropout mask of this rate (drawn
-    with ``seed``) in both. distill: (alpha, T) to check the loss of distillation from random teacher
-    probabilities (drawn with ``seed``), or None. The lambdas are checked in parallel on ``executor``."""
+    """Analytic against centred-difference gradients (float64) on X (n, d), y (n,): a row per (lambda, parameter), with
+    a fixed dropout mask of rate ``dropout`` and distillation's (alpha, T) ``distill`` if given (drawn by ``seed``)."""
     data = ((np.asarray(X, dtype=np.float64), np.asarray(y)),)
     tables = map_tasks(partial(_errors, m=m, seed=seed, h=h, dropout=dropout, distill=distill), lams, data, executor)
     return [row for rows in tables for row in rows]
