@@ -12,8 +12,8 @@ def continuable(config: TrainConfig) -> bool:
 
 
 def needed(config: TrainConfig, keep: int, cycles: int) -> range:
-    """The cycle ends a run of ``config`` that keeps the last ``keep`` needs from its run on ``cycles``
-    fewer cycles to continue: the last one (where it goes on from) and those it keeps."""
+    """The cycle ends a run of ``config`` keeping its last ``keep`` needs from its run on ``cycles`` cycles to
+    continue it: the last one (where it goes on from) and those it keeps."""
     return range(min(cycles, config.n_cycles - keep + 1), cycles + 1)
 
 
