@@ -49,22 +49,21 @@ def require(condition: bool, name: str, allowed: str, value) -> None:
 
 
 def positive_int(name: str, value) -> int:
-    """``value`` as an int >= 1."""
-    ok = isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 1
-    require(ok, name, "an integer >= 1", value)
+    """``value`` as an int >= 1 (the rule COUNT)."""
+    require(COUNT[0](value), name, COUNT[1], value)
     return int(value)
 
 
 def non_negative(name: str, value) -> float:
-    """``value`` as a finite float >= 0."""
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and 0 <= value < float("inf")
-    require(ok, name, "a finite number >= 0", value)
+    """``value`` as a finite float >= 0 (the rule NON_NEGATIVE)."""
+    require(NON_NEGATIVE[0](value), name, NON_NEGATIVE[1], value)
     return float(value)
 
 
 def one_of(name: str, value, allowed):
-    """``value`` if it is one of ``allowed``."""
-    require(value in allowed, name, "one of " + ", ".join(repr(a) for a in allowed), value)
+    """``value`` if it is one of ``allowed`` (the rule ``among``)."""
+    test, what = among(*allowed)
+    require(test(value), name, what, value)
     return value
 
 

@@ -55,14 +55,8 @@ def run_all(configs, data, store: RunStore, executor=None, repeats=None) -> list
     ``store``; runs to train go to ``executor``, the longest first. repeats: see ``RunStore.runs``."""
     configs = list(configs)
     train_data, val_data, test_data = data
-    work = [config.total_steps * config.batch_size * config.hidden for config in configs]
-    order = sorted(range(len(configs)), key=lambda i: -work[i])
-    runs = store.runs([configs[i] for i in order], train_data, val_data, executor=executor,
-                      repeats=None if repeats is None else [repeats[i] for i in order])
-    results = [None] * len(configs)
-    for i, run in zip(order, runs):
-        results[i] = (run.history, test_row(run, train_data, test_data))
-    return results
+    runs = store.runs(configs, train_data, val_data, executor=executor, repeats=repeats)   # the longest first
+    return [(run.history, test_row(run, train_data, test_data)) for run in runs]
 
 
 def over_seeds(configs: dict, seeds, data, store: RunStore, executor=None) -> dict:

@@ -10,10 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.history import METRICS
 from ..core.train import Diverged, train_run
-
-#: The numbers of a run's last record that its row keeps.
-ROW = ("train_cost", "train_loss", "train_acc", "val_cost", "val_loss", "val_acc")
 
 
 def cpu_model() -> str:
@@ -49,7 +47,8 @@ def train_task(task, *data) -> dict:
         history, snapshots, state = err.history, {}, None
         diverged = {"diverged_at": err.step, "diverged_eta": err.eta}
     last = history.final() if history.step else {}
-    row = {**{name: last.get(name, float("nan")) for name in ROW}, "seconds": time.perf_counter() - begin, **diverged}
+    row = {**{name: last.get(name, float("nan")) for name in METRICS}, "seconds": time.perf_counter() - begin,
+           **diverged}
     trained = {"machine": machine(), "seconds": row["seconds"] - (start.row.seconds if start else 0.0),
                "continues": start.key if start else None}
     return {"history": asdict(history), "row": row, "state": state, "trained": trained,
