@@ -13,7 +13,7 @@ import pytest
 from assignment2.study.splits import load_split
 from assignment2.cluster_certs import CA, CA_KEY, CERT, KEY, make_certificates
 from assignment2.core.train import TrainConfig
-from assignment2.study import parallel, search, store
+from assignment2.study import cluster, parallel, search, store
 from assignment2.study.store import RunStore
 
 distributed = pytest.importorskip("distributed")
@@ -82,7 +82,7 @@ def test_a_search_through_a_tls_scheduler_gives_the_rows_of_one_process(tls_clus
 
 
 def _refused(address: str, files: dict, within: float, monkeypatch) -> str:
-    monkeypatch.setattr(parallel, "SCHEDULER_TIMEOUT", 3)
+    monkeypatch.setattr(cluster, "SCHEDULER_TIMEOUT", 3)
     start = time.perf_counter()
     with dask.config.set(files), pytest.raises(ConnectionError) as err:
         parallel.executor(scheduler=address)
@@ -115,9 +115,9 @@ def test_a_plain_address_of_another_host_is_refused_before_any_connection(monkey
         with pytest.raises(ConnectionError, match=f"^scheduler {address}: a plain tcp:// address of another machine"):
             parallel.executor(scheduler=address)
     for address in ("tcp://127.0.0.1:8786", "localhost:8786", "tcp://[::1]:8786", "tls://cluster.invalid:8786"):
-        assert parallel.check_scheduler(address) == address
+        assert cluster.check_scheduler(address) == address
     with dask.config.set({"distributed.comm.require-encryption": False}):      # said explicitly: allowed
-        assert parallel.check_scheduler("tcp://cluster.invalid:8786") == "tcp://cluster.invalid:8786"
+        assert cluster.check_scheduler("tcp://cluster.invalid:8786") == "tcp://cluster.invalid:8786"
 
 
 def test_a_worker_killed_in_the_middle_of_a_search_loses_nothing(split, tmp_path):

@@ -17,7 +17,7 @@ import pytest
 
 from assignment2.study.splits import load_split
 from assignment2.core import data
-from assignment2.study import experiments, parallel, search, store
+from assignment2.study import cluster, experiments, parallel, search, store
 from assignment2.core.files import read_table
 from assignment2.__main__ import main
 from assignment2.study.store import RunStore
@@ -142,7 +142,7 @@ def test_search_on_a_dask_local_cluster_resumes(split, tmp_path, dask_client):
 
 def test_unreachable_scheduler_is_a_clear_error_within_the_timeout(monkeypatch):
     pytest.importorskip("distributed")
-    monkeypatch.setattr(parallel, "SCHEDULER_TIMEOUT", 2)
+    monkeypatch.setattr(cluster, "SCHEDULER_TIMEOUT", 2)
     start = time.perf_counter()
     with pytest.raises(ConnectionError, match=r"^scheduler tcp://127.0.0.1:9: no Dask scheduler accepted this client within 2 s"):
         parallel.executor(scheduler="tcp://127.0.0.1:9")
@@ -162,7 +162,7 @@ def test_cli_workers_and_scheduler_flags(synthetic_root, tmp_path, capsys, monke
     assert main(args + ["--results", str(tmp_path / "a.csv"), "--workers", "2", "--store", str(tmp_path / "a")]) == 0
     assert main(args + ["--results", str(tmp_path / "b.csv"), "--workers", "1", "--store", str(tmp_path / "b")]) == 0
     assert key_results(read_table(tmp_path / "a.csv")) == key_results(read_table(tmp_path / "b.csv"))
-    monkeypatch.setattr(parallel, "SCHEDULER_TIMEOUT", 1)
+    monkeypatch.setattr(cluster, "SCHEDULER_TIMEOUT", 1)
     assert main(args + ["--results", str(tmp_path / "c.csv"), "--scheduler", "tcp://127.0.0.1:9"]) == 2
     assert "error: scheduler tcp://127.0.0.1:9: no Dask scheduler accepted this client" in capsys.readouterr().err
     assert not (tmp_path / "c.csv").exists()

@@ -16,7 +16,7 @@ from assignment2.core.ensemble import Teacher
 from assignment2.core.network import probabilities
 from assignment2.core.train import TrainConfig
 from assignment2.study import sources, store
-from assignment2.study import tasks, worker
+from assignment2.study import parallel, tasks
 from assignment2.study.sources import PACKAGE
 from assignment2.study.splits import load_split
 from assignment2.study.store import Run
@@ -324,7 +324,7 @@ def test_the_tally_counts_each_run_and_the_shorter_run_it_continues_once_by_mach
     made = store.RunStore(tmp_path)
     [short] = made.runs([replace(SMALL, n_cycles=2)], *split)
     [long] = made.runs([SMALL], *split)                     # continues the 2-cycle run
-    assert long.trained["continues"] == short.key and long.trained["machine"] == worker.machine()
+    assert long.trained["continues"] == short.key and long.trained["machine"] == parallel.machine()
     assert long.trained["seconds"] == pytest.approx(long.row.seconds - short.row.seconds)
     made.save_tally(tmp_path / "made")
     later = store.RunStore(tmp_path)
@@ -333,5 +333,5 @@ def test_the_tally_counts_each_run_and_the_shorter_run_it_continues_once_by_mach
     made_tally, later_tally = (json.loads((tmp_path / name / "runs.json").read_text()) for name in ("made", "later"))
     assert (made_tally["trained"], made_tally["read"], later_tally["trained"], later_tally["read"]) == (2, 0, 0, 2)
     [(machine, seconds)] = later_tally["seconds"].items()
-    assert machine == worker.machine() and seconds == pytest.approx(long.row.seconds)   # both parts, once each
+    assert machine == parallel.machine() and seconds == pytest.approx(long.row.seconds)   # both parts, once each
     assert made_tally["seconds"] == later_tally["seconds"]

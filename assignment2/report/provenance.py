@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
-from ..study.worker import cpu_model
+from ..study.parallel import cpu_model
 
 PACKAGE = Path(__file__).resolve().parents[1]
 

@@ -1,12 +1,12 @@
 """Independent runs in this process, a process pool or on a Dask cluster, the data sent once per worker: a
-memory-mapped copy that the workers of this machine share, or ``Client.scatter`` to those of another."""
+memory-mapped copy that the workers of this machine share, or ``Client.scatter`` to those of another; and
+``train_task``, what a worker does with one of the store's tasks."""
 
 import atexit
 import ctypes
-import importlib
-import ipaddress
 import multiprocessing
 import os
+import platform
 import shutil
 import signal
 import tempfile
@@ -15,6 +15,7 @@ import time
 import weakref
 from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from dataclasses import asdict
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,8 +23,10 @@ import numpy as np
 
 from ..core.checks import positive_int, require
 from ..core.data import data_fingerprint
+from ..core.history import METRICS
+from ..core.train import Diverged, train_run
+from .cluster import dask_executor
 
-SCHEDULER_TIMEOUT = 10   # seconds to wait for a Dask scheduler to answer
 OWNER_CHECK_SECONDS = 0.5   # how often a pool's worker checks that the process that owns it is alive
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3   # glibc's mallopt parameters
 
@@ -33,7 +36,7 @@ def executor(workers=None, scheduler=None):
     given, else a process pool of ``workers`` processes (None: one per core), or None (this
     process) for a single worker."""
     if scheduler:
-        return _dask_executor(str(scheduler))
+        return dask_executor(str(scheduler))
     workers = (os.cpu_count() or 1) if workers is None else positive_int("workers", workers)
     if workers == 1:
         return None
@@ -61,10 +64,8 @@ def _interrupts_ignored():
 
 
 def _start_worker(owner: int) -> None:
-    """In a new worker: end with the process that owns the pool, however that ends (killed, out of memory), and
-    import what a run needs."""
+    """In a new worker: end with the process that owns the pool, however that ends (killed, out of memory)."""
     threading.Thread(target=_end_with, args=(owner,), daemon=True, name="owner-watch").start()
-    importlib.import_module(f"{__package__}.worker")
 
 
 def _end_with(owner: int) -> None:
@@ -72,66 +73,6 @@ def _end_with(owner: int) -> None:
     while os.getppid() == owner:
         time.sleep(OWNER_CHECK_SECONDS)
     os._exit(1)
-
-
-#: How a client finds its TLS files: Dask's own configuration, here as environment variables.
-TLS_SETTINGS = ("DASK_DISTRIBUTED__COMM__TLS__CA_FILE", "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT",
-                "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY")
-TLS_HELP = ("make the cluster's files with `python -m assignment2 cluster-certs DIR`, which prints the scheduler, "
-            "worker and client lines (docs/cluster.md)")
-
-
-def _host(address: str) -> str:
-    """The host of a scheduler address such as tcp://HOST:8786 or tls://[::1]:8786."""
-    rest = address.split("://", 1)[-1]
-    return rest[1:].split("]", 1)[0] if rest.startswith("[") else rest.rsplit(":", 1)[0] if ":" in rest else rest
-
-
-def _loopback(host: str) -> bool:
-    try:
-        return host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def check_scheduler(address: str) -> str:
-    """``address`` if a client may connect to it: tls://, or tcp:// (or no scheme) on this machine's loopback;
-    a plain address of another host only when Dask's distributed.comm.require-encryption is set to False
-    (DASK_DISTRIBUTED__COMM__REQUIRE_ENCRYPTION=False). Otherwise a ConnectionError, before any connection."""
-    import dask
-
-    scheme = address.split("://", 1)[0] if "://" in address else "tcp"
-    allowed = dask.config.get("distributed.comm.require-encryption", None) is False
-    if scheme == "tls" or _loopback(_host(address)) or allowed:
-        return address
-    raise ConnectionError(f"scheduler {address}: a plain {scheme}:// address of another machine lets anyone who "
-                          "reaches its port run code on every worker; use TLS (tls://, with the certificates of "
-                          f"`python -m assignment2 cluster-certs DIR`), or on a network you trust allow it with "
-                          "DASK_DISTRIBUTED__COMM__REQUIRE_ENCRYPTION=False")
-
-
-def _dask_executor(address: str):
-    try:
-        from distributed import Client
-        from distributed.security import Security
-    except ImportError:
-        raise ImportError("scheduler needs Dask: pip install -e '.[cluster]'") from None
-    check_scheduler(address)
-    security = None
-    if address.startswith("tls://"):
-        security = Security(require_encryption=True)     # its files from Dask's configuration
-        if not (security.tls_ca_file and security.tls_client_cert):
-            raise ConnectionError(f"scheduler {address}: this client has no TLS certificate; set "
-                                  f"{', '.join(TLS_SETTINGS)} ({TLS_HELP})")
-    try:
-        client = Client(address, timeout=SCHEDULER_TIMEOUT, security=security)
-    except (OSError, TimeoutError, ValueError) as err:
-        reason = " ".join(str(err).split()) or type(err).__name__
-        raise ConnectionError(f"scheduler {address}: no Dask scheduler accepted this client within "
-                              f"{SCHEDULER_TIMEOUT} s ({type(err).__name__}: {reason[:300]}); check the address, "
-                              "that the scheduler runs, and that client and scheduler use the same protocol "
-                              f"and certificate authority ({TLS_HELP})") from None
-    return client.get_executor()
 
 
 class _Mapped:
@@ -268,3 +209,45 @@ def map_tasks(task, items, data, pool=None) -> list:
     for i, result in run_tasks(task, items, data, pool):
         results[i] = result
     return results
+
+
+def cpu_model() -> str:
+    """This machine's CPU, as /proc/cpuinfo names it (else what ``platform`` knows)."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+        return next(line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or platform.machine()
+
+
+@lru_cache(maxsize=None)
+def machine() -> str:
+    """This machine, as the report names the one that trained a run: "AMD EPYC 7B13, 2 cores"."""
+    return f"{cpu_model()}, {os.cpu_count()} cores"
+
+
+def train_task(task, *data) -> dict:
+    """Train one ``tasks.Task`` on a worker (``train.train_run``): its History (a dict), row, snapshot arrays, end
+    state and how it was trained (the machine, its own seconds, the run it continues). data: the (train, val) pairs
+    of each input, the task's the ``inputs``-th, then for a run that distils the teacher's probabilities of both
+    views."""
+    config, start = task.config, task.start
+    train_data, val_data = data[2 * task.inputs:2 * task.inputs + 2]
+    soft = np.stack(data[-1]) if config.distill else None
+    begin = time.perf_counter() - (start.row.seconds if start else 0.0)
+    try:
+        history, snapshots, state = train_run(config, train_data, val_data, task.keep, soft,
+                                              start=None if start is None else (start.history, start.snapshots,
+                                                                                start.state),
+                                              blas_threads=task.threads)
+        diverged = {"diverged_at": None, "diverged_eta": None}
+    except Diverged as err:
+        history, snapshots, state = err.history, {}, None
+        diverged = {"diverged_at": err.step, "diverged_eta": err.eta}
+    last = history.final() if history.step else {}
+    row = {**{name: last.get(name, float("nan")) for name in METRICS}, "seconds": time.perf_counter() - begin,
+           **diverged}
+    trained = {"machine": machine(), "seconds": row["seconds"] - (start.row.seconds if start else 0.0),
+               "continues": start.key if start else None}
+    return {"history": asdict(history), "row": row, "state": state, "trained": trained,
+            "snapshots": {cycle: params.arrays() for cycle, params in snapshots.items()}}

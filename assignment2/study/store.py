@@ -23,11 +23,10 @@ from ..core.network import Params
 from ..core.train import TrainConfig
 from ..core.whiten import folded, whitened, zca
 from .continuing import shorter
-from .parallel import run_tasks, slots
+from .parallel import run_tasks, slots, train_task
 from .progress import Progress, work
 from .sources import PACKAGE, closure, source_hash
 from .tasks import Task, halfway
-from .worker import train_task
 
 #: The modules that compute a training run: the trainer, the ensembles (a student's soft targets), the whitening
 #: and everything they import, and nothing else.

@@ -1,5 +1,5 @@
 """The runs a store trains, as tasks for a pool, in the order that ends them soonest: the longest first, and the
-longest one in two halves when a worker would otherwise idle (``worker`` trains each)."""
+longest one in two halves when a worker would otherwise idle (``parallel.train_task`` trains each)."""
 
 import heapq
 from dataclasses import dataclass, replace
