@@ -35,15 +35,29 @@ def test_a_line_per_network_with_its_step_counts_and_the_time_left():
 
 def test_the_time_left_is_no_shorter_than_the_longest_network_left_alone(monkeypatch):
     """Two workers, and one long network left (the second half of a split run): it takes as long as its own work,
-    not half of it; and the notebook and the build, told ahead, take at least as long as the step."""
+    not half of it; the notebook's later steps start after it, on both workers."""
     monkeypatch.setattr(progress.os, "cpu_count", lambda: 2)
     out = io.StringIO()
     tell = Progress("06 bonus", out)
     tell.expect(180.0, later=100.0)
     with tell.networks({0: 10.0, 1: 80.0}, read=0, workers=2) as finished:
-        finished(0, 10.0, 10.0, True)       # 1 s per unit: 80 s left in network 1, on one worker
-    line = out.getvalue().splitlines()[-1]
-    assert line.endswith("about 80 s left in this step, 85 s in 06 bonus, 2 min in the build"), line
+        finished(0, 10.0, 10.0, True)       # 1 s per unit: 80 s left in network 1, on one worker, then 90 units
+    line = out.getvalue().splitlines()[-1]  # on two (45 s): 125 s in 06; then 100 units on two cores: 175 s
+    assert line.endswith("about 80 s left in this step, 2 min in 06 bonus, 3 min in the build"), line
+
+
+def test_the_end_of_a_notebook_reads_the_seconds_its_last_network_has_left(monkeypatch):
+    """The last step of a notebook, its work told ahead exactly: when one network ends and the other has run as
+    long, the notebook has as little left as the step (it read minutes: the running network's whole work)."""
+    clock = [1000.0]
+    monkeypatch.setattr(progress.time, "monotonic", lambda: clock[0])
+    out = io.StringIO()
+    tell = Progress("06 bonus", out)
+    tell.expect(200.0)
+    with tell.networks({0: 100.0, 1: 100.0}, read=0, workers=2) as finished:
+        clock[0] += 96.0
+        finished(0, 100.0, 96.0, True)       # 0.96 s a unit: network 1 has 0 of its 96 s left
+    assert out.getvalue().splitlines()[1].endswith("about 0 s left in this step, 0 s in 06 bonus")
 
 
 def test_the_notebook_and_the_build_left_from_the_work_told_ahead(monkeypatch):
@@ -51,11 +65,11 @@ def test_the_notebook_and_the_build_left_from_the_work_told_ahead(monkeypatch):
     monkeypatch.setattr(progress.os, "cpu_count", lambda: 4)
     out = io.StringIO()
     tell = Progress("03 cyclical lr", out)
-    tell.expect(1000.0, later=6600.0)
+    tell.expect(1000.0, later=6000.0)
     with tell.networks({0: 100.0, 1: 100.0}, read=0, workers=2) as finished:
-        finished(0, 100.0, 60.0, True)      # 0.6 s per unit; 900 units left in 03 (450 s on 2 workers)
-    assert out.getvalue().splitlines()[-1].endswith(                  # and 6600 on 4 cores: 990 s
-        "about 60 s left in this step, 4 min in 03 cyclical lr, 21 min in the build")
+        finished(0, 100.0, 60.0, True)      # 0.6 s per unit: network 1's 60 s, then 800 units on 2 workers (240 s)
+    assert out.getvalue().splitlines()[-1].endswith(                  # and 6000 on 4 cores: 900 s
+        "about 60 s left in this step, 5 min in 03 cyclical lr, 20 min in the build")
 
 
 def test_a_heartbeat_line_while_a_long_network_trains(monkeypatch):

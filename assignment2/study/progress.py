@@ -91,14 +91,12 @@ class Progress:
                 self.say(f"{read} networks read from the store")
             yield lambda network, work, seconds, whole: None
             return
-        step, count, since = _Step(works, max(1, min(workers, len(works)))), [0], [time.monotonic()]
-        status = lambda: "this step is done" if count[0] == len(works) else \
-            self._left(step, time.monotonic() - since[0])
+        step, count = _Step(works, max(1, min(workers, len(works)))), [0]
+        status = lambda: "this step is done" if count[0] == len(works) else self._left(step)
 
         def finished(network, work: float, seconds: float, whole: bool) -> None:
             step.finished(network, work, whole)
             self.done, self.accounted, self.spent = self.done + work, self.accounted + work, self.spent + seconds
-            since[0] = time.monotonic()
             if whole:
                 count[0] += 1
                 self.trained += 1
@@ -109,10 +107,10 @@ class Progress:
         with self._heartbeat(lambda: f"training network {min(count[0] + 1, len(works))} of {len(works)}; {status()}"):
             yield finished
 
-    def _left(self, step: "_Step", since: float) -> str:
+    def _left(self, step: "_Step") -> str:
         """The time left in the step, and in the notebook and the build if told ahead: at the speed of the notebook's
-        tasks so far, the notebook's work shared by the step's workers (less the ``since`` seconds since the last task
-        ended) but never less than the step's, the later notebooks' by a worker per core."""
+        tasks so far, the step's, then the notebook's later steps shared by the step's workers, then the later
+        notebooks' by a worker per core."""
         if not self.done:
             return "time left: measured after the first network"
         rate = self.spent / self.done
@@ -120,7 +118,8 @@ class Progress:
         text = f"about {_duration(left)} left in this step"
         if self.expected is None:
             return text
-        notebook = max((self.expected - self.accounted) * rate / step.workers - since, left)
+        later_steps = max(self.expected - self.accounted - sum(step.left.values()), 0.0)
+        notebook = left + later_steps * rate / step.workers
         text += f", {_duration(notebook)} in {self.notebook}"
         if self.later is None:
             return text
