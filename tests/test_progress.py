@@ -4,6 +4,7 @@ Ctrl-C."""
 import io
 import re
 import time
+from dataclasses import replace
 
 import pytest
 from papermill.engines import NBClientEngine
@@ -61,15 +62,16 @@ def test_the_end_of_a_notebook_reads_the_seconds_its_last_network_has_left(monke
 
 
 def test_the_notebook_and_the_build_left_from_the_work_told_ahead(monkeypatch):
-    """The later notebooks run one network a core, whatever this step's workers (a timed step trains one at a time)."""
+    """After this step, the notebook's later steps and the later notebooks run one network a core, whatever this
+    step's workers (a timed step trains one network at a time)."""
     monkeypatch.setattr(progress.os, "cpu_count", lambda: 4)
     out = io.StringIO()
     tell = Progress("03 cyclical lr", out)
     tell.expect(1000.0, later=6000.0)
-    with tell.networks({0: 100.0, 1: 100.0}, read=0, workers=2) as finished:
-        finished(0, 100.0, 60.0, True)      # 0.6 s per unit: network 1's 60 s, then 800 units on 2 workers (240 s)
+    with tell.networks({0: 100.0, 1: 100.0}, read=0, workers=1) as finished:
+        finished(0, 100.0, 60.0, True)      # 0.6 s per unit: network 1's 60 s, then 800 units on 4 cores (120 s)
     assert out.getvalue().splitlines()[-1].endswith(                  # and 6000 on 4 cores: 900 s
-        "about 60 s left in this step, 5 min in 03 cyclical lr, 20 min in the build")
+        "about 60 s left in this step, 3 min in 03 cyclical lr, 18 min in the build")
 
 
 def test_a_heartbeat_line_while_a_long_network_trains(monkeypatch):
@@ -82,6 +84,35 @@ def test_a_heartbeat_line_while_a_long_network_trains(monkeypatch):
     lines = out.getvalue().splitlines()
     assert any("training network 1 of 1; time left: measured after the first network" in l for l in lines)
     assert lines[-1].endswith("network 1 of 1 trained (1 trained, 0 read in this notebook); this step is done")
+
+
+def test_a_resumed_notebook_tells_the_time_left_at_the_speed_of_the_networks_it_read(monkeypatch):
+    """Before its first network ends, a notebook that read networks this machine trained tells the time left at
+    their speed, not "measured after the first network"."""
+    monkeypatch.setattr(progress, "HEARTBEAT", 0.05)
+    out = io.StringIO()
+    tell = Progress("06 bonus", out)
+    tell.expect(400.0)
+    with tell.networks({}, read=2, read_work=200.0, read_speed=(100.0, 200.0)):
+        pass
+    with tell.networks({0: 100.0, 1: 100.0}, read=0, workers=2) as finished:
+        time.sleep(0.2)
+        lines = out.getvalue().splitlines()
+        finished(0, 100.0, 50.0, True)
+    assert lines[0].endswith("2 networks read from the store")
+    assert re.search(r"training network 1 of 2; about 50 s left in this step, 50 s in 06 bonus$", lines[-1]), lines
+
+
+def test_the_store_hands_on_the_speed_of_the_runs_it_read_that_this_machine_trained(synthetic_root, tmp_path):
+    split = load_split("ex3", synthetic_root)[:2]
+    config = TrainConfig(n_s=5, batch_size=50, records_per_cycle=1, hidden=4)
+    [trained] = RunStore(tmp_path).runs([config], *split)
+    tell = Progress("03 cyclical lr", io.StringIO())
+    store = RunStore(tmp_path, tell)
+    store.runs([config, replace(config, seed=1)], *split)
+    assert tell.read_speed == [trained.row.seconds, progress.work(config)]
+    store.runs([config], *split)                     # read again in the notebook: counted once
+    assert tell.read_speed == [trained.row.seconds, progress.work(config)]
 
 
 def test_the_store_tells_its_progress_and_a_batch_read_from_the_store_in_one_line(synthetic_root, tmp_path):

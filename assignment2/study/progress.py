@@ -65,6 +65,7 @@ class Progress:
         self.expected = self.later = None   # the work of the whole notebook and of the build's later notebooks
         self.accounted = 0.0        # the work trained or read so far
         self.done = self.spent = 0.0    # the work trained so far, and the seconds it took
+        self.read_speed = [0.0, 0.0]    # the seconds and work of the networks read that this machine trained
 
     def step(self, label: str) -> None:
         self.label = label
@@ -79,13 +80,15 @@ class Progress:
               flush=True)
 
     @contextmanager
-    def networks(self, works: dict, read: int, workers: int = 1, read_work: float = 0.0):
+    def networks(self, works: dict, read: int, workers: int = 1, read_work: float = 0.0, read_speed=(0.0, 0.0)):
         """Around one batch of networks: ``works``, network -> the work to train it; ``read``, how many of the batch
-        the store had (``read_work``: the work of those new to the notebook); ``workers``, how many train at once.
+        the store had (``read_work``: the work of those new to the notebook; ``read_speed``: the seconds and work of
+        those this machine trained, the speed told before a network is trained); ``workers``, how many train at once.
         Yields ``finished(network, work, seconds, whole)``, to call when a task of ``work`` ends after ``seconds``
         of its own (``whole``: the network is done, not its first half)."""
         self.read += read
         self.accounted += read_work
+        self.read_speed = [total + new for total, new in zip(self.read_speed, read_speed)]
         if not works:
             if read:
                 self.say(f"{read} networks read from the store")
@@ -109,21 +112,22 @@ class Progress:
 
     def _left(self, step: "_Step") -> str:
         """The time left in the step, and in the notebook and the build if told ahead: at the speed of the notebook's
-        tasks so far, the step's, then the notebook's later steps shared by the step's workers, then the later
-        notebooks' by a worker per core."""
-        if not self.done:
+        tasks so far, the step's, then the notebook's later steps and the later notebooks' by a worker per core (or
+        per worker of the step, if it has more)."""
+        seconds, done = (self.spent, self.done) if self.done else self.read_speed
+        if not done:
             return "time left: measured after the first network"
-        rate = self.spent / self.done
+        rate = seconds / done
         left = step.seconds_left(rate)
         text = f"about {_duration(left)} left in this step"
         if self.expected is None:
             return text
-        later_steps = max(self.expected - self.accounted - sum(step.left.values()), 0.0)
-        notebook = left + later_steps * rate / step.workers
+        workers = max(step.workers, os.cpu_count() or 1)
+        notebook = left + max(self.expected - self.accounted - sum(step.left.values()), 0.0) * rate / workers
         text += f", {_duration(notebook)} in {self.notebook}"
         if self.later is None:
             return text
-        return f"{text}, {_duration(notebook + self.later * rate / (os.cpu_count() or 1))} in the build"
+        return f"{text}, {_duration(notebook + self.later * rate / workers)} in the build"
 
     @contextmanager
     def _heartbeat(self, text):

@@ -23,7 +23,7 @@ from ..core.network import Params
 from ..core.train import TrainConfig
 from ..core.whiten import folded, whitened, zca
 from .continuing import shorter
-from .parallel import run_tasks, slots, train_task
+from .parallel import machine, run_tasks, slots, train_task
 from .progress import Progress, work
 from .sources import PACKAGE, closure, source_hash
 from .tasks import Task, halfway
@@ -150,8 +150,8 @@ class RunStore:
     def save_tally(self, folder) -> str:
         """Write ``Tally`` of the runs used so far into ``folder``/runs.json; return ``summary()``."""
         seconds = {}
-        for machine, own in self._training(set(self._used)).values():
-            seconds[machine] = seconds.get(machine, 0.0) + own
+        for where, own in self._training(set(self._used)).values():
+            seconds[where] = seconds.get(where, 0.0) + own
         save_json(asdict(Tally(self.trained, self.read, seconds)), Path(folder) / "runs.json")
         return self.summary()
 
@@ -211,7 +211,7 @@ class RunStore:
             tasks[0] = tasks[0].first_half(middle)       # the longest in two halves: the second is added below
         arrays, fingerprint = self._task_data(train_data, val_data, data, inputs,
                                               teacher if any(configs[i].distill for i in todo) else None)
-        with self._told(tasks, configs, keys, todo, executor) as finished:
+        with self._told(tasks, configs, keys, todo, found, executor) as finished:
             for j, result in run_tasks(train_task, tasks, arrays, executor, fingerprint=fingerprint):
                 task, i = tasks[j], tasks[j].run
                 made_of = {"data": data, "teacher": named, "repeat": repeats[i],
@@ -227,15 +227,19 @@ class RunStore:
         self._used.update((key, found[key].trained) for key in keys)
         return [_with_whitening(found[key], config, zcas) for key, config in zip(keys, configs)]
 
-    def _told(self, tasks: list, configs: list, keys: list, todo: list, executor):
+    def _told(self, tasks: list, configs: list, keys: list, todo: list, found: dict, executor):
         """The store's ``progress`` around the training of ``tasks`` (``Progress.networks``: the work of each network,
-        the first of a split one with its second half), or one that tells nothing."""
+        the first of a split one with its second half; the runs read that are new to the notebook, and the seconds
+        and work of those this machine trained), or one that tells nothing."""
         if self.progress is None:
             return nullcontext(lambda network, work, seconds, whole: None)
-        read_work = sum(work(configs[i]) for i in {keys.index(key) for key in keys}
-                        if i not in todo and keys[i] not in self._used)
+        new = [found[key] for i, key in enumerate(keys)         # the runs read, each once, new to the notebook
+               if i not in todo and keys.index(key) == i and key not in self._used]
+        mine = [run for run in new if run.trained.get("machine") == machine() and not run.diverged]
         works = {task.run: replace(task, config=configs[task.run]).remaining() for task in tasks}
-        return self.progress.networks(works, len(configs) - len(todo), slots(executor) if executor else 1, read_work)
+        return self.progress.networks(works, len(configs) - len(todo), slots(executor) if executor else 1,
+                                      sum(work(run.config) for run in new),
+                                      (sum(run.row.seconds for run in mine), sum(work(run.config) for run in mine)))
 
     def _task_data(self, train_data, val_data, data: str, inputs: list, teacher) -> tuple[tuple, str]:
         """The arrays the tasks read: the (train, val) pairs of each input (plain, or whitened with each epsilon of
